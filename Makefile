@@ -1,0 +1,44 @@
+# claimtrack — `make run` starts the app on the shipped corpus; `make test` runs the tests.
+# Both create .venv and install what they need on first use (no network needed afterwards).
+PY      ?= python3.11
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+export OMP_NUM_THREADS ?= 1
+export HF_HUB_OFFLINE ?= 1
+export ANONYMIZED_TELEMETRY ?= False
+export STREAMLIT_BROWSER_GATHER_USAGE_STATS ?= false
+
+.PHONY: run test test-fast e2e bench install init clean
+
+$(BIN)/python:
+	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (Python 3.11)"; exit 1; }
+	$(PY) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+init: $(STAMP)
+	$(BIN)/claimtrack init
+
+run: init
+	$(BIN)/streamlit run app/streamlit_app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -q -m 'not slow and not network and not gpu and not e2e'
+
+e2e: $(STAMP)
+	bash app/e2e/run.sh
+
+bench: $(STAMP)
+	@echo "see bench/README.md for each benchmark's command"
+
+clean:
+	rm -rf $(VENV) .pytest_cache

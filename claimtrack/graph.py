@@ -1,0 +1,141 @@
+"""The claim graph as of a date: claims with their derived status, evidence and relations.
+
+``Graph(store)`` reads the store once and answers "as of D" questions in memory; the CLI, the
+prompt builder and the app all go through it. As of D, claims first asserted after D are
+absent, evidence dated after D is ignored, and a relation shows only once both of its claims
+exist and its own date is <= D.
+
+    g = Graph(store)
+    for view in g.claims(as_of=date(2025, 6, 30), topic="entropy-collapse"):
+        print(view.claim.id, view.status.status, view.status.because)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass, field
+
+from claimtrack.errors import InputError, NotFoundError
+from claimtrack.models import Claim, Evidence, Inquiry, Paper, Relation
+from claimtrack.status import NOT_YET, StatusReport, derive_status
+from claimtrack.store import Store
+
+
+def parse_date(value: str | dt.date | None) -> dt.date:
+    """A YYYY-MM-DD date (None → today); InputError on anything else."""
+    if value is None:
+        return dt.date.today()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InputError(f"bad date {value!r}: expected YYYY-MM-DD, e.g. 2025-06-30") from None
+
+
+@dataclass
+class ClaimView:
+    """One claim as of a date."""
+
+    claim: Claim
+    status: StatusReport
+    evidence: list[Evidence] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    papers: list[Paper] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.claim.id
+
+    def to_dict(self) -> dict:
+        c = self.claim
+        return {
+            "id": c.id, "statement": c.statement, "topic": c.topic, "kind": c.kind,
+            "sources": [{"arxiv_id": p.arxiv_id, "title": p.title, "url": p.url,
+                         "first_submitted": p.first_submitted.isoformat()} for p in self.papers],
+            "first_asserted": c.first_asserted.isoformat(), "scope": c.scope,
+            "quantities": [q.model_dump() for q in c.quantities],
+            "prediction": c.prediction.model_dump() if c.prediction else None,
+            "curated": c.curated,
+            "extraction": c.extraction.model_dump(mode="json") if c.extraction else None,
+            "status": self.status.to_dict(),
+            "evidence": [e.model_dump(mode="json") for e in self.evidence],
+            "relations": [r.model_dump(mode="json") for r in self.relations],
+        }
+
+
+class Graph:
+    """An in-memory snapshot of the store for as-of queries."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._claims = {c.id: c for c in store.claims()}
+        self._papers = {p.arxiv_id: p for p in store.papers()}
+        self._evidence: dict[str, list[Evidence]] = {}
+        for ev in store.evidence():
+            self._evidence.setdefault(ev.claim, []).append(ev)
+        self._relations = store.relations()
+        self._inquiries = {q.id: q for q in store.inquiries()}
+
+    # -- lookups -------------------------------------------------------------------------
+    def _closest(self, wanted: str, choices: list[str]) -> str:
+        near = difflib.get_close_matches(wanted, choices, n=3, cutoff=0.3)
+        return f"; closest: {', '.join(near)}" if near else ""
+
+    def paper(self, arxiv_id: str) -> Paper:
+        if arxiv_id not in self._papers:
+            raise NotFoundError(f"unknown paper {arxiv_id!r}{self._closest(arxiv_id, list(self._papers))}")
+        return self._papers[arxiv_id]
+
+    def papers(self) -> list[Paper]:
+        return sorted(self._papers.values(), key=lambda p: (p.first_submitted, p.arxiv_id))
+
+    def inquiry(self, inquiry_id: str) -> Inquiry:
+        if inquiry_id not in self._inquiries:
+            raise NotFoundError(f"unknown inquiry {inquiry_id!r}"
+                                f"{self._closest(inquiry_id, list(self._inquiries))}")
+        return self._inquiries[inquiry_id]
+
+    def inquiries(self) -> list[Inquiry]:
+        return list(self._inquiries.values())
+
+    # -- as-of views ---------------------------------------------------------------------
+    def view(self, claim: Claim, as_of: dt.date) -> ClaimView:
+        evidence = [e for e in self._evidence.get(claim.id, []) if e.date <= as_of]
+        status = derive_status(claim, evidence, as_of)
+        rels = [r for r in self._relations
+                if claim.id in (r.source, r.target) and r.date <= as_of
+                and all(self._claims[x].first_asserted <= as_of for x in (r.source, r.target)
+                        if x in self._claims)]
+        papers = [self._papers[s] for s in claim.sources if s in self._papers]
+        return ClaimView(claim, status, evidence, rels, papers)
+
+    def claim(self, claim_id: str, as_of: dt.date | None = None) -> ClaimView:
+        as_of = parse_date(as_of)
+        claim = self._claims.get(claim_id)
+        if claim is None:
+            raise NotFoundError(f"unknown claim {claim_id!r}{self._closest(claim_id, list(self._claims))}")
+        if claim.first_asserted > as_of:
+            raise NotFoundError(f"claim {claim_id!r} was first asserted on {claim.first_asserted}, "
+                                f"after {as_of}")
+        return self.view(claim, as_of)
+
+    def claims(self, as_of: dt.date | None = None, *, topic: str | None = None,
+               status: str | None = None, ids: list[str] | None = None) -> list[ClaimView]:
+        as_of = parse_date(as_of)
+        pool = [self._claims[i] for i in ids if i in self._claims] if ids else list(self._claims.values())
+        views = [self.view(c, as_of) for c in pool
+                 if c.first_asserted <= as_of and (topic is None or c.topic == topic)]
+        views = [v for v in views if v.status.status != NOT_YET]
+        if status:
+            views = [v for v in views if v.status.status == status]
+        if not ids:
+            views.sort(key=lambda v: (v.claim.first_asserted, v.claim.id))
+        return views
+
+    def relations(self, as_of: dt.date | None = None) -> list[Relation]:
+        as_of = parse_date(as_of)
+        return [r for r in self._relations if r.date <= as_of
+                and all(x in self._claims and self._claims[x].first_asserted <= as_of
+                        for x in (r.source, r.target))]

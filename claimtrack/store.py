@@ -1,0 +1,253 @@
+"""The SQLite store of the claim graph.
+
+One file, ``$CLAIMTRACK_HOME/claimtrack.db`` by default, in WAL mode with foreign keys on. Every
+write runs in one ``BEGIN IMMEDIATE`` transaction (``with store.transaction():``), so two writers
+at once serialise instead of corrupting each other, and a failed batch leaves the store exactly
+as it was. Evidence is append-only (enforced by triggers, see ``migrations``).
+
+    store = Store.open()                  # or Store.open(path), Store.open(":memory:")
+    store.claims()                        # -> list[Claim]
+    with store.transaction():
+        store.add_evidence(ev)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from claimtrack import migrations, settings
+from claimtrack.errors import StoreError
+from claimtrack.models import Claim, Evidence, Inquiry, Paper, Relation
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class Store:
+    """A connection to the claim-graph database, with typed reads and writes."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self.conn = conn
+        self.path = path
+        self._depth = 0
+        self._lock = threading.RLock()
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, create: bool = True) -> Store:
+        """Open (and migrate) the store. ``create=False`` fails if the file does not exist."""
+        path = str(path or settings.db_path())
+        if path != ":memory:" and not create and not Path(path).exists():
+            raise StoreError(f"no store at {path}; run `claimtrack init` first")
+        try:
+            # check_same_thread=False: Streamlit runs each script run in its own thread; every
+            # use goes through self._lock, so sharing one connection is safe.
+            conn = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys=ON")
+            if path != ":memory:":
+                conn.execute("PRAGMA journal_mode=WAL")
+            store = cls(conn, path)
+            with store.transaction():
+                migrations.migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"store at {path} is unreadable ({exc}); rebuild it with `claimtrack init --force`"
+            ) from None
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """One write transaction; nested uses join the outer one."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self.conn.execute(sql, params).fetchall()
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self.conn.execute(sql, params)
+
+    # -- meta ----------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        rows = self.query("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0]["value"] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # -- papers --------------------------------------------------------------------------
+    def upsert_paper(self, paper: Paper) -> None:
+        data = paper.model_dump_json()
+        self.execute(
+            "INSERT INTO papers (arxiv_id, title, first_submitted, updated, data) VALUES (?,?,?,?,?)"
+            " ON CONFLICT(arxiv_id) DO UPDATE SET title=excluded.title,"
+            " first_submitted=excluded.first_submitted, updated=excluded.updated, data=excluded.data",
+            (paper.arxiv_id, paper.title, paper.first_submitted.isoformat(),
+             paper.updated.isoformat() if paper.updated else None, data),
+        )
+        for v in paper.versions:
+            self.execute(
+                "INSERT OR REPLACE INTO paper_versions (arxiv_id, version, date, title, abstract)"
+                " VALUES (?,?,?,?,?)",
+                (paper.arxiv_id, v.version, v.date.isoformat() if v.date else None, v.title, v.abstract),
+            )
+
+    def papers(self) -> list[Paper]:
+        rows = self.query("SELECT data FROM papers ORDER BY first_submitted, arxiv_id")
+        return [Paper.model_validate_json(r["data"]) for r in rows]
+
+    def paper(self, arxiv_id: str) -> Paper | None:
+        rows = self.query("SELECT data FROM papers WHERE arxiv_id = ?", (arxiv_id,))
+        return Paper.model_validate_json(rows[0]["data"]) if rows else None
+
+    # -- claims --------------------------------------------------------------------------
+    def upsert_claim(self, claim: Claim) -> None:
+        self.execute(
+            "INSERT INTO claims (id, topic, kind, first_asserted, curated, data) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT(id) DO UPDATE SET topic=excluded.topic, kind=excluded.kind,"
+            " first_asserted=excluded.first_asserted, curated=excluded.curated, data=excluded.data",
+            (claim.id, claim.topic, claim.kind, claim.first_asserted.isoformat(), int(claim.curated),
+             claim.model_dump_json()),
+        )
+        self.execute("DELETE FROM claim_sources WHERE claim_id = ?", (claim.id,))
+        for i, src in enumerate(claim.sources):
+            self.execute(
+                "INSERT INTO claim_sources (claim_id, arxiv_id, position) VALUES (?,?,?)",
+                (claim.id, src, i),
+            )
+
+    def claims(self) -> list[Claim]:
+        rows = self.query("SELECT data FROM claims ORDER BY first_asserted, id")
+        return [Claim.model_validate_json(r["data"]) for r in rows]
+
+    def claim(self, claim_id: str) -> Claim | None:
+        rows = self.query("SELECT data FROM claims WHERE id = ?", (claim_id,))
+        return Claim.model_validate_json(rows[0]["data"]) if rows else None
+
+    def claim_ids(self) -> list[str]:
+        return [r["id"] for r in self.query("SELECT id FROM claims ORDER BY id")]
+
+    # -- relations -----------------------------------------------------------------------
+    def upsert_relation(self, rel: Relation) -> None:
+        self.execute(
+            "INSERT INTO relations (source, target, kind, date, state, data) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT(source, target, kind) DO UPDATE SET date=excluded.date,"
+            " state=excluded.state, data=excluded.data",
+            (rel.source, rel.target, rel.kind, rel.date.isoformat(), rel.state, rel.model_dump_json()),
+        )
+
+    def relations(self, *, claim_id: str | None = None, state: str | None = "accepted") -> list[Relation]:
+        sql, params = "SELECT data FROM relations WHERE 1=1", []
+        if claim_id:
+            sql += " AND (source = ? OR target = ?)"
+            params += [claim_id, claim_id]
+        if state:
+            sql += " AND state = ?"
+            params.append(state)
+        rows = self.query(sql + " ORDER BY date, source, target", tuple(params))
+        return [Relation.model_validate_json(r["data"]) for r in rows]
+
+    # -- evidence (append-only) ----------------------------------------------------------
+    def add_evidence(self, ev: Evidence) -> bool:
+        """Append evidence; returns False (and changes nothing) if the same id is already there.
+
+        Raises StoreError if an evidence id is reused for different content: history is never
+        rewritten, a correction is a new piece of evidence.
+        """
+        data = ev.model_dump_json()
+        rows = self.query("SELECT data FROM evidence WHERE id = ?", (ev.id,))
+        if rows:
+            if Evidence.model_validate_json(rows[0]["data"]) != ev:
+                raise StoreError(
+                    f"evidence {ev.id} already exists with different content; evidence is "
+                    "append-only: record the correction under a new id"
+                )
+            return False
+        self.execute(
+            "INSERT INTO evidence (id, claim_id, date, kind, direction, source, data)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (ev.id, ev.claim, ev.date.isoformat(), ev.kind, ev.direction, ev.source, data),
+        )
+        return True
+
+    def evidence(self, claim_id: str | None = None) -> list[Evidence]:
+        if claim_id:
+            rows = self.query(
+                "SELECT data FROM evidence WHERE claim_id = ? ORDER BY date, id", (claim_id,)
+            )
+        else:
+            rows = self.query("SELECT data FROM evidence ORDER BY date, id")
+        return [Evidence.model_validate_json(r["data"]) for r in rows]
+
+    # -- inquiries -----------------------------------------------------------------------
+    def upsert_inquiry(self, inq: Inquiry) -> None:
+        self.execute(
+            "INSERT INTO inquiries (id, created, data) VALUES (?,?,?)"
+            " ON CONFLICT(id) DO UPDATE SET created=excluded.created, data=excluded.data",
+            (inq.id, inq.created.isoformat(), inq.model_dump_json()),
+        )
+        self.execute("DELETE FROM inquiry_claims WHERE inquiry_id = ?", (inq.id,))
+        for i, cid in enumerate(inq.claims):
+            self.execute(
+                "INSERT INTO inquiry_claims (inquiry_id, claim_id, position) VALUES (?,?,?)",
+                (inq.id, cid, i),
+            )
+
+    def inquiries(self) -> list[Inquiry]:
+        rows = self.query("SELECT data FROM inquiries ORDER BY created, id")
+        return [Inquiry.model_validate_json(r["data"]) for r in rows]
+
+    def inquiry(self, inquiry_id: str) -> Inquiry | None:
+        rows = self.query("SELECT data FROM inquiries WHERE id = ?", (inquiry_id,))
+        return Inquiry.model_validate_json(rows[0]["data"]) if rows else None
+
+    # -- replication runs ----------------------------------------------------------------
+    def add_run(self, run_id: str, experiment: str, verdict: str, finished_at: str,
+                result_path: str, data: dict[str, Any]) -> bool:
+        if self.query("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)):
+            return False
+        self.execute(
+            "INSERT INTO runs (run_id, experiment, verdict, finished_at, result_path, data)"
+            " VALUES (?,?,?,?,?,?)",
+            (run_id, experiment, verdict, finished_at, result_path, json.dumps(data, sort_keys=True)),
+        )
+        return True
+
+    def runs(self) -> list[dict[str, Any]]:
+        rows = self.query("SELECT run_id, experiment, verdict, finished_at, result_path, data"
+                          " FROM runs ORDER BY finished_at")
+        return [{**dict(r), "data": json.loads(r["data"])} for r in rows]
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        return next((r for r in self.runs() if r["run_id"] == run_id), None)

@@ -1,0 +1,1 @@
+"""One module per experiment: NAME, CLAIMS, SCALES, THRESHOLDS, CRITERION_TEXT, analyse()."""

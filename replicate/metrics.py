@@ -1,0 +1,109 @@
+"""Pure metric functions on logits, log-probs, advantages and masks (no model, no state).
+
+Entropy follows 2505.22617 exactly: full-vocabulary Shannon entropy in nats at temperature 1, per
+response the masked mean over its tokens, then the mean over responses ("seq-mean-token-mean",
+PRIME-RL/Entropy-Mechanism-of-RL ``compute_entropy_for_every_source``).
+
+    >>> import torch
+    >>> round(float(entropy_from_logits(torch.zeros(4))), 4)  # uniform over 4 = ln 4
+    1.3863
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
+    """Shannon entropy (nats) of softmax(logits) over the last dim."""
+    logp = torch.log_softmax(logits.float(), dim=-1)
+    return -(logp.exp() * logp).sum(-1)
+
+
+def token_logprobs(logits: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """log pi(ids) under softmax(logits); logits (..., V), ids (...)."""
+    return torch.log_softmax(logits.float(), dim=-1).gather(-1, ids.unsqueeze(-1)).squeeze(-1)
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor, dim=None) -> torch.Tensor:
+    if dim is None:
+        return (x * mask).sum() / mask.sum().clamp_min(1)
+    return (x * mask).sum(dim) / mask.sum(dim).clamp_min(1)
+
+
+def seq_mean_token_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over responses of each response's masked token mean (the paper's entropy aggregation)."""
+    keep = mask.sum(1) > 0
+    return masked_mean(x, mask, dim=1)[keep].mean()
+
+
+def token_covariance(logp: torch.Tensor, adv: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per-token centred cross-product of 2505.22617 Eq. 10 (zero on masked tokens).
+
+    Cov(y_i) = (log pi(y_i) - mean_j log pi(y_j)) * (A(y_i) - mean_j A(y_j)) over the N valid
+    tokens; its masked mean is the batch covariance logged every step.
+    """
+    lp_c = logp - masked_mean(logp, mask)
+    a_c = adv - masked_mean(adv, mask)
+    return lp_c * a_c * mask
+
+
+def group_covariance(seq_logp: torch.Tensor, values: torch.Tensor, group_size: int) -> torch.Tensor:
+    """Cov over each group of ``group_size`` consecutive responses; returns (n_groups,).
+
+    2505.22617 Eq. 8-9 (bandit view): x = length-normalised log pi(y|x), value = A (natural PG)
+    or pi_bar(y|x)*A (vanilla PG, Theorem 1). Population covariance (divide by G).
+    """
+    x = seq_logp.view(-1, group_size)
+    v = values.view(-1, group_size)
+    return ((x - x.mean(1, keepdim=True)) * (v - v.mean(1, keepdim=True))).mean(1)
+
+
+def entropy_change(logits_before: torch.Tensor, logits_after: torch.Tensor) -> torch.Tensor:
+    """Exact per-state entropy change H(after) - H(before)."""
+    return entropy_from_logits(logits_after) - entropy_from_logits(logits_before)
+
+
+def lemma1_prediction(logits_before: torch.Tensor, logits_after: torch.Tensor) -> torch.Tensor:
+    """First-order entropy change of a softmax policy (2505.22617 Lemma 1), per state.
+
+    dH ~= -Cov_{a~pi}(log pi(a), dz(a)) with dz the logit change; the identity is exact to first
+    order for any parameterisation because the softmax is invariant to a constant shift of z.
+    """
+    logp = torch.log_softmax(logits_before.float(), dim=-1)
+    p = logp.exp()
+    dz = (logits_after - logits_before).float()
+    e_logp = (p * logp).sum(-1, keepdim=True)
+    e_dz = (p * dz).sum(-1, keepdim=True)
+    return -(p * (logp - e_logp) * (dz - e_dz)).sum(-1)
+
+
+def top_fraction_means(values: torch.Tensor, fractions=(0.0002, 0.002, 0.02, 0.2, 0.5)) -> dict:
+    """Mean of the top-f fraction of ``values`` for each f (2505.22617 Table 1 style)."""
+    v = values.flatten().float().sort(descending=True).values
+    out = {}
+    for f in fractions:
+        k = max(1, int(round(f * v.numel())))
+        out[f"top_{f * 100:g}%"] = float(v[:k].mean())
+    out["all"] = float(v.mean())
+    return out
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k from n samples with c correct (2504.13837 App. A.2, stable product form).
+
+    >>> pass_at_k(4, 1, 1), pass_at_k(4, 1, 4)
+    (0.25, 1.0)
+    """
+    if k > n:
+        raise ValueError(f"k={k} > n={n}")
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.prod(1.0 - k / i for i in range(n - c + 1, n + 1))
+
+
+def binomial_se(p: float, n: int) -> float:
+    """Standard error of an accuracy p measured on n independent items."""
+    return math.sqrt(max(p * (1 - p), 0.0) / max(n, 1))

@@ -1,0 +1,132 @@
+"""The replication result file: the contract between ``replicate`` and ``claimtrack``.
+
+Schema ``claimtrack.replication/1`` (DESIGN.md, issue 4). ``validate`` returns a list of problems
+(empty = valid); ``python -m replicate validate RESULT.json`` exits non-zero on any. Fields may be
+added in later versions; none of those below may be removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import secrets
+import subprocess
+from pathlib import Path
+
+SCHEMA = "claimtrack.replication/1"
+VERDICTS = ("holds", "does-not-hold", "inconclusive")
+REQUIRED = {
+    "schema": str, "run_id": str, "experiment": str, "claims": list, "verdict": str, "criterion": dict,
+    "decision": dict, "config": dict, "seeds": list, "scale": dict, "device": str, "device_name": str,
+    "torch_version": str, "code_revision": str, "started_at": str, "finished_at": str, "fits": dict,
+    "series": dict, "files": dict, "summary": str,
+}  # fmt: skip
+SCALE_REQUIRED = {"name": str, "params": int, "task": str, "pretrain_tokens": int, "rl_steps": int, "rollouts_per_step": int, "description": str}
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def iso(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_run_id(experiment: str, scale: str, started: dt.datetime) -> str:
+    return f"{experiment}-{scale}-{started.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+
+
+def code_revision(repo: Path | None = None) -> str:
+    """``git rev-parse HEAD`` (+ ``-dirty``), or ``unknown`` outside a git checkout / before any commit."""
+    repo = repo or Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, timeout=10)
+        if sha.returncode != 0:
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo, capture_output=True, text=True, timeout=10)
+        return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _finite(obj, path="$") -> list[str]:
+    # JSON has no NaN/Infinity; strict parsers (and claimtrack) reject them
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return [f"{path} is not a finite number"]
+    if isinstance(obj, dict):
+        return [e for k, v in obj.items() for e in _finite(v, f"{path}.{k}")]
+    if isinstance(obj, list):
+        return [e for i, v in enumerate(obj) for e in _finite(v, f"{path}[{i}]")]
+    return []
+
+
+def validate(res) -> list[str]:
+    """All schema problems of a parsed result (empty list = valid)."""
+    if not isinstance(res, dict):
+        return ["result is not a JSON object"]
+    errs = []
+    for k, t in REQUIRED.items():
+        if k not in res:
+            errs.append(f"missing field {k!r}")
+        elif not isinstance(res[k], t):
+            errs.append(f"field {k!r} must be {t.__name__}")
+    if errs:
+        return errs
+    if res["schema"] != SCHEMA:
+        errs.append(f"schema must be {SCHEMA!r}")
+    if not res["run_id"].startswith(f"{res['experiment']}-"):
+        errs.append("run_id must start with the experiment name")
+    if res["verdict"] not in VERDICTS:
+        errs.append(f"verdict must be one of {VERDICTS}")
+    if not res["claims"]:
+        errs.append("claims must not be empty")
+    for i, c in enumerate(res["claims"]):
+        if not isinstance(c, dict) or not {"id", "verdict", "because"} <= set(c):
+            errs.append(f"claims[{i}] needs id, verdict, because")
+        elif c["verdict"] not in VERDICTS:
+            errs.append(f"claims[{i}].verdict invalid")
+    if res["claims"] and isinstance(res["claims"][0], dict) and res["claims"][0].get("verdict") != res["verdict"]:
+        errs.append("verdict must equal the first claim's verdict")
+    crit = res["criterion"]
+    for k in ("text", "thresholds", "registered_in", "registered_sha256"):
+        if k not in crit:
+            errs.append(f"criterion.{k} missing")
+    if len(str(crit.get("registered_sha256", ""))) != 64:
+        errs.append("criterion.registered_sha256 must be a sha256 hex digest")
+    for k, t in SCALE_REQUIRED.items():
+        if not isinstance(res["scale"].get(k), t) or isinstance(res["scale"].get(k), bool):
+            errs.append(f"scale.{k} must be {t.__name__}")
+    if res["device"] not in ("cpu", "cuda"):
+        errs.append("device must be cpu or cuda")
+    if not all(isinstance(s, int) for s in res["seeds"]) or not res["seeds"]:
+        errs.append("seeds must be a non-empty list of ints")
+    for k in ("started_at", "finished_at"):
+        try:
+            dt.datetime.fromisoformat(res[k].replace("Z", "+00:00"))
+        except ValueError:
+            errs.append(f"{k} is not ISO-8601")
+    if "metrics" not in res["files"] or not isinstance(res["files"].get("plots"), list):
+        errs.append("files needs metrics and plots[]")
+    if "step" not in res["series"]:
+        errs.append("series needs step")
+    errs += _finite(res)
+    return errs
+
+
+def write(res: dict, out_dir: Path) -> Path:
+    """Validate and write ``result.json`` atomically; raises ValueError listing problems."""
+    errs = validate(res)
+    if errs:
+        raise ValueError("invalid result: " + "; ".join(errs[:5]))
+    out_dir = Path(out_dir)
+    tmp = out_dir / ".result.json.tmp"
+    tmp.write_text(json.dumps(res, indent=1, allow_nan=False) + "\n")
+    os.replace(tmp, out_dir / "result.json")
+    return out_dir / "result.json"

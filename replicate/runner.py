@@ -1,0 +1,155 @@
+"""Runs an experiment: bases (cached) -> GRPO per seed -> the experiment's analysis -> result file.
+
+Writes into the output directory: ``metrics.jsonl`` (one JSON per RL step per seed), the plots,
+and ``result.json``. On stdout: one ``PROGRESS {json}`` line per RL step (a job runner parses
+them) and a final ``RESULT {json}`` line; human-readable logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from replicate import result as resultfile
+from replicate.model import count_params
+from replicate.pretrain import get_base, heldout_problems
+from replicate.tasks import make_task
+from replicate.trainer import train_grpo
+
+
+def _round(x, nd=6):
+    if isinstance(x, float):
+        return round(x, nd) if np.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _round(v, nd) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_round(v, nd) for v in x]
+    return x
+
+
+def device_name(device: str) -> str:
+    if device == "cuda":
+        return torch.cuda.get_device_name(0)
+    import platform
+
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} torch thread(s))"
+
+
+def run_seeds(scale, seeds, *, device: str, out_dir: Path, cache: Path, grpo=None, log=None) -> dict:
+    """Pretrain (or load) a base and run GRPO for each seed; stream metrics and PROGRESS lines."""
+    grpo = grpo or scale.grpo
+    task = make_task(scale.task, **scale.task_kwargs)
+    val = heldout_problems(task, grpo.val_problems)
+    exclude = frozenset(p.prompt for p in val)
+    runs = {}
+    metrics_path = Path(out_dir) / "metrics.jsonl"
+    with metrics_path.open("w") as mf:
+        for seed in seeds:
+            t0 = time.time()
+            model, meta = get_base(task, scale.task_kwargs, scale.model, scale.pretrain, scale=scale.name, seed=seed, device=device, cache=cache, exclude=exclude, log=log)
+            if log:
+                log(f"seed {seed}: base {'loaded from cache' if meta.get('cache_hit') else 'pretrained'} in {time.time() - t0:.1f}s; base stats {meta.get('base')}")
+
+            def on_step(rec, seed=seed):
+                mf.write(json.dumps(_round({"seed": seed, **rec})) + "\n")
+                mf.flush()
+                prog = {"seed": seed, "step": rec["step"], "of": grpo.steps, "reward": round(rec["reward"], 4), "entropy": round(rec["entropy"], 4)}
+                if "val_accuracy" in rec:
+                    prog["val_accuracy"] = round(rec["val_accuracy"], 4)
+                print("PROGRESS " + json.dumps(prog), flush=True)
+
+            t1 = time.time()
+            records = train_grpo(model, task, grpo, seed=seed, device=device, val_problems=val, on_step=on_step)
+            runs[seed] = {"records": records, "base": meta, "params": count_params(model), "rl_seconds": time.time() - t1, "seed_seconds": time.time() - t0}
+            if log:
+                log(f"seed {seed}: {grpo.steps} GRPO steps in {time.time() - t1:.1f}s")
+    return runs
+
+
+def series_from_runs(runs: dict, keys=("entropy", "reward", "cov_token", "cov_group_pg", "delta_entropy", "response_len")) -> dict:
+    """Compact series: mean over seeds per step, plus per-seed lists (a UI re-plots from this)."""
+    per_seed = {}
+    for seed, r in runs.items():
+        recs = r["records"]
+        s = {"step": [x["step"] for x in recs]}
+        for k in keys:
+            s[k] = [x.get(k) for x in recs]
+        v = [x for x in recs if "val_accuracy" in x]
+        s["val_step"] = [x["step"] for x in v]
+        s["val_accuracy"] = [x["val_accuracy"] for x in v]
+        s["val_entropy_rollout"] = [x["entropy"] for x in v]
+        per_seed[str(seed)] = s
+    first = next(iter(per_seed.values()))
+    agg = {"step": first["step"], "val_step": first["val_step"]}
+    for k in (*keys, "val_accuracy"):
+        arr = [ps[k] for ps in per_seed.values()]
+        agg[k] = [None if any(a is None for a in col) else float(np.mean(col)) for col in zip(*arr, strict=True)]
+    agg["accuracy"] = agg["reward"]
+    agg["per_seed"] = per_seed
+    return _round(agg, 5)
+
+
+def execute(module, scale_name: str, n_seeds: int | None, *, device: str, out_dir: Path, cache: Path, log=None) -> dict:
+    """Run ``module`` (an experiment) end to end and write ``result.json``; returns the result."""
+    scale = module.SCALES[scale_name]
+    seeds = list(range(n_seeds if n_seeds is not None else scale.default_seeds))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = resultfile.utc_now()
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    runs = run_seeds(scale, seeds, device=device, out_dir=out_dir, cache=cache, log=log)
+    analysis = module.analyse(runs, scale, out_dir)
+    finished = resultfile.utc_now()
+    any_run = next(iter(runs.values()))
+    registered = Path(module.__file__)
+    res = {
+        "schema": resultfile.SCHEMA,
+        "run_id": resultfile.make_run_id(module.NAME, scale.name, started),
+        "experiment": module.NAME,
+        "claims": analysis["claims"],
+        "verdict": analysis["claims"][0]["verdict"],
+        "criterion": {
+            "text": module.CRITERION_TEXT,
+            "thresholds": dict(module.THRESHOLDS),
+            "registered_in": f"replicate/experiments/{registered.name}",
+            "registered_sha256": resultfile.file_sha256(registered),
+        },
+        "decision": analysis["decision"],
+        "config": {**scale.to_dict(), "seeds": seeds, "device": device},
+        "seeds": seeds,
+        "scale": {
+            "name": scale.name,
+            "params": int(any_run["params"]),
+            "task": scale.task,
+            "pretrain_tokens": int(any_run["base"].get("pretrain_tokens", 0)),
+            "rl_steps": scale.grpo.steps,
+            "rollouts_per_step": scale.grpo.prompts_per_step * scale.grpo.group_size,
+            "description": scale.summary.format(params=f"{any_run['params'] / 1e6:.2f}M"),
+            "base": {str(s): r["base"].get("base") for s, r in runs.items()},
+            "seconds_per_seed": {str(s): round(r["seed_seconds"], 1) for s, r in runs.items()},
+        },
+        "device": device,
+        "device_name": device_name(device),
+        "torch_version": torch.__version__,
+        "code_revision": resultfile.code_revision(),
+        "started_at": resultfile.iso(started),
+        "finished_at": resultfile.iso(finished),
+        "fits": analysis["fits"],
+        "series": analysis.get("series") or series_from_runs(runs),
+        "files": {"metrics": "metrics.jsonl", "plots": analysis["plots"]},
+        "summary": analysis["summary"],
+    }
+    res = _round(res, 6)
+    resultfile.write(res, out_dir)
+    print("RESULT " + json.dumps({"path": str(out_dir / "result.json"), "verdict": res["verdict"], "run_id": res["run_id"]}), flush=True)
+    return res
+
+
+def stderr_log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)

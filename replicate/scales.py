@@ -1,0 +1,83 @@
+"""The two scales every experiment runs at: ``smoke`` (CPU, minutes) and ``gpu`` (one GPU).
+
+A scale fixes task, model, base pretraining and GRPO settings; experiments may override GRPO
+fields. Bases are cached per (task, scale, seed, config hash), so two experiments at one scale
+share them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from replicate.model import ModelConfig
+from replicate.pretrain import PretrainConfig
+from replicate.trainer import GRPOConfig
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    task: str
+    task_kwargs: dict
+    model: ModelConfig
+    pretrain: PretrainConfig
+    grpo: GRPOConfig
+    default_seeds: int
+    summary: str  # "{params}" is filled in with the parameter count
+    expected: str = ""  # expected wall time, for `list`
+    extra: dict = field(default_factory=dict)
+
+    def with_grpo(self, **kw) -> Scale:
+        return replace(self, grpo=replace(self.grpo, **kw))
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "task": self.task,
+            "task_kwargs": dict(self.task_kwargs),
+            "model": self.model.to_dict(),
+            "pretrain": self.pretrain.to_dict(),
+            "grpo": self.grpo.to_dict(),
+        }
+
+
+SMOKE = Scale(
+    name="smoke",
+    task="countdown",
+    # 2 numbers 1..9: the only countdown a 0.1M model learns in ~40 s of CPU pretraining
+    task_kwargs={"n_numbers": 2, "max_number": 9, "max_target": 99, "hard_frac": 0.25},
+    model=ModelConfig(d_model=64, n_layers=2, n_heads=4, max_positions=64),
+    pretrain=PretrainConfig(n_traces=20_000, steps=400, batch_size=128, lr=5e-3, warmup=20, eval_problems=48, eval_samples=16),
+    grpo=GRPOConfig(steps=20, prompts_per_step=8, group_size=8, lr=1e-3, mini_batches=4, val_every=2, val_problems=128),
+    default_seeds=1,
+    summary="{params}-parameter Llama, countdown-lite (2 numbers, 1..9), 20 GRPO steps x 64 rollouts, CPU smoke test",
+    expected="~2 min per seed on a 2-core CPU",
+)
+
+GPU = Scale(
+    name="gpu",
+    task="countdown",
+    # rl-methods §0.2: GPU countdown uses 3-4 numbers; 3 numbers 1..20 keeps responses <= ~30 tokens
+    task_kwargs={"n_numbers": 3, "max_number": 20, "max_target": 200, "hard_frac": 0.25},
+    # the §0.4 "GPU workhorse": 4 layers, d=256 (~3.2M parameters at vocab 39)
+    model=ModelConfig(d_model=256, n_layers=4, n_heads=4, max_positions=64),
+    pretrain=PretrainConfig(n_traces=120_000, steps=2500, batch_size=512, lr=2e-3, warmup=100, eval_problems=256, eval_samples=64),
+    grpo=GRPOConfig(steps=200, prompts_per_step=64, group_size=8, lr=3e-5, mini_batches=4, val_every=4, val_problems=512),
+    default_seeds=3,
+    summary="{params}-parameter Llama, countdown-lite (3 numbers, 1..20), 200 GRPO steps x 512 rollouts, one GPU",
+    expected="~4-5 min for 3 seeds incl. base pretraining on one H100 (not yet measured)",
+)
+
+# A tiny scale for tests of the gpu code path on CPU (same shapes of config, minutes -> seconds).
+TINY = Scale(
+    name="tiny",
+    task="countdown",
+    task_kwargs={"n_numbers": 2, "max_number": 9, "max_target": 99, "hard_frac": 0.25},
+    model=ModelConfig(d_model=32, n_layers=1, n_heads=2, max_positions=64),
+    pretrain=PretrainConfig(n_traces=2000, steps=30, batch_size=64, lr=5e-3, warmup=5, eval_problems=8, eval_samples=4),
+    grpo=GRPOConfig(steps=4, prompts_per_step=4, group_size=4, lr=1e-3, mini_batches=2, val_every=1, val_problems=16),
+    default_seeds=1,
+    summary="{params}-parameter Llama, countdown-lite (2 numbers), 4 GRPO steps x 16 rollouts (test scale)",
+)
+
+SCALES = {"smoke": SMOKE, "gpu": GPU, "tiny": TINY}

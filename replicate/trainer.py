@@ -1,0 +1,215 @@
+"""The GRPO loop: rollouts -> rewards -> group advantages -> several clipped mini-batch updates.
+
+Logged every step (one dict per step, passed to ``on_step``): reward/accuracy, policy entropy as
+2505.22617 defines it (rollout batch, T=1, full vocabulary, seq-mean-token-mean), entropy per
+token label (planning/execution), token-wise Cov(log pi, A) (Eq. 10), group covariances (Eq. 8-9),
+the entropy of the *same* batch after the update with the Lemma-1 first-order prediction, response
+length, clip fraction; validation accuracy on held-out problems every ``val_every`` steps.
+
+Defaults mirror the Entropy-Mechanism scripts (2505.22617 §2.2 / rl-methods §a.3.4): token-mean
+loss, eps=0.2, no KL, no entropy bonus, uniform groups filtered from the update.
+
+    python -c "from replicate.trainer import GRPOConfig; help(GRPOConfig)"
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from replicate.grpo import group_advantages, policy_loss, ppo_clip_token_loss, response_logits
+from replicate.metrics import (
+    entropy_from_logits,
+    group_covariance,
+    lemma1_prediction,
+    masked_mean,
+    seq_mean_token_mean,
+    token_covariance,
+    token_logprobs,
+    top_fraction_means,
+)
+from replicate.sampling import sample
+from replicate.tasks import EXECUTION, PLANNING
+from replicate.tokenizer import CharTokenizer
+
+
+@dataclass(frozen=True)
+class GRPOConfig:
+    steps: int = 20
+    prompts_per_step: int = 8
+    group_size: int = 8  # "256 prompts x 8 responses" (2505.22617 §4.3); G=8 also gives acc buckets 1/8..7/8
+    lr: float = 1e-4  # 5e-7 at 7B in the paper; rescaled for a 0.1-4M model (rl-methods §a.4)
+    mini_batches: int = 4  # optimizer steps per rollout batch, so rho != 1 after the first (§a.3)
+    clip_low: float = 0.2  # "eps = 0.2" (2505.22617 §2.2)
+    clip_high: float = 0.2
+    loss_agg: str = "token-mean"  # loss_agg_mode=token-mean in the Entropy-Mechanism scripts
+    scale_adv_by_std: bool = True  # GRPO; False = Dr.GRPO
+    filter_uniform_groups: bool = True  # "prompts whose responses are all correct or all wrong are filtered"
+    temperature: float = 1.0
+    grad_clip: float = 1.0
+    weight_decay: float = 0.0
+    val_every: int = 4  # "validation every 4 rollout steps" (2505.22617 Fig. 3/4)
+    val_problems: int = 128
+    val_temperature: float = 1.0  # R = mean accuracy of one T=1 sample per held-out problem (pass@1)
+    measure_after: bool = True  # same-batch entropy after the update (covariance test)
+
+    def __post_init__(self) -> None:
+        if self.prompts_per_step * self.group_size < self.mini_batches:
+            raise ValueError("mini_batches exceeds the rollout batch; lower mini_batches")
+        if self.val_every < 1:
+            raise ValueError("val_every must be >= 1")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _bucket(acc: float) -> str | None:
+    # prompt-accuracy buckets of 2505.22617 Fig. 8 right (0.125 / 0.5 / 0.875 at G=8)
+    if 0 < acc <= 0.25:
+        return "low"
+    if 0.375 <= acc <= 0.625:
+        return "mid"
+    if 0.75 <= acc < 1:
+        return "high"
+    return None
+
+
+@torch.no_grad()
+def evaluate(model, task, problems, prompt_ids, *, temperature: float, generator, tok: CharTokenizer) -> tuple[float, float]:
+    """(accuracy, response entropy) of one sample per problem."""
+    ro = sample(model, prompt_ids, max_new_tokens=task.max_response_len, eos_id=tok.eos_id, pad_id=tok.pad_id, temperature=temperature, generator=generator)
+    resp = [tok.decode_response(r) for r in ro.response_ids.tolist()]
+    acc = float(np.mean([task.reward(p, r) for p, r in zip(problems, resp, strict=True)]))
+    width = max(1, int(ro.lengths.max()))
+    logits = response_logits(model, ro.input_ids[:, : prompt_ids.shape[1] + width], prompt_ids.shape[1])
+    ent = float(seq_mean_token_mean(entropy_from_logits(logits), ro.response_mask[:, :width]))
+    return acc, ent
+
+
+def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_problems, on_step=None, token_loss_fn=ppo_clip_token_loss, loss_kwargs=None, token_advantage_fn=None) -> list[dict]:
+    """Run GRPO on ``model`` in place; returns the list of per-step records.
+
+    Args:
+        token_loss_fn: per-token loss variant (see ``replicate.grpo``); ``loss_kwargs`` extra args.
+        token_advantage_fn: optional ``f(adv (B,), labels (B,T), mask) -> (B,T)`` credit map.
+        on_step: called with each record as soon as it is complete (progress, JSONL).
+    """
+    tok = CharTokenizer()
+    P, G = task.prompt_len, cfg.group_size
+    rng = np.random.default_rng(seed + 1_000_003)
+    gen = torch.Generator(device=device).manual_seed(seed)
+    loss_kwargs = dict(clip_low=cfg.clip_low, clip_high=cfg.clip_high, **(loss_kwargs or {}))
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+    val_prompts = tok.encode_batch([p.prompt for p in val_problems], P, left_pad=True).to(device)
+    exclude = {p.prompt for p in val_problems}
+    records = []
+    for step in range(cfg.steps + 1):  # the last iteration only measures (no update)
+        t0 = time.time()
+        rec: dict = {"step": step}
+        problems = []
+        while len(problems) < cfg.prompts_per_step:
+            problems += [p for p in task.sample_problems(rng, cfg.prompts_per_step) if p.prompt not in exclude]
+        problems = problems[: cfg.prompts_per_step]
+        prompt_ids = tok.encode_batch([p.prompt for p in problems], P, left_pad=True).to(device).repeat_interleave(G, 0)
+        ro = sample(model, prompt_ids, max_new_tokens=task.max_response_len, eos_id=tok.eos_id, pad_id=tok.pad_id, temperature=cfg.temperature, generator=gen)
+        width = max(1, int(ro.lengths.max()))
+        resp_ids, mask = ro.response_ids[:, :width], ro.response_mask[:, :width]
+        ids = torch.cat([prompt_ids, resp_ids], 1)
+        texts = [tok.decode_response(r) for r in resp_ids.tolist()]
+        rewards = torch.tensor([task.reward(problems[i // G], t) for i, t in enumerate(texts)], device=device)
+        adv = group_advantages(rewards, G, scale_by_std=cfg.scale_adv_by_std)
+        labels = torch.zeros_like(resp_ids)
+        for i, t in enumerate(texts):
+            lab = task.token_labels(t + "$")[:width]
+            labels[i, : len(lab)] = torch.tensor(lab, device=device)
+        rec["rollout_s"] = time.time() - t0
+
+        # ---- measurements on the rollout batch, before the update (T=1, eval mode) ----------
+        model.eval()
+        with torch.no_grad():
+            logits_before = response_logits(model, ids, P).float()
+        old_logp = token_logprobs(logits_before, resp_ids)
+        ent_tok = entropy_from_logits(logits_before)
+        rec["reward"] = float(rewards.mean())
+        rec["accuracy"] = rec["reward"]  # binary exact-match reward
+        rec["entropy"] = float(seq_mean_token_mean(ent_tok, mask))
+        for name, lab in (("planning", PLANNING), ("execution", EXECUTION)):
+            m = mask * (labels == lab).float()
+            rec[f"entropy_{name}"] = float(masked_mean(ent_tok, m)) if m.sum() > 0 else None
+        rec["response_len"] = float(mask.sum(1).mean())
+        adv_tok = adv[:, None].expand_as(old_logp) if token_advantage_fn is None else token_advantage_fn(adv, labels, mask)
+        cov_tok = token_covariance(old_logp, adv_tok, mask)
+        rec["cov_token"] = float(cov_tok.sum() / mask.sum())
+        seq_lp = masked_mean(old_logp, mask, dim=1)  # length-normalised log pi(y|x)
+        group_acc = rewards.view(-1, G).mean(1)
+        keep_g = ((group_acc > 0) & (group_acc < 1)) if cfg.filter_uniform_groups else torch.ones_like(group_acc, dtype=torch.bool)
+        c_pg = group_covariance(seq_lp, seq_lp.exp() * adv, G)  # Theorem 1 form, pi_bar * A
+        c_npg = group_covariance(seq_lp, adv, G)  # Theorem 2 form
+        rec["frac_uniform_groups"] = float(1 - ((group_acc > 0) & (group_acc < 1)).float().mean())
+        rec["cov_group_pg"] = float(c_pg[keep_g].mean()) if keep_g.any() else 0.0
+        rec["cov_group_npg"] = float(c_npg[keep_g].mean()) if keep_g.any() else 0.0
+        for b in ("low", "mid", "high"):
+            sel = [i for i, a in enumerate(group_acc.tolist()) if _bucket(a) == b]
+            rec[f"cov_bucket_{b}_sum"] = float(c_npg[sel].sum()) if sel else 0.0
+            rec[f"cov_bucket_{b}_n"] = len(sel)
+        if step == 1:  # Table-1 style quantiles of the token covariance, once
+            rec["cov_token_top"] = top_fraction_means(cov_tok[mask > 0])
+
+        # ---- validation ----------------------------------------------------------------------
+        if step % cfg.val_every == 0 or step == cfg.steps:
+            acc, vent = evaluate(model, task, val_problems, val_prompts, temperature=cfg.val_temperature, generator=gen, tok=tok)
+            rec["val_accuracy"], rec["val_entropy"], rec["val_n"] = acc, vent, len(val_problems)
+        if step == cfg.steps:
+            rec["step_s"] = time.time() - t0
+            records.append(rec)
+            if on_step:
+                on_step(rec)
+            break
+
+        # ---- update: one epoch over the kept rows in `mini_batches` optimizer steps ----------
+        t1 = time.time()
+        model.train()
+        rows = keep_g.repeat_interleave(G).nonzero().squeeze(1)
+        rows = rows[torch.randperm(rows.numel(), generator=torch.Generator().manual_seed(seed * 7919 + step)).to(device)]
+        infos, n_upd = [], 0
+        for chunk in rows.tensor_split(cfg.mini_batches) if rows.numel() else []:
+            if chunk.numel() == 0:
+                continue
+            logits = response_logits(model, ids[chunk], P)
+            loss, info = policy_loss(logits, resp_ids[chunk], old_logp[chunk], adv_tok[chunk], mask[chunk], token_loss_fn=token_loss_fn, agg=cfg.loss_agg, **loss_kwargs)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            info["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
+            opt.step()
+            info["loss"] = float(loss)
+            infos.append(info)
+            n_upd += 1
+        rec["updates"] = n_upd
+        for k in ("loss", "clip_frac", "approx_kl", "grad_norm"):
+            rec[k] = float(np.mean([i[k] for i in infos])) if infos else 0.0
+        rec["update_s"] = time.time() - t1
+
+        # ---- same batch after the update: actual entropy change vs Lemma 1 -----------------------
+        if cfg.measure_after:
+            model.eval()
+            with torch.no_grad():
+                logits_after = response_logits(model, ids, P).float()
+            ent_after = entropy_from_logits(logits_after)
+            rec["entropy_after"] = float(seq_mean_token_mean(ent_after, mask))
+            rec["delta_entropy"] = rec["entropy_after"] - rec["entropy"]
+            pred = lemma1_prediction(logits_before, logits_after)
+            exact = (ent_after - ent_tok)[mask > 0]
+            pred = pred[mask > 0]
+            rec["lemma1_pred"] = float(seq_mean_token_mean(lemma1_prediction(logits_before, logits_after), mask))
+            if exact.numel() > 2 and float(exact.std()) > 0:
+                rec["lemma1_r2"] = float(1 - ((exact - pred) ** 2).sum() / ((exact - exact.mean()) ** 2).sum())
+            else:
+                rec["lemma1_r2"] = None
+        rec["step_s"] = time.time() - t0
+        records.append(rec)
+        if on_step:
+            on_step(rec)
+    return records

@@ -1,0 +1,36 @@
+"""Research prompts: grounded, dated, deterministic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from claimtrack.graph import Graph
+from claimtrack.loader import init
+from claimtrack.prompt import build_prompt
+
+MINI = Path(__file__).parents[1] / "fixtures" / "corpus_mini"
+
+
+def test_prompt_content_and_determinism(tmp_path):
+    store, _ = init(tmp_path / "t.db", data_dir=MINI)
+    g = Graph(store)
+    text = build_prompt(g, "mini-inquiry", dt.date(2025, 12, 31))
+    assert text == build_prompt(Graph(store), "mini-inquiry", "2025-12-31")
+    assert "dated claims, not current truth" in text
+    assert "[contested] RL wins at k=1" in text  # status with the claim
+    assert "arXiv:2504.13837 (Apr 2025)" in text and "first asserted 2025-04-18" in text
+    assert "ProRL reports pass@k gains" in text  # why it is contested
+    assert "prorl-expands-boundary contradicts rl-narrows-pass-at-k" in text  # disagreements
+    assert "from 2025-07-01 to 2025-12-31" in text  # six months before D
+    assert "Cite arXiv ids" in text and "flag anything you cannot ground" in text
+    # A source check dated 2026-11-01 is not visible as of 2025-12-31 ...
+    assert "unverified-figure" not in text
+    # ... but is later.
+    assert "flags: unverified-figure" in build_prompt(g, "mini-inquiry", "2026-11-27")
+
+
+def test_prompt_as_of_hides_later_claims(tmp_path):
+    store, _ = init(tmp_path / "t.db", data_dir=MINI)
+    text = build_prompt(Graph(store), "mini-inquiry", "2025-05-29")
+    assert "Prolonged RL" not in text and "[asserted] RL wins at k=1" in text

@@ -1,0 +1,78 @@
+"""Importing replication result files: dated evidence, idempotent, nothing from a bad file.
+
+The fixture result file is hand-written (it says so in its summary) to exercise the import path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from claimtrack import replication
+from claimtrack.errors import NotFoundError, ResultFileError
+from claimtrack.graph import Graph
+from claimtrack.loader import init
+
+FIX = Path(__file__).parents[1] / "fixtures"
+
+
+@pytest.fixture
+def store(tmp_path):
+    s, _ = init(tmp_path / "t.db", data_dir=FIX / "corpus_mini")
+    yield s
+    s.close()
+
+
+def test_import_adds_dated_evidence_once(store):
+    path = FIX / "results" / "entropy-law-gpu-sample.json"
+    assert replication.import_result(store, path) == (1, True)
+    assert replication.import_result(store, path) == (0, False)
+    [ev] = [e for e in store.evidence("entropy-law") if e.kind == "replication"]
+    assert ev.direction == "contradicts" and ev.strength == "moderate"
+    assert ev.date == dt.date(2026, 1, 1)
+    assert "4.2M-parameter" in ev.scope and ev.provenance["seeds"] == [0, 1, 2]
+    g = Graph(store)
+    assert g.claim("entropy-law", dt.date(2026, 1, 2)).status.status == "contested"
+    assert g.claim("entropy-law", dt.date(2025, 12, 31)).status.status == "asserted"
+
+
+def test_smoke_results_are_weak_and_do_not_move_status(store, tmp_path):
+    raw = json.loads((FIX / "results" / "entropy-law-gpu-sample.json").read_text())
+    raw.update(run_id="smoke-1", verdict="holds",
+               claims=[{"id": "entropy-law", "verdict": "holds", "because": "x"}])
+    raw["scale"]["name"] = "smoke"
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(raw))
+    replication.import_result(store, path)
+    assert Graph(store).claim("entropy-law").status.status == "asserted"
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda r: r.pop("criterion"), "criterion"),
+    (lambda r: r.update(verdict="probably"), "verdict"),
+    (lambda r: r.update(schema="other/2"), "schema"),
+    (lambda r: r.update(claims=[]), "claims"),
+])
+def test_invalid_result_adds_nothing(store, tmp_path, mutate, message):
+    raw = json.loads((FIX / "results" / "entropy-law-gpu-sample.json").read_text())
+    mutate(raw)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(raw))
+    before = len(store.evidence())
+    with pytest.raises(ResultFileError, match=message):
+        replication.import_result(store, path)
+    assert len(store.evidence()) == before and store.runs() == []
+
+
+def test_truncated_file_and_unknown_claim(store, tmp_path):
+    text = (FIX / "results" / "entropy-law-gpu-sample.json").read_text()
+    (tmp_path / "cut.json").write_text(text[: len(text) // 2])
+    with pytest.raises(ResultFileError, match="not valid JSON"):
+        replication.import_result(store, tmp_path / "cut.json")
+    (tmp_path / "other.json").write_text(text.replace('"id": "entropy-law"', '"id": "nope"'))
+    with pytest.raises(NotFoundError, match="nope"):
+        replication.import_result(store, tmp_path / "other.json")
+    assert store.runs() == []

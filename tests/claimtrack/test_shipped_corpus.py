@@ -1,0 +1,69 @@
+"""The shipped corpus (corpus/data): it loads, covers the seed inquiry, and carries the source
+checks of ../shared/corpus/verification-notes.md as flags.
+
+    python -m pytest tests/claimtrack/test_shipped_corpus.py -q
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from click.testing import CliRunner
+
+from claimtrack.cli import main
+from claimtrack.graph import Graph
+from claimtrack.loader import load_corpus
+
+SEED = "entropy-collapse-bottleneck"
+
+
+def test_shipped_corpus_loads_and_covers_the_seed():
+    c = load_corpus()
+    assert len(c.papers) == 23
+    notes = {claim.inquiry_note for claim in c.claims}
+    assert set(range(1, 8)) <= notes, "every one of the seed's seven notes has claims"
+    [inq] = [q for q in c.inquiries if q.id == SEED]
+    assert inq.anchor_papers == ["2505.22617", "2504.09858", "2506.03106", "2510.13786"]
+    assert {x.id for x in c.claims} <= set(inq.claims)
+
+
+def test_claims_json_lists_every_seed_claim(seeded_store):
+    out = CliRunner().invoke(main, ["claims", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = {r["id"]: r for r in json.loads(out.output)}
+    seed_claims = [c for c in load_corpus().claims if c.inquiry_note]
+    for claim in seed_claims:
+        row = rows[claim.id]
+        assert row["sources"][0]["arxiv_id"] == claim.sources[0]
+        assert row["first_asserted"] == claim.first_asserted.isoformat()
+        assert row["status"]["status"]
+
+
+def test_source_checks_become_flags(seeded_store):
+    g = Graph(seeded_store)
+    flags = {v.id: set(v.status.flags) for v in g.claims()}
+    assert "misattributed" in flags["gppo-gradient-preservation"]
+    assert "misattributed" in flags["search-agent-entropy-collapse"]
+    assert "not-found-in-source" in flags["dro-faster-training"]
+    assert "overstated" in flags["planning-token-entropy-rises"]  # semantic, not token, entropy
+    # The GPPO source check is dated 2026-11: before that, the misattribution was not known.
+    early = g.claim("gppo-gradient-preservation", dt.date(2025, 12, 31))
+    assert "misattributed" not in early.status.flags
+
+
+def test_as_of_replays_the_contest_over_pass_at_k(seeded_store):
+    g = Graph(seeded_store)
+    assert g.claim("rl-narrows-pass-at-k", dt.date(2025, 4, 30)).status.status == "asserted"
+    assert g.claim("rl-narrows-pass-at-k").status.status == "contested"
+    assert not [v for v in g.claims(dt.date(2025, 4, 30)) if v.id == "prorl-expands-boundary"]
+
+
+def test_seed_prompt_is_grounded(seeded_store):
+    out = CliRunner().invoke(main, ["prompt", SEED, "--as-of", "2026-06-30"])
+    assert out.exit_code == 0, out.output
+    text = out.output
+    for anchor in ("2505.22617", "2504.09858", "2506.03106", "2510.13786"):
+        assert f"arXiv:{anchor}" in text
+    assert "from 2025-12-29 to 2026-06-30" in text
+    assert "entropy-collapse:" in text and "reward-information:" in text

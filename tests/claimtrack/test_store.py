@@ -1,0 +1,124 @@
+"""Store and migrations: WAL, foreign keys, append-only evidence, migration of old stores,
+corrupt files, two writers at once.
+
+    python -m pytest tests/claimtrack/test_store.py -q
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing as mp
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from claimtrack import migrations
+from claimtrack.errors import StoreError
+from claimtrack.loader import init, load_corpus
+from claimtrack.models import Evidence
+from claimtrack.store import Store
+
+MINI = Path(__file__).parents[1] / "fixtures" / "corpus_mini"
+
+
+def _ev(**kw) -> Evidence:
+    base = dict(id="ev-x", claim="entropy-law", date=dt.date(2026, 1, 1), kind="curator",
+                direction="supports", source="curator", summary="s")
+    return Evidence(**{**base, **kw})
+
+
+@pytest.fixture
+def store(tmp_path):
+    s, _ = init(tmp_path / "t.db", data_dir=MINI)
+    yield s
+    s.close()
+
+
+def test_pragmas_and_migrations(store):
+    assert store.query("PRAGMA journal_mode")[0][0] == "wal"
+    assert store.query("PRAGMA foreign_keys")[0][0] == 1
+    assert migrations.applied(store.conn) == [name for name, _ in migrations.MIGRATIONS]
+
+
+def test_foreign_keys_reject_evidence_on_unknown_claim(store):
+    with pytest.raises(sqlite3.IntegrityError), store.transaction():
+        store.add_evidence(_ev(claim="no-such-claim"))
+    assert store.evidence("no-such-claim") == []
+
+
+def test_evidence_is_append_only(store):
+    with store.transaction():
+        assert store.add_evidence(_ev()) is True
+        assert store.add_evidence(_ev()) is False  # same id, same content: no-op
+    with pytest.raises(StoreError, match="append-only"), store.transaction():
+        store.add_evidence(_ev(summary="rewritten"))
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store.execute("DELETE FROM evidence WHERE id = 'ev-x'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store.execute("UPDATE evidence SET source = 'x' WHERE id = 'ev-x'")
+    assert [e.summary for e in store.evidence("entropy-law") if e.id == "ev-x"] == ["s"]
+
+
+def test_failed_transaction_leaves_store_as_before(store):
+    before = len(store.evidence())
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add_evidence(_ev(id="ev-y"))
+        raise RuntimeError("boom")
+    assert len(store.evidence()) == before
+
+
+def test_older_schema_is_migrated(tmp_path, monkeypatch):
+    path = tmp_path / "old.db"
+    Store.open(path).close()
+    extra = ("9999_test_column", lambda c: c.execute("ALTER TABLE claims ADD COLUMN note TEXT"))
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS + [extra])
+    s = Store.open(path)
+    assert "9999_test_column" in migrations.applied(s.conn)
+    assert "note" in [r[1] for r in s.query("PRAGMA table_info(claims)")]
+
+
+def test_corrupt_store_points_at_init_force(tmp_path):
+    path = tmp_path / "bad.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="init --force"):
+        Store.open(path)
+
+
+def test_missing_store_says_run_init(tmp_path):
+    with pytest.raises(StoreError, match="claimtrack init"):
+        Store.open(tmp_path / "none.db", create=False)
+
+
+def test_init_twice_changes_nothing(tmp_path):
+    s, first = init(tmp_path / "t.db", data_dir=MINI)
+    dump1 = list(s.conn.iterdump())
+    s.close()
+    s, second = init(tmp_path / "t.db", data_dir=MINI)
+    assert "nothing changed" in second
+    assert list(s.conn.iterdump()) == dump1
+
+
+def test_force_keeps_a_backup(tmp_path):
+    init(tmp_path / "t.db", data_dir=MINI)[0].close()
+    s, summary = init(tmp_path / "t.db", data_dir=MINI, force=True)
+    assert "old store kept" in summary
+    assert list(tmp_path.glob("t.db.bak-*"))
+    assert len(s.claims()) == len(load_corpus(MINI).claims)
+
+
+def _init_worker(path: str) -> int:
+    s, _ = init(path, data_dir=MINI)
+    n = len(s.claims())
+    s.close()
+    return n
+
+
+def test_two_inits_at_once_do_not_corrupt(tmp_path):
+    path = str(tmp_path / "race.db")
+    with mp.get_context("spawn").Pool(2) as pool:
+        counts = pool.map(_init_worker, [path] * 4)
+    assert counts == [3] * 4
+    s = Store.open(path)
+    assert s.query("PRAGMA integrity_check")[0][0] == "ok"
+    assert len(s.evidence()) == 2
