@@ -25,7 +25,13 @@ install: $(STAMP)
 init: $(STAMP)
 	$(BIN)/claimtrack init
 
+# The app and a replication worker (runs the jobs the Replications page queues) side by side;
+# Ctrl-C stops both. The worker's log goes to $CLAIMTRACK_HOME/worker.log.
 run: init
+	@home=$${CLAIMTRACK_HOME:-$$HOME/.claimtrack}; \
+	$(BIN)/claimtrack worker > "$$home/worker.log" 2>&1 & wpid=$$!; \
+	trap 'kill $$wpid 2>/dev/null' EXIT INT TERM; \
+	echo "claimtrack: app on http://127.0.0.1:8501 (worker pid $$wpid, log $$home/worker.log)"; \
 	$(BIN)/streamlit run app/streamlit_app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true
 
 test: $(STAMP)

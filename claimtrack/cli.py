@@ -8,6 +8,13 @@
     claimtrack inquiry ID [--as-of D] [--json]
     claimtrack prompt ID [--as-of D] [--out FILE]
     claimtrack evidence import RESULT.json [--ship]
+    claimtrack replicate run EXPERIMENT --scale smoke|gpu [--seeds N] [--device D] [--json]
+    claimtrack worker [--backend local|ray] [--address ADDR] [--once] [--max-jobs N] [--poll S]
+    claimtrack jobs [--json]   |   claimtrack jobs cancel ID   |   claimtrack jobs logs ID
+    claimtrack ingest arxiv ID... | --query Q [--max N] [--since D]  [--no-extract] [--no-link] [--json]
+    claimtrack search TEXT [--kind claims|papers] [--k N] [--json]
+    claimtrack relations review [--accept ID]... [--reject ID]... [--json]
+    claimtrack relations suggest [CLAIM_ID ...] [--k N] [--min-score S] [--json]
 
 Data goes to stdout (a table, or JSON with ``--json``); errors are one line on stderr with exit
 code 1 and no traceback. The store lives under ``$CLAIMTRACK_HOME`` (default ~/.claimtrack).
@@ -209,6 +216,217 @@ def import_(result: Path, ship: bool) -> None:
         dest.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(result, dest / f"{run.run_id}.json")
     click.echo(f"{'imported' if new else 'already imported'} {result}: {added} new evidence")
+
+
+# -- replication jobs (claimtrack.jobs, claimtrack.worker, claimtrack.ray_backend) ------------
+@main.group()
+def replicate() -> None:
+    """Queue replication runs for a worker (`claimtrack worker`) to run."""
+
+
+@replicate.command("run")
+@click.argument("experiment")
+@click.option("--scale", required=True, type=click.Choice(["smoke", "gpu"]),
+              help="smoke: minutes on a CPU; gpu: the real run, one GPU.")
+@click.option("--seeds", type=int, default=1, show_default=True, help="Number of seeds.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@json_option
+def replicate_run(experiment: str, scale: str, seeds: int, device: str, as_json: bool) -> None:
+    """Validate a replication run and queue it; prints the job id."""
+    from claimtrack import jobs
+
+    job = jobs.enqueue(Store.open(create=False), experiment, scale, seeds=seeds, device=device)
+    emit(job.model_dump(mode="json"), as_json, job.id)
+
+
+@main.command()
+@click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: run jobs here, one at a time; ray: submit them as Ray tasks.")
+@click.option("--address", help="Ray cluster address (ray backend; default: start Ray on 127.0.0.1).")
+@click.option("--once", is_flag=True, help="Exit when no job is queued or running.")
+@click.option("--max-jobs", type=click.IntRange(min=1), help="Exit after this many jobs.")
+@click.option("--poll", type=click.FloatRange(min=0.05), help="Seconds between queue polls (default 2).")
+def worker(backend: str, address: str | None, once: bool, max_jobs: int | None,
+           poll: float | None) -> None:
+    """Run queued replication jobs (Ctrl-C gives the running job back to the queue)."""
+    store = Store.open(create=False)
+    say = lambda msg: click.echo(msg, err=True)  # noqa: E731
+    if backend == "ray":
+        from claimtrack.ray_backend import RayWorker
+
+        n = RayWorker(store, address=address, poll=poll, echo=say).run(once=once, max_jobs=max_jobs)
+    else:
+        if address:
+            raise click.UsageError("--address is for --backend ray")
+        from claimtrack.worker import Worker
+
+        n = Worker(store, poll=poll, echo=say).run(once=once, max_jobs=max_jobs)
+    say(f"worker done: {n} job(s) run")
+
+
+def _job_row(j) -> str:
+    p = j.progress
+    prog = f"{p.get('step', '?')}/{p.get('of', '?')} seed {p.get('seed', '?')}" if p else ""
+    return (f"{j.id:<23} {j.state:<9} {j.experiment:<24} {j.scale:<5} {j.seeds:>2}x {j.device:<6} "
+            f"{prog:<18} {j.error or j.run_id or ''}")
+
+
+@main.group(invoke_without_command=True)
+@json_option
+@click.pass_context
+def jobs(ctx: click.Context, as_json: bool) -> None:
+    """List replication jobs, newest first (see also `jobs cancel`, `jobs logs`)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from claimtrack import jobs as jobs_
+
+    js = jobs_.list_jobs(Store.open(create=False))
+    header = f"{'id':<23} {'state':<9} {'experiment':<24} {'scale':<5} seeds device progress"
+    emit([j.model_dump(mode="json") for j in js], as_json,
+         "\n".join([header] + [_job_row(j) for j in js]))
+
+
+@jobs.command("cancel")
+@click.argument("job_id")
+def jobs_cancel(job_id: str) -> None:
+    """Cancel a job: a queued one at once, a running one is stopped by its worker."""
+    from claimtrack import jobs as jobs_
+
+    job = jobs_.cancel(Store.open(create=False), job_id)
+    click.echo(f"job {job.id}: {'cancelled' if job.state == 'cancelled' else 'cancel requested'}")
+
+
+@jobs.command("logs")
+@click.argument("job_id")
+def jobs_logs(job_id: str) -> None:
+    """Print a job's log (the replication's output, one header per attempt)."""
+    from claimtrack import jobs as jobs_
+
+    click.echo(jobs_.job_log(Store.open(create=False), job_id), nl=False)
+
+
+# -- ingest / search / relations (issue 3) -----------------------------------------------------
+@main.group()
+def ingest() -> None:
+    """Bring new papers in (candidate claims are extracted on the way)."""
+
+
+@ingest.command("arxiv")
+@click.argument("ids", nargs=-1)
+@click.option("--query", help="An arXiv search query instead of ids, e.g. 'cat:cs.LG AND abs:entropy'.")
+@click.option("--max", "max_results", type=click.IntRange(min=1), default=100, show_default=True,
+              help="At most this many papers (with --query).")
+@click.option("--since", metavar="YYYY-MM-DD", help="Only papers first submitted on or after (with --query).")
+@click.option("--no-extract", is_flag=True, help="Store the papers only, without candidate claims.")
+@click.option("--no-link", is_flag=True, help="Do not suggest relations for the new claims.")
+@json_option
+def ingest_arxiv(ids: tuple[str, ...], query: str | None, max_results: int, since: str | None,
+                 no_extract: bool, no_link: bool, as_json: bool) -> None:
+    """Fetch papers from arXiv ($CLAIMTRACK_ARXIV_URL) by id or query and store them."""
+    from claimtrack import ingest as ing
+    from claimtrack import linking
+    from claimtrack.errors import InputError
+    from claimtrack.extract import Extractor
+
+    if bool(ids) == bool(query):
+        raise InputError("give arXiv ids or --query (one of the two)")
+    if since and not query:
+        raise InputError("--since goes with --query")
+    since_date = parse_date(since) if since else None
+    extract = None if no_extract else Extractor.from_settings()
+    store = Store.open()
+    source = ing.source_from_settings()
+    progress = sys.stderr.isatty()
+    if query:
+        report = ing.ingest_query(store, source, query, max_results=max_results, since=since_date,
+                                  extract=extract, progress=progress)
+    else:
+        report = ing.ingest_ids(store, source, list(ids), extract=extract, progress=progress)
+    suggested = []
+    if report.claims and not no_link:
+        suggested = linking.suggest(store, report.claims, stance=linking.Stance.from_settings())
+    lines = [f"{s['arxiv_id']:<16} {s['version']:<4} {s['change']:<14} {s['title'][:70]}"
+             for s in report.stored]
+    lines += [f"{i:<16} up to date" for i in report.skipped]
+    lines.append(report.summary() + f", {len(suggested)} suggested relations "
+                 "(review: claimtrack relations review)")
+    emit({**report.to_dict(), "suggested": [linking.rid(r) for r in suggested]}, as_json, "\n".join(lines))
+    if report.unknown:
+        raise ing.IngestError(f"not found on arXiv: {', '.join(report.unknown)} "
+                              f"(the other {len(report.stored) + len(report.skipped)} were handled)")
+
+
+@main.command()
+@click.argument("text")
+@click.option("--kind", type=click.Choice(["claims", "papers"]), default="claims", show_default=True)
+@click.option("--k", "k", type=click.IntRange(min=1), default=10, show_default=True, help="How many hits.")
+@json_option
+def search(text: str, kind: str, k: int, as_json: bool) -> None:
+    """Semantic search over claims or papers (the index follows the store by itself)."""
+    from claimtrack import index
+
+    hits = index.search(Store.open(create=False), text, kind=kind, k=k)
+    rows = [f"{h.score:5.3f}  {h.id:<34} {h.text[:90]}" for h in hits]
+    emit([h.to_dict() for h in hits], as_json, "\n".join(rows) or "no hits")
+
+
+@main.group()
+def relations() -> None:
+    """Suggested relations between claims, and their review."""
+
+
+def _suggestion_row(store: Store, r) -> str:
+    from claimtrack.linking import rid
+
+    a, b = store.claim(r.source), store.claim(r.target)
+    return (f"{rid(r)}  {r.score or 0:.2f}  {r.source} —{r.kind}→ {r.target}\n"
+            f"    new:      {(a.statement if a else '?')[:100]}\n"
+            f"    existing: {(b.statement if b else '?')[:100]}\n    {r.note}")
+
+
+@relations.command("review")
+@click.option("--accept", multiple=True, metavar="ID", help="Accept this suggestion (repeatable).")
+@click.option("--reject", multiple=True, metavar="ID", help="Reject this suggestion (repeatable).")
+@json_option
+def relations_review(accept: tuple[str, ...], reject: tuple[str, ...], as_json: bool) -> None:
+    """List suggested relations; accept or reject them by id (r-xxxxxxxx)."""
+    from claimtrack import linking
+
+    store = Store.open(create=False)
+    if not accept and not reject:
+        pend = linking.pending(store)
+        emit([{"id": linking.rid(r), **r.model_dump(mode="json")} for r in pend], as_json,
+             "\n".join(_suggestion_row(store, r) for r in pend) or "no suggestions to review")
+        return
+    done = [linking.decide(store, i, True) for i in accept]
+    done += [linking.decide(store, i, False) for i in reject]
+    emit([{"id": linking.rid(r), **r.model_dump(mode="json")} for r in done], as_json,
+         "\n".join(f"{linking.rid(r)} {r.state}: {r.source} —{r.kind}→ {r.target}" for r in done))
+
+
+@relations.command("suggest")
+@click.argument("claim_ids", nargs=-1)
+@click.option("--k", "k", type=click.IntRange(min=1), default=3, show_default=True,
+              help="At most this many suggestions per claim.")
+@click.option("--min-score", type=click.FloatRange(-1, 1), default=0.5, show_default=True,
+              help="Minimum cosine similarity.")
+@json_option
+def relations_suggest(claim_ids: tuple[str, ...], k: int, min_score: float, as_json: bool) -> None:
+    """Suggest relations for claims (default: extracted candidates that have none yet)."""
+    from claimtrack import linking
+    from claimtrack.errors import NotFoundError
+
+    store = Store.open(create=False)
+    ids = list(claim_ids)
+    for cid in ids:
+        if store.claim(cid) is None:
+            raise NotFoundError(f"no claim {cid!r}")
+    if not ids:
+        linked = {x for r in store.relations(state=None) for x in (r.source, r.target)}
+        ids = [c.id for c in store.claims() if not c.curated and c.id not in linked]
+    new = linking.suggest(store, ids, stance=linking.Stance.from_settings(), k=k, min_score=min_score)
+    emit([{"id": linking.rid(r), **r.model_dump(mode="json")} for r in new], as_json,
+         "\n".join(_suggestion_row(store, r) for r in new) + f"\n{len(new)} new suggestions")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -76,6 +76,12 @@ class Graph:
         for ev in store.evidence():
             self._evidence.setdefault(ev.claim, []).append(ev)
         self._relations = store.relations()
+        # per-claim index, so view() does not scan every relation for every claim (10k claims:
+        # 18 s -> well under 1 s for graph.claims(); bench/results/app_render.md)
+        self._relations_of: dict[str, list[Relation]] = {}
+        for r in self._relations:
+            for end in dict.fromkeys((r.source, r.target)):
+                self._relations_of.setdefault(end, []).append(r)
         self._inquiries = {q.id: q for q in store.inquiries()}
 
     # -- lookups -------------------------------------------------------------------------
@@ -104,8 +110,8 @@ class Graph:
     def view(self, claim: Claim, as_of: dt.date) -> ClaimView:
         evidence = [e for e in self._evidence.get(claim.id, []) if e.date <= as_of]
         status = derive_status(claim, evidence, as_of)
-        rels = [r for r in self._relations
-                if claim.id in (r.source, r.target) and r.date <= as_of
+        rels = [r for r in self._relations_of.get(claim.id, [])
+                if r.date <= as_of
                 and all(self._claims[x].first_asserted <= as_of for x in (r.source, r.target)
                         if x in self._claims)]
         papers = [self._papers[s] for s in claim.sources if s in self._papers]

@@ -151,7 +151,8 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
 def _jobs(conn: sqlite3.Connection) -> None:
     # The replication job queue (claimtrack.jobs). Timestamps are UTC ISO strings of one fixed
     # format, so `lease_expires_at < ?` compares correctly as text.
-    conn.executescript(
+    run_script(
+        conn,
         """
         CREATE TABLE jobs (
             id TEXT PRIMARY KEY,

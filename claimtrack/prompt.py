@@ -54,7 +54,8 @@ def _claim_line(v: ClaimView) -> str:
     lines = [f"- [{s.status}{flags}] {c.statement} — {srcs}; first asserted {c.first_asserted}."]
     if s.because:
         ev = {e.id: e for e in v.evidence}
-        why = "; ".join(f"{ev[i].summary} ({ev[i].source}, {ev[i].date})" for i in s.because if i in ev)
+        why = "; ".join(f"{ev[i].direction}: {ev[i].summary} ({ev[i].source}, {ev[i].date})"
+                       for i in s.because if i in ev)
         lines.append(f"    why {s.status}: {why}")
     unverified = [q for q in c.quantities if not q.verified]
     if unverified:

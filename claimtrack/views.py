@@ -54,6 +54,22 @@ def load_graph(path: str | Path | None = None) -> Graph:
         store.close()
 
 
+def store_version(path: str | Path | None = None) -> tuple:
+    """A cheap fingerprint of the store files (size and mtime of the db and its WAL).
+
+    Any committed write changes it, so a cache keyed on it never serves a stale graph.
+    """
+    db = Path(path or settings.db_path())
+    out: list = [str(db)]
+    for f in (db, db.with_name(db.name + "-wal")):
+        try:
+            st = f.stat()
+            out += [st.st_size, st.st_mtime_ns]
+        except FileNotFoundError:
+            out += [None, None]
+    return tuple(out)
+
+
 def runs(path: str | Path | None = None) -> list[dict[str, Any]]:
     """Imported replication runs (newest last), from the store's ``runs`` table."""
     store = Store.open(path or settings.db_path(), create=False)
@@ -216,3 +232,72 @@ def legend(color_by: str) -> list[tuple[str, str]]:
     if color_by == "status":
         return [(s, c) for s, c in STATUS_COLORS.items() if s != "not-yet-asserted"]
     return list(TOPIC_COLORS.items())
+
+
+def filter_claims(views: list[ClaimView], *, topics: list[str] | None = None,
+                  statuses: list[str] | None = None, text: str = "") -> list[ClaimView]:
+    """Claims matching every given filter (empty filter = no constraint); text is case-blind."""
+    needle = text.strip().lower()
+    return [v for v in views
+            if (not topics or v.claim.topic in topics)
+            and (not statuses or v.status.status in statuses)
+            and (not needle or needle in v.id or needle in v.claim.statement.lower())]
+
+
+def import_result(path: str | Path) -> tuple[int, bool]:
+    """Import a finished run's result file as dated evidence (see claimtrack.replication)."""
+    from claimtrack import replication
+
+    store = Store.open(settings.db_path(), create=False)
+    try:
+        return replication.import_result(store, path)
+    finally:
+        store.close()
+
+
+# -- optional backends: semantic search and ingestion land in their own issues ------------------
+def search_available() -> bool:
+    try:
+        from claimtrack import index  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def ingest_available() -> bool:
+    try:
+        from claimtrack import ingest  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def semantic_search(query: str, *, kind: str = "papers", k: int = 10) -> list[dict[str, Any]]:
+    """Papers (or claims) nearest in meaning to ``query`` (claimtrack.index), as plain rows.
+
+    The first call loads the embedding model and syncs the index with the store (seconds);
+    later calls only embed the query.
+    """
+    from claimtrack import index
+
+    store = Store.open(settings.db_path(), create=False)
+    try:
+        return [h.to_dict() for h in index.search(store, query, kind=kind, k=k)]
+    finally:
+        store.close()
+
+
+def ingest_papers(arxiv_ids: list[str]) -> str:
+    """Fetch papers by arXiv id into the store (claimtrack.ingest); a one-line summary.
+
+    Claim extraction is left to the CLI for now (``extract=None``): papers arrive, candidate
+    claims come with ``claimtrack ingest`` once an extractor is configured.
+    """
+    from claimtrack import ingest
+    from corpus.arxiv_source import ArxivSource
+
+    store = Store.open(settings.db_path(), create=False)
+    try:
+        return ingest.ingest_ids(store, ArxivSource(settings.arxiv_url()), arxiv_ids).summary()
+    finally:
+        store.close()

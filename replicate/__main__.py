@@ -3,6 +3,7 @@
     python -m replicate list [--json]
     python -m replicate run EXPERIMENT --scale smoke|gpu [--seeds N] [--device cpu|cuda] --out DIR
                             [--cache DIR] [--progress-jsonl]
+    python -m replicate run entropy-law,entropy-covariance ...   # one set of runs, DIR/<exp>/result.json
     python -m replicate validate RESULT.json
 
 ``run`` prints one ``PROGRESS {json}`` line per RL step and a final ``RESULT {json}`` line on
@@ -58,9 +59,11 @@ def _list(as_json: bool) -> int:
 
 
 def _run(args) -> int:
-    if args.experiment not in registry.EXPERIMENTS:
-        print(f"error: unknown experiment {args.experiment!r}; choose one of {sorted(registry.EXPERIMENTS)}", file=sys.stderr)
-        return 2
+    names = args.experiment.split(",")
+    for name in names:
+        if name not in registry.EXPERIMENTS:
+            print(f"error: unknown experiment {name!r}; choose one of {sorted(registry.EXPERIMENTS)}", file=sys.stderr)
+            return 2
     if args.seeds is not None and not 1 <= args.seeds <= 16:
         print("error: --seeds must be between 1 and 16", file=sys.stderr)
         return 2
@@ -74,15 +77,18 @@ def _run(args) -> int:
         # 2-core boxes: one thread is 10-40x faster for these small ops (DESIGN.md)
         torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     from replicate.checkpoint import default_cache_dir
-    from replicate.runner import execute, stderr_log
+    from replicate.runner import execute, execute_many, stderr_log
 
-    mod = registry.load(args.experiment)
-    if args.scale not in mod.SCALES:
-        print(f"error: unknown scale {args.scale!r}; choose one of {sorted(mod.SCALES)}", file=sys.stderr)
+    mods = [registry.load(n) for n in names]
+    if any(args.scale not in m.SCALES for m in mods):
+        print(f"error: unknown scale {args.scale!r}", file=sys.stderr)
         return 2
     cache = Path(args.cache) if args.cache else default_cache_dir()
     log = None if args.progress_jsonl else stderr_log
-    execute(mod, args.scale, args.seeds, device=args.device, out_dir=Path(args.out), cache=cache, log=log)
+    if len(mods) == 1:
+        execute(mods[0], args.scale, args.seeds, device=args.device, out_dir=Path(args.out), cache=cache, log=log)
+    else:  # one set of GRPO runs, one result per experiment under DIR/<experiment>/
+        execute_many(mods, args.scale, args.seeds, device=args.device, out_dir=Path(args.out), cache=cache, log=log)
     return 0
 
 
@@ -108,7 +114,7 @@ def main(argv=None) -> int:
     pl = sub.add_parser("list", help="experiments, the claims they test, their scales")
     pl.add_argument("--json", action="store_true")
     pr = sub.add_parser("run", help="run an experiment and write result.json into --out")
-    pr.add_argument("experiment")
+    pr.add_argument("experiment", help="experiment name, or several comma-separated sharing one scale")
     pr.add_argument("--scale", required=True, choices=["smoke", "gpu", "tiny"])
     pr.add_argument("--seeds", type=int, default=None, help="number of seeds (0..N-1); default per scale")
     pr.add_argument("--device", default="cpu", choices=["cpu", "cuda"])

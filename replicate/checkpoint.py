@@ -16,6 +16,9 @@ import tempfile
 from pathlib import Path
 
 from transformers import LlamaForCausalLM
+from transformers.utils import logging as hf_logging
+
+hf_logging.disable_progress_bar()  # keep stderr one-line-per-event for the job runner
 
 
 def default_cache_dir() -> Path:

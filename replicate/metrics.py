@@ -16,15 +16,20 @@ import math
 import torch
 
 
+def _full(x: torch.Tensor) -> torch.Tensor:
+    # at least float32 (bf16 logits on GPU), float64 kept for exactness tests
+    return x if x.dtype == torch.float64 else x.float()
+
+
 def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
     """Shannon entropy (nats) of softmax(logits) over the last dim."""
-    logp = torch.log_softmax(logits.float(), dim=-1)
+    logp = torch.log_softmax(_full(logits), dim=-1)
     return -(logp.exp() * logp).sum(-1)
 
 
 def token_logprobs(logits: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
     """log pi(ids) under softmax(logits); logits (..., V), ids (...)."""
-    return torch.log_softmax(logits.float(), dim=-1).gather(-1, ids.unsqueeze(-1)).squeeze(-1)
+    return torch.log_softmax(_full(logits), dim=-1).gather(-1, ids.unsqueeze(-1)).squeeze(-1)
 
 
 def masked_mean(x: torch.Tensor, mask: torch.Tensor, dim=None) -> torch.Tensor:
@@ -72,9 +77,9 @@ def lemma1_prediction(logits_before: torch.Tensor, logits_after: torch.Tensor) -
     dH ~= -Cov_{a~pi}(log pi(a), dz(a)) with dz the logit change; the identity is exact to first
     order for any parameterisation because the softmax is invariant to a constant shift of z.
     """
-    logp = torch.log_softmax(logits_before.float(), dim=-1)
+    logp = torch.log_softmax(_full(logits_before), dim=-1)
     p = logp.exp()
-    dz = (logits_after - logits_before).float()
+    dz = _full(logits_after - logits_before)
     e_logp = (p * logp).sum(-1, keepdim=True)
     e_dz = (p * dz).sum(-1, keepdim=True)
     return -(p * (logp - e_logp) * (dz - e_dz)).sum(-1)
@@ -107,3 +112,9 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 def binomial_se(p: float, n: int) -> float:
     """Standard error of an accuracy p measured on n independent items."""
     return math.sqrt(max(p * (1 - p), 0.0) / max(n, 1))
+
+
+def clipped_binomial_se(p: float, n: int) -> float:
+    """``binomial_se`` with p clipped to [1/n, 1 - 1/n], so an accuracy of 0 or 1 still has a nonzero SE."""
+    p = min(max(p, 1 / n), 1 - 1 / n)
+    return math.sqrt(p * (1 - p) / n)

@@ -1,4 +1,5 @@
-"""Plots of a run: R against H with the fitted law and its bootstrap band; Cov against -dH.
+"""Plots of a run: R against H with the fitted law and its bootstrap band; Cov against -dH; the
+line plots (per-arm curves, pass@k, reliability diagrams) of the multi-arm experiments.
 
 matplotlib is imported lazily; without it (the bare GPU box) the same figure is drawn, without
 text, by ``replicate.png``. Either way every run writes its PNG.
@@ -23,6 +24,18 @@ def _mpl():
         return plt
     except ImportError:
         return None
+
+
+def _finish(plt, fig, ax, path: Path, *, xlabel: str, ylabel: str, title: str, **legend) -> Path:
+    """Label the axes, draw the legend, write the PNG and close the figure (the matplotlib path)."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(**{"fontsize": 7, **legend})
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
 
 
 def _law_band(H, R, n_boot=300, seed=0):
@@ -62,14 +75,7 @@ def plot_entropy_law(points: dict, fits: dict, path: Path, title: str) -> Path:
             if f and len(h) >= 2:
                 g = np.linspace(min(h), max(h), 50)
                 ax.plot(g, -f["a"] * np.exp(g) + f["b"], color=c, lw=1.4)
-        ax.set_xlabel("policy entropy H (nats, rollout batch)")
-        ax.set_ylabel("validation accuracy R")
-        ax.set_title(title, fontsize=9)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(path)
-        plt.close(fig)
-        return Path(path)
+        return _finish(plt, fig, ax, path, xlabel="policy entropy H (nats, rollout batch)", ylabel="validation accuracy R", title=title)
     from replicate.png import Canvas
 
     pad = 0.05
@@ -100,18 +106,61 @@ def plot_scatter(series: dict, path: Path, *, xlabel: str, ylabel: str, title: s
             ax.scatter(x, y, s=12, color=np.array(COLORS[i % len(COLORS)]) / 255, label=lab)
         ax.axhline(0, color="0.6", lw=0.8)
         ax.axvline(0, color="0.6", lw=0.8)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        ax.set_title(title, fontsize=9)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(path)
-        plt.close(fig)
-        return Path(path)
+        return _finish(plt, fig, ax, path, xlabel=xlabel, ylabel=ylabel, title=title)
     from replicate.png import Canvas
 
     c = Canvas(480, 340, xlim=(xs.min(), xs.max()), ylim=(ys.min(), ys.max()))
     for i, (_, (x, y)) in enumerate(series.items()):
         c.points(x, y, COLORS[i % len(COLORS)])
+    c.save(path)
+    return Path(path)
+
+
+def plot_lines(
+    lines: dict, path: Path, *, xlabel: str, ylabel: str, title: str, points: dict | None = None, logx: bool = False,
+    hline: float | None = None, diagonal: bool = False, markers: bool = False,
+) -> Path:  # fmt: skip
+    """``lines``: label -> (x, y) polylines (points whose y is None are dropped); ``points``: label -> (x, y) scatters.
+
+    ``logx``: log2 x axis; ``hline``: a dashed horizontal target line; ``diagonal``: the y = x line of a
+    reliability diagram (the fallback then draws the unit square); ``markers``: mark each line's points.
+    Colours cycle after six series (lines then dashed, scatters ``x``). One PNG.
+    """
+    points = points or {}
+    clean = {k: ([a for a, b in zip(x, y, strict=True) if b is not None], [b for b in y if b is not None]) for k, (x, y) in lines.items()}
+    plt = _mpl()
+    if plt is not None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+        for i, (lab, (x, y)) in enumerate(clean.items()):
+            ax.plot(x, y, color=np.array(COLORS[i % len(COLORS)]) / 255, lw=1.4, label=lab, ls="-" if i < len(COLORS) else "--", marker="o" if markers else None, ms=3)
+        for i, (lab, (x, y)) in enumerate(points.items()):
+            ax.scatter(x, y, s=12, color=np.array(COLORS[i % len(COLORS)]) / 255, label=lab, marker="o" if i < len(COLORS) else "x")
+        if hline is not None:
+            ax.axhline(hline, color="0.4", ls="--", lw=1, label=f"target {hline:.2f}")
+        if diagonal:
+            ax.plot([0, 1], [0, 1], color="0.6", ls=":", lw=1, label="perfect calibration")
+        if logx:
+            ax.set_xscale("log", base=2)
+        many = len(clean) + len(points) > len(COLORS)
+        return _finish(plt, fig, ax, path, xlabel=xlabel, ylabel=ylabel, title=title, fontsize=6 if many else 7, ncol=2 if many else 1)
+    from replicate.png import Canvas
+
+    xs = [v for x, _ in [*clean.values(), *points.values()] for v in x] or [0, 1]
+    ys = [v for _, y in [*clean.values(), *points.values()] for v in y] + ([hline] if hline is not None else []) or [0, 1]
+    tx = (lambda v: np.log2(np.maximum(v, 1e-9))) if logx else (lambda v: np.asarray(v, float))
+    lo, hi = (0.0, 1.0) if diagonal else (float(min(tx(xs))), float(max(tx(xs))))
+    y_lo, y_hi = (0.0, 1.0) if diagonal else (float(min(ys)), float(max(ys)))
+    c = Canvas(480, 340, xlim=(lo, hi), ylim=(y_lo, y_hi))  # Canvas widens an empty range to one unit
+    if diagonal:
+        c.line([0, 1], [0, 1], (150, 150, 150))
+    if hline is not None:
+        c.line([lo, hi], [hline, hline], (90, 90, 90))
+    for i, (x, y) in enumerate(clean.values()):
+        if len(x) >= 2:
+            c.line(tx(x), y, COLORS[i % len(COLORS)])
+        if markers:
+            c.points(tx(x), y, COLORS[i % len(COLORS)])
+    for i, (x, y) in enumerate(points.values()):
+        c.points(tx(x), y, COLORS[i % len(COLORS)])
     c.save(path)
     return Path(path)

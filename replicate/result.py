@@ -16,6 +16,8 @@ import secrets
 import subprocess
 from pathlib import Path
 
+import numpy as np
+
 SCHEMA = "claimtrack.replication/1"
 VERDICTS = ("holds", "does-not-hold", "inconclusive")
 REQUIRED = {
@@ -54,6 +56,23 @@ def code_revision(repo: Path | None = None) -> str:
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def plain(x, nd: int | None = None):
+    """JSON-ready copy of nested data: numpy scalars -> Python scalars, dict keys -> str, tuples -> lists.
+
+    With ``nd``, floats are also rounded to ``nd`` digits and NaN / infinity become None (JSON has
+    neither). Used for ``metrics.jsonl`` records, analyses and the result file.
+    """
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float):
+        return x if nd is None else round(x, nd) if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {str(k): plain(v, nd) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [plain(v, nd) for v in x]
+    return x
 
 
 def _finite(obj, path="$") -> list[str]:

@@ -8,6 +8,7 @@ them) and a final ``RESULT {json}`` line; human-readable logs go to stderr.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -18,18 +19,17 @@ import torch
 from replicate import result as resultfile
 from replicate.model import count_params
 from replicate.pretrain import get_base, heldout_problems
+from replicate.result import plain
 from replicate.tasks import make_task
 from replicate.trainer import train_grpo
 
 
-def _round(x, nd=6):
-    if isinstance(x, float):
-        return round(x, nd) if np.isfinite(x) else None
-    if isinstance(x, dict):
-        return {k: _round(v, nd) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_round(v, nd) for v in x]
-    return x
+def progress(rec: dict, of: int, **ids) -> None:
+    """Print one ``PROGRESS {json}`` line for a training record; ``ids``: seed (and arm) first."""
+    prog = {**ids, "step": rec["step"], "of": of, "reward": round(rec["reward"], 4), "entropy": round(rec["entropy"], 4)}
+    if rec.get("val_accuracy") is not None:
+        prog["val_accuracy"] = round(rec["val_accuracy"], 4)
+    print("PROGRESS " + json.dumps(prog), flush=True)
 
 
 def device_name(device: str) -> str:
@@ -56,12 +56,9 @@ def run_seeds(scale, seeds, *, device: str, out_dir: Path, cache: Path, grpo=Non
                 log(f"seed {seed}: base {'loaded from cache' if meta.get('cache_hit') else 'pretrained'} in {time.time() - t0:.1f}s; base stats {meta.get('base')}")
 
             def on_step(rec, seed=seed):
-                mf.write(json.dumps(_round({"seed": seed, **rec})) + "\n")
+                mf.write(json.dumps(plain({"seed": seed, **rec}, 6)) + "\n")
                 mf.flush()
-                prog = {"seed": seed, "step": rec["step"], "of": grpo.steps, "reward": round(rec["reward"], 4), "entropy": round(rec["entropy"], 4)}
-                if "val_accuracy" in rec:
-                    prog["val_accuracy"] = round(rec["val_accuracy"], 4)
-                print("PROGRESS " + json.dumps(prog), flush=True)
+                progress(rec, grpo.steps, seed=seed)
 
             t1 = time.time()
             records = train_grpo(model, task, grpo, seed=seed, device=device, val_problems=val, on_step=on_step)
@@ -91,19 +88,43 @@ def series_from_runs(runs: dict, keys=("entropy", "reward", "cov_token", "cov_gr
         agg[k] = [None if any(a is None for a in col) else float(np.mean(col)) for col in zip(*arr, strict=True)]
     agg["accuracy"] = agg["reward"]
     agg["per_seed"] = per_seed
-    return _round(agg, 5)
+    return plain(agg, 5)
 
 
 def execute(module, scale_name: str, n_seeds: int | None, *, device: str, out_dir: Path, cache: Path, log=None) -> dict:
     """Run ``module`` (an experiment) end to end and write ``result.json``; returns the result."""
-    scale = module.SCALES[scale_name]
+    return execute_many([module], scale_name, n_seeds, device=device, out_dir=out_dir, cache=cache, log=log, subdirs=False)[0]
+
+
+def execute_many(modules, scale_name: str, n_seeds: int | None, *, device: str, out_dir: Path, cache: Path, log=None, subdirs: bool = True) -> list[dict]:
+    """Run the GRPO seeds once and analyse them for every experiment in ``modules``.
+
+    The experiments must share the scale definition (entropy-law and entropy-covariance do);
+    with ``subdirs`` each gets ``out_dir/<experiment>/`` with its own result, plots and metrics.
+    """
+    scale = modules[0].SCALES[scale_name]
+    if any(m.SCALES[scale_name] != scale for m in modules):
+        raise ValueError("experiments run together must share the scale definition")
     seeds = list(range(n_seeds if n_seeds is not None else scale.default_seeds))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = resultfile.utc_now()
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
-    runs = run_seeds(scale, seeds, device=device, out_dir=out_dir, cache=cache, log=log)
+    # an experiment with several arms (calibration, reward-variance, critique) runs its own seeds
+    run_fn = modules[0].run if hasattr(modules[0], "run") else run_seeds
+    runs = run_fn(scale, seeds, device=device, out_dir=out_dir, cache=cache, log=log)
+    results = []
+    for module in modules:
+        d = out_dir / module.NAME if subdirs else out_dir
+        d.mkdir(parents=True, exist_ok=True)
+        if subdirs:
+            shutil.copyfile(out_dir / "metrics.jsonl", d / "metrics.jsonl")
+        results.append(_finish(module, scale, seeds, runs, device=device, out_dir=d, started=started))
+    return results
+
+
+def _finish(module, scale, seeds, runs, *, device: str, out_dir: Path, started) -> dict:
     analysis = module.analyse(runs, scale, out_dir)
     finished = resultfile.utc_now()
     any_run = next(iter(runs.values()))
@@ -145,7 +166,7 @@ def execute(module, scale_name: str, n_seeds: int | None, *, device: str, out_di
         "files": {"metrics": "metrics.jsonl", "plots": analysis["plots"]},
         "summary": analysis["summary"],
     }
-    res = _round(res, 6)
+    res = plain(res, 6)
     resultfile.write(res, out_dir)
     print("RESULT " + json.dumps({"path": str(out_dir / "result.json"), "verdict": res["verdict"], "run_id": res["run_id"]}), flush=True)
     return res

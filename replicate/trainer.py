@@ -55,6 +55,9 @@ class GRPOConfig:
     val_problems: int = 128
     val_temperature: float = 1.0  # R = mean accuracy of one T=1 sample per held-out problem (pass@1)
     measure_after: bool = True  # same-batch entropy after the update (covariance test)
+    # DAPO dynamic sampling (arXiv:2503.14476 Eq. 11, verl recipe/dapo): keep groups with reward std > 0 and
+    # re-generate until prompts_per_step are kept or this many generation batches ran; 0 = off
+    dynamic_sampling_batches: int = 0
 
     def __post_init__(self) -> None:
         if self.prompts_per_step * self.group_size < self.mini_batches:
@@ -89,13 +92,17 @@ def evaluate(model, task, problems, prompt_ids, *, temperature: float, generator
     return acc, ent
 
 
-def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_problems, on_step=None, token_loss_fn=ppo_clip_token_loss, loss_kwargs=None, token_advantage_fn=None) -> list[dict]:
+def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_problems, on_step=None, token_loss_fn=ppo_clip_token_loss, loss_kwargs=None, token_advantage_fn=None, reward_fn=None, rollout_hook=None) -> list[dict]:
     """Run GRPO on ``model`` in place; returns the list of per-step records.
 
     Args:
         token_loss_fn: per-token loss variant (see ``replicate.grpo``); ``loss_kwargs`` extra args.
         token_advantage_fn: optional ``f(adv (B,), labels (B,T), mask) -> (B,T)`` credit map.
         on_step: called with each record as soon as it is complete (progress, JSONL).
+        reward_fn: optional training reward ``f(completions, problems=...) -> list[float]`` (trl style);
+            ``accuracy`` stays the task's exact-match reward. None = the task reward.
+        rollout_hook: optional ``f(rec, batch)`` adding experiment-specific measurements of the rollout
+            batch to ``rec``; ``batch`` holds problems, texts, rewards, labels, mask, old_logp, entropy.
     """
     tok = CharTokenizer()
     P, G = task.prompt_len, cfg.group_size
@@ -120,7 +127,35 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
         ids = torch.cat([prompt_ids, resp_ids], 1)
         texts = [tok.decode_response(r) for r in resp_ids.tolist()]
         rewards = torch.tensor([task.reward(problems[i // G], t) for i, t in enumerate(texts)], device=device)
-        adv = group_advantages(rewards, G, scale_by_std=cfg.scale_adv_by_std)
+        rec["rollouts_generated"] = len(texts)
+        if cfg.dynamic_sampling_batches > 0:
+            first = (problems, ids, mask, texts, rewards)
+            keep = (rewards.view(-1, G).max(1).values > rewards.view(-1, G).min(1).values).repeat_interleave(G)
+            parts = [(problems, ids[keep], keep.nonzero().squeeze(1), mask[keep], [t for t, k in zip(texts, keep.tolist(), strict=True) if k], rewards[keep])]
+            for _ in range(cfg.dynamic_sampling_batches - 1):
+                if sum(len(x[5]) for x in parts) >= cfg.prompts_per_step * G:
+                    break
+                more = [p for p in task.sample_problems(rng, cfg.prompts_per_step) if p.prompt not in exclude]
+                pids = tok.encode_batch([p.prompt for p in more], P, left_pad=True).to(device).repeat_interleave(G, 0)
+                r2 = sample(model, pids, max_new_tokens=task.max_response_len, eos_id=tok.eos_id, pad_id=tok.pad_id, temperature=cfg.temperature, generator=gen)
+                t2 = [tok.decode_response(r) for r in r2.response_ids.tolist()]
+                rw2 = torch.tensor([task.reward(more[i // G], t) for i, t in enumerate(t2)], device=device)
+                rec["rollouts_generated"] += len(t2)
+                k2 = (rw2.view(-1, G).max(1).values > rw2.view(-1, G).min(1).values).repeat_interleave(G)
+                parts.append((more, r2.input_ids[k2], k2.nonzero().squeeze(1), r2.response_mask[k2], [t for t, k in zip(t2, k2.tolist(), strict=True) if k], rw2[k2]))
+            # concatenate the kept groups (truncated to exactly prompts_per_step groups, as verl does)
+            width = max(1, max(int(x[3].sum(1).max()) if len(x[5]) else 1 for x in parts))
+            problems = [pr[int(i) // G] for pr, _, idx, _, _, rw in parts for i in idx[::G]][: cfg.prompts_per_step]
+            n = len(problems) * G
+            ids = torch.cat([torch.nn.functional.pad(x[1][:, : P + width], (0, max(0, P + width - x[1].shape[1])), value=tok.pad_id) for x in parts])[:n]
+            mask = torch.cat([torch.nn.functional.pad(x[3][:, :width], (0, max(0, width - x[3].shape[1]))) for x in parts])[:n]
+            resp_ids, texts, rewards = ids[:, P:], [t for x in parts for t in x[4]][:n], torch.cat([x[5] for x in parts])[:n]
+            rec["dynamic_kept_groups"] = len(problems)
+            if n == 0:  # nothing informative in any batch: measure on the first batch (no update follows)
+                problems, ids, mask, texts, rewards = first
+            resp_ids, width = ids[:, P:], mask.shape[1]
+        train_rewards = torch.tensor(reward_fn(texts, problems=[problems[i // G] for i in range(len(texts))]), device=device, dtype=torch.float32) if reward_fn is not None else rewards
+        adv = group_advantages(train_rewards, G, scale_by_std=cfg.scale_adv_by_std)
         labels = torch.zeros_like(resp_ids)
         for i, t in enumerate(texts):
             lab = task.token_labels(t + "$")[:width]
@@ -133,19 +168,21 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
             logits_before = response_logits(model, ids, P).float()
         old_logp = token_logprobs(logits_before, resp_ids)
         ent_tok = entropy_from_logits(logits_before)
-        rec["reward"] = float(rewards.mean())
-        rec["accuracy"] = rec["reward"]  # binary exact-match reward
+        rec["reward"] = float(train_rewards.mean())
+        rec["accuracy"] = float(rewards.mean())  # binary exact-match reward (== reward unless reward_fn)
         rec["entropy"] = float(seq_mean_token_mean(ent_tok, mask))
         for name, lab in (("planning", PLANNING), ("execution", EXECUTION)):
             m = mask * (labels == lab).float()
             rec[f"entropy_{name}"] = float(masked_mean(ent_tok, m)) if m.sum() > 0 else None
         rec["response_len"] = float(mask.sum(1).mean())
+        if rollout_hook is not None:  # e.g. strategic-gram semantic entropy (two-phase, arXiv:2509.03646)
+            rollout_hook(rec, {"problems": problems, "texts": texts, "rewards": rewards, "labels": labels, "mask": mask, "old_logp": old_logp, "entropy": ent_tok})
         adv_tok = adv[:, None].expand_as(old_logp) if token_advantage_fn is None else token_advantage_fn(adv, labels, mask)
         cov_tok = token_covariance(old_logp, adv_tok, mask)
         rec["cov_token"] = float(cov_tok.sum() / mask.sum())
         seq_lp = masked_mean(old_logp, mask, dim=1)  # length-normalised log pi(y|x)
         group_acc = rewards.view(-1, G).mean(1)
-        keep_g = ((group_acc > 0) & (group_acc < 1)) if cfg.filter_uniform_groups else torch.ones_like(group_acc, dtype=torch.bool)
+        keep_g = (train_rewards.view(-1, G).max(1).values > train_rewards.view(-1, G).min(1).values) if cfg.filter_uniform_groups else torch.ones_like(group_acc, dtype=torch.bool)
         c_pg = group_covariance(seq_lp, seq_lp.exp() * adv, G)  # Theorem 1 form, pi_bar * A
         c_npg = group_covariance(seq_lp, adv, G)  # Theorem 2 form
         rec["frac_uniform_groups"] = float(1 - ((group_acc > 0) & (group_acc < 1)).float().mean())
@@ -184,12 +221,14 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
             loss.backward()
             info["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
             opt.step()
-            info["loss"] = float(loss)
+            info["loss"] = loss.item()
             infos.append(info)
             n_upd += 1
         rec["updates"] = n_upd
         for k in ("loss", "clip_frac", "approx_kl", "grad_norm"):
             rec[k] = float(np.mean([i[k] for i in infos])) if infos else 0.0
+        for k in sorted({k for i in infos for k in i} - set(rec)):  # extra diagnostics of custom losses (replicate.losses)
+            rec[k] = float(np.mean([i[k] for i in infos if k in i]))
         rec["update_s"] = time.time() - t1
 
         # ---- same batch after the update: actual entropy change vs Lemma 1 -----------------------

@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from replicate.fits import early_fit, fit_entropy_law
-from replicate.metrics import binomial_se
+from replicate.metrics import binomial_se as _binomial_se
 from replicate.plotting import plot_entropy_law
 from replicate.scales import GPU, SMOKE, TINY
 
@@ -57,6 +57,11 @@ CRITERION_TEXT = (
     "Otherwise inconclusive. Preconditions per seed: >= 10 validation points, H0 >= 0.3 nats, final accuracy <= 0.95, "
     "H fell by >= 25% of H0 and accuracy rose by >= 3 SE (rl-methods §a.4 E-a1 and issue 4)."
 )
+
+
+def binomial_se(p: float, n: int) -> float:
+    # floor p at 1/n: an observed 0% or 100% does not mean zero sampling noise
+    return _binomial_se(min(max(p, 1 / n), 1 - 1 / n), n)
 
 
 def analyse_seed(records: list[dict], n_val: int, seed: int) -> dict:

@@ -7,8 +7,10 @@ corrupt files, two writers at once.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing as mp
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,18 +109,14 @@ def test_force_keeps_a_backup(tmp_path):
     assert len(s.claims()) == len(load_corpus(MINI).claims)
 
 
-def _init_worker(path: str) -> int:
-    s, _ = init(path, data_dir=MINI)
-    n = len(s.claims())
-    s.close()
-    return n
-
-
 def test_two_inits_at_once_do_not_corrupt(tmp_path):
-    path = str(tmp_path / "race.db")
-    with mp.get_context("spawn").Pool(2) as pool:
-        counts = pool.map(_init_worker, [path] * 4)
-    assert counts == [3] * 4
-    s = Store.open(path)
+    # Four real `claimtrack init` processes on one store at the same time.
+    env = {**os.environ, "CLAIMTRACK_HOME": str(tmp_path)}
+    cmd = [sys.executable, "-m", "claimtrack.cli", "init", "--corpus", str(MINI)]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, outs
+    s = Store.open(tmp_path / "claimtrack.db")
     assert s.query("PRAGMA integrity_check")[0][0] == "ok"
-    assert len(s.evidence()) == 2
+    assert len(s.claims()) == 3 and len(s.evidence()) == 2

@@ -1,0 +1,56 @@
+"""Claims: every claim with its status as of the chosen date, filters, and a way into one."""
+
+import streamlit as st
+
+from app import ui
+from claimtrack import views
+from claimtrack.models import TOPICS
+from claimtrack.status import LADDER
+
+st.title("Claims")
+graph = ui.load_graph()
+as_of = ui.as_of_control(graph)
+
+left, mid, right = st.columns([2, 2, 3])
+topics = left.multiselect("Bottleneck family", TOPICS, key="claims_topics")
+statuses = mid.multiselect("Status", LADDER, key="claims_statuses")
+text = right.text_input("Search id or statement", key="claims_text")
+
+all_views = ui.claims(graph, as_of)
+shown = views.filter_claims(all_views, topics=topics, statuses=statuses, text=text)
+counts = {s: sum(v.status.status == s for v in all_views) for s in LADDER}
+st.caption(f"As of {as_of}: {len(all_views)} claims — "
+           + ", ".join(f"{views.badge(s)} {n}" for s, n in counts.items() if n)
+           + f". Showing {len(shown)}.")
+
+table = st.dataframe(
+    views.claim_rows(shown),
+    key="claims_table",
+    on_select="rerun",
+    selection_mode="single-row",
+    hide_index=True,
+    column_order=("id", "status", "topic", "arxiv", "paper", "asserted", "flags", "evidence",
+                  "statement"),
+    column_config={
+        "id": st.column_config.TextColumn("claim", width="medium"),
+        "arxiv": st.column_config.LinkColumn("source", display_text=r"https://arxiv\.org/abs/(.*)"),
+        "paper": st.column_config.TextColumn("source paper", width="medium"),
+        "asserted": st.column_config.DateColumn("asserted", format="YYYY-MM-DD"),
+        "evidence": st.column_config.NumberColumn("evidence", help="pieces of evidence to date"),
+        "statement": st.column_config.TextColumn("statement", width="large"),
+    },
+)
+
+ids = [v.id for v in shown]
+rows = table.selection.rows if table else []
+if rows and rows[0] < len(ids) and st.session_state.get("claims_last_row") != ids[rows[0]]:
+    st.session_state["claims_last_row"] = st.session_state["open_claim"] = ids[rows[0]]
+if st.session_state.get("open_claim") not in ids:
+    st.session_state.pop("open_claim", None)
+if ids:
+    col_pick, col_go = st.columns([4, 1], vertical_alignment="bottom")
+    target = col_pick.selectbox("Open a claim (or select a row above)", ids, key="open_claim")
+    if col_go.button("Open claim", key="open_claim_btn", type="primary"):
+        ui.go_to_claim(target)
+else:
+    st.info("No claim matches these filters as of this date.")

@@ -1,0 +1,49 @@
+"""Papers: browse the papers behind the claims; semantic search and ingest when available."""
+
+import streamlit as st
+
+from app import ui
+from claimtrack import views
+from claimtrack.errors import ClaimtrackError
+
+st.title("Papers")
+graph = ui.load_graph()
+as_of = ui.as_of_control(graph)
+
+text = st.text_input("Filter by id, title or author", key="papers_filter").strip().lower()
+rows = [r for r in views.paper_rows(graph, as_of)
+        if not text or text in f"{r['arxiv_id']} {r['title']} {r['authors']}".lower()]
+st.caption(f"{len(rows)} papers submitted by {as_of}.")
+st.dataframe(rows, hide_index=True, key="papers_table",
+             column_order=("url", "title", "authors", "submitted", "version", "claims"),
+             column_config={
+                 "url": st.column_config.LinkColumn("arXiv", display_text=r"https://arxiv\.org/abs/(.*)"),
+                 "title": st.column_config.TextColumn(width="large"),
+                 "submitted": st.column_config.DateColumn(format="YYYY-MM-DD"),
+                 "claims": st.column_config.NumberColumn(help="claims citing it as a source"),
+             })
+
+st.subheader("Semantic search")
+if views.search_available():
+    query = st.text_input("Ask in your own words", key="papers_query")
+    kind = st.radio("Search", ["papers", "claims"], horizontal=True, key="papers_kind")
+    if query:
+        try:
+            with st.spinner("Searching (the first search loads the embedding model)…"):
+                hits = views.semantic_search(query, kind=kind)
+            st.dataframe(hits, hide_index=True, key="papers_hits")
+        except ClaimtrackError as exc:
+            st.error(str(exc))
+else:
+    st.caption("Not available yet: it arrives with the search index (`claimtrack.index`).")
+
+st.subheader("Ingest by arXiv id")
+if views.ingest_available():
+    ids = st.text_input("arXiv ids, comma-separated", key="papers_ingest_ids")
+    if st.button("Ingest", key="papers_ingest_btn") and ids.strip():
+        try:
+            st.success(views.ingest_papers([i.strip() for i in ids.split(",") if i.strip()]))
+        except ClaimtrackError as exc:
+            st.error(str(exc))
+else:
+    st.caption("Not available yet: it arrives with ingestion (`claimtrack.ingest`).")

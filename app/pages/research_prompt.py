@@ -1,0 +1,22 @@
+"""Research prompt: an LLM prompt built from an inquiry's graph as of a date; copy or download."""
+
+import streamlit as st
+
+from app import ui
+from claimtrack.prompt import PROMPT_VERSION, build_prompt
+
+st.title("Research prompt")
+graph = ui.load_graph()
+as_of = ui.as_of_control(graph)
+inquiries = graph.inquiries()
+if not inquiries:
+    st.info("The store holds no inquiry yet.")
+    st.stop()
+inquiry_id = st.selectbox("Inquiry", [q.id for q in inquiries], key="prompt_inquiry")
+st.caption(f"Dated {as_of} (change it in the sidebar). Same store and date → same prompt "
+           f"({PROMPT_VERSION}). Copy with the button at the top right of the box.")
+
+text = build_prompt(graph, inquiry_id, as_of)
+st.download_button("Download prompt (.txt)", text, file_name=f"{inquiry_id}-{as_of}.txt",
+                   mime="text/plain", key="prompt_download", icon=":material/download:")
+st.code(text, language=None, wrap_lines=True)

@@ -1,0 +1,270 @@
+"""Experiment ``two-phase``: planning vs execution entropy, semantic entropy and HICRA (rl-methods §c).
+
+Countdown labels every response token by construction: the PLAN skeleton (e.g. ``ab+c*``) is
+*planning*, the EXEC steps are *execution*. Each step logs the mean token entropy of each class
+(trainer) and, through a rollout hook, the *semantic* entropy: the Shannon entropy of the
+empirical distribution of distinct PLAN skeletons in the rollout batch. The skeleton is the
+strategic gram of this task, so no n-gram mining or clustering is needed (arXiv:2509.03646 mines
+them from successful solutions; the TRL port computes the entropy over the batch).
+
+Arms from one base, identical prompt streams: ``grpo`` (clip-higher GRPO, HICRA's base), ``hicra``
+(paper form A + alpha*|A| on planning tokens), ``hicra-port`` (the TRL port's positive-only,
+longer-than-average variant, planning part), ``placebo`` (the same boost on random tokens).
+
+Claims: ``two-phase-dynamics`` (execution entropy falls first, semantic entropy of planning then
+rises with accuracy), ``planning-token-entropy-rises`` (the seed's token-level reading; the
+semantic reading is reported next to it), ``hicra-planning-credit``.
+
+    python -m replicate run two-phase --scale smoke --seeds 1 --device cpu --out /tmp/tp
+    python -m replicate run two-phase --scale gpu --seeds 3 --device cuda --out $OUT/tp
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import replace
+from collections import Counter
+
+import numpy as np
+from scipy import stats
+
+from replicate.experiments.arms import Arm, mean_last_frac, mean_last_val_accuracy, run_arms, seed_mean_series
+from replicate.losses import CLIP_HIGHER, HICRA_ALPHA
+from replicate.plotting import plot_lines
+from replicate.scales import GPU, SMOKE, TINY
+
+NAME = "two-phase"
+CLAIMS = ["two-phase-dynamics", "planning-token-entropy-rises", "hicra-planning-credit"]
+SCALES = {
+    "smoke": replace(SMOKE.with_grpo(measure_after=False, **CLIP_HIGHER), summary="{params}-parameter Llama, countdown-lite (2 numbers), 4 arms x 20 GRPO steps x 128 rollouts, CPU smoke test", expected="~35 s CPU per seed (4 arms)"),
+    # gpu: 4 arms x 3 seeds x 150 steps x 512 rollouts (parallel workers)
+    "gpu": replace(GPU.with_grpo(steps=150, measure_after=False, val_every=5, val_problems=256, **CLIP_HIGHER), summary="{params}-parameter Llama, countdown-lite (3 numbers), 4 arms x 150 GRPO steps x 512 rollouts, one GPU", expected="~1.5-2 min for 3 seeds x 4 arms on 8 worker processes (estimate, not measured)"),
+    "tiny": TINY.with_grpo(measure_after=False, **CLIP_HIGHER),
+}
+
+# ---- registered verdict rule (rl-methods §c E-c1, E-c3; do not tune to a run) ---------------------
+THRESHOLDS = {
+    "min_seeds": 3,
+    "phase1_frac": 0.2,  # "within the first 20% of steps"
+    "exec_drop_min": 0.5,  # "execution entropy falls >= 50% ..."
+    "plan_drop_max": 0.2,  # "... while planning entropy falls < 20%"
+    "spearman_min": 0.5,  # "after that point semantic entropy has Spearman rho >= 0.5 with validation accuracy"
+    "together_drop": 0.5,  # does-not-hold: both classes fall >= 50% in phase 1 ("collapse together") ...
+    "falls_spearman": -0.5,  # ... or semantic entropy falls (rho <= -0.5 with accuracy) while accuracy rises
+    "late_rise_spearman": 0.5,  # planning-token-entropy-rises: Spearman(step, H_plan) >= 0.5 in the late phase
+    "final_frac": 0.2,
+    "final_val_points": 3,
+    "hicra_gain_se": 2.0,  # "HICRA accuracy exceeds GRPO by >= 2 SE at a matched step, the placebo does not"
+}
+CRITERION_TEXT = (
+    "Phase 1 = the first 20% of RL steps; entropies are rollout-batch token means per class, compared between steps 0-1 and the "
+    "steps around 20%. two-phase-dynamics holds if on every one of >= 3 seeds (GRPO arm) execution entropy falls >= 50% in phase 1 "
+    "while planning entropy falls < 20%, and afterwards semantic (PLAN-skeleton) entropy has Spearman rho >= 0.5 with validation "
+    "accuracy; does not hold if a majority of seeds shows both classes falling >= 50% in phase 1 or rho <= -0.5 while accuracy rose. "
+    "planning-token-entropy-rises holds if on every seed planning-token entropy has Spearman rho >= 0.5 with the step after phase 1 "
+    "and ends (last 20% of steps) above its phase-1 value; does not hold if a majority has rho <= -0.5 and ends below. "
+    "hicra-planning-credit holds if HICRA's final accuracy (last 3 validation points, seed mean) exceeds GRPO's by >= 2 SE while "
+    "the placebo's does not, and HICRA's final semantic entropy is higher; does not hold if HICRA's accuracy is not above GRPO's "
+    "(difference <= 0). Otherwise inconclusive (rl-methods §c E-c1, E-c3)."
+)
+
+
+def shannon(counts) -> float:
+    """Shannon entropy (nats) of an empirical distribution given as counts.
+
+    >>> round(shannon([1, 1, 2]), 4)
+    1.0397
+    """
+    c = np.asarray(list(counts), float)
+    c = c[c > 0]
+    if c.size == 0:
+        return 0.0
+    p = c / c.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def plan_of(text: str) -> str:
+    """The PLAN skeleton of a countdown response (text before '|'), the task's strategic gram."""
+    return text.split("|", 1)[0]
+
+
+def semantic_entropy(texts: list[str], group_size: int | None = None) -> dict:
+    """Entropy of distinct PLAN skeletons over the batch, and its mean within prompt groups."""
+    plans = [plan_of(t) for t in texts]
+    out = {"semantic_entropy": shannon(Counter(plans).values()), "n_distinct_plans": len(set(plans))}
+    if group_size:
+        out["semantic_entropy_group"] = float(np.mean([shannon(Counter(plans[i : i + group_size]).values()) for i in range(0, len(plans), group_size)]))
+    return out
+
+
+def rollout_hook(rec: dict, batch: dict) -> None:
+    g = len(batch["texts"]) // max(1, len(batch["problems"]))
+    rec.update(semantic_entropy(batch["texts"], g))
+
+
+def arms_for_seed(scale) -> list[Arm]:
+    a = {"alpha": HICRA_ALPHA}  # "alpha = 0.2" (2509.03646 / TRL port hicra_alpha, claim hicra-planning-credit)
+    return [Arm("grpo", "ppo", hook=True), Arm("hicra", "ppo", a, adv_map="hicra", hook=True), Arm("hicra-port", "ppo", a, adv_map="hicra-port", hook=True), Arm("placebo", "ppo", a, adv_map="placebo", hook=True)]
+
+
+def evaluate_checkpoint(*a, **k):  # no checkpoint evaluations in this experiment
+    return None
+
+
+def run(scale, seeds, *, device, out_dir, cache, log=None) -> dict:
+    return run_arms(sys.modules[__name__], scale, seeds, lambda seed, model: arms_for_seed(scale), device=device, out_dir=out_dir, cache=cache, log=log)
+
+
+# ---- analysis ----------------------------------------------------------------------------------------
+def _spearman(x, y):
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return None
+    return float(stats.spearmanr(x, y).statistic)
+
+
+def phase_stats(records: list[dict]) -> dict:
+    """Phase-1 drops of execution/planning entropy, late-phase trends, semantic entropy vs accuracy."""
+    T = THRESHOLDS
+    steps = len(records) - 1
+    t1 = max(1, int(round(T["phase1_frac"] * steps)))
+
+    def mean_at(key, lo, hi):
+        v = [r[key] for r in records[lo : hi + 1] if r.get(key) is not None]
+        return float(np.mean(v)) if v else None
+
+    d: dict = {"t1": t1}
+    for cls in ("execution", "planning"):
+        k = f"entropy_{cls}"
+        h0, h1 = mean_at(k, 0, 1), mean_at(k, max(0, t1 - 1), t1 + 1)
+        d[f"{cls}_h0"], d[f"{cls}_h_t1"] = h0, h1
+        d[f"{cls}_drop"] = (1 - h1 / h0) if h0 and h1 is not None else None
+    late = [r for r in records if r["step"] >= t1]
+    d["plan_late_spearman_step"] = _spearman([r["step"] for r in late if r.get("entropy_planning") is not None], [r["entropy_planning"] for r in late if r.get("entropy_planning") is not None])
+    d["plan_end"] = mean_last_frac(records, "entropy_planning", T["final_frac"])
+    d["semantic_late_spearman_step"] = _spearman([r["step"] for r in late], [r.get("semantic_entropy", 0.0) for r in late])
+    lv = [r for r in late if r.get("val_accuracy") is not None]
+    d["semantic_vs_acc_spearman"] = _spearman([r.get("semantic_entropy", 0.0) for r in lv], [r["val_accuracy"] for r in lv])
+    d["acc_rose"] = bool(len(lv) >= 2 and lv[-1]["val_accuracy"] > lv[0]["val_accuracy"])
+    d["semantic_end"] = mean_last_frac(records, "semantic_entropy", T["final_frac"])
+    return d
+
+
+def _se(p: float, n: int) -> float:
+    p = min(max(p, 1 / n), 1 - 1 / n)
+    return math.sqrt(p * (1 - p) / n)
+
+
+def analyse(runs: dict, scale, out_dir) -> dict:
+    T = THRESHOLDS
+    seeds = list(runs)
+    n_val = scale.grpo.val_problems
+    enough = len(seeds) >= T["min_seeds"]
+    ps = {s: phase_stats(runs[s]["arms"]["grpo"]["records"]) for s in seeds}
+
+    # ---- two-phase-dynamics
+    def passes(d):
+        return (d["execution_drop"] is not None and d["execution_drop"] >= T["exec_drop_min"] and d["planning_drop"] is not None and d["planning_drop"] < T["plan_drop_max"]
+                and d["semantic_vs_acc_spearman"] is not None and d["semantic_vs_acc_spearman"] >= T["spearman_min"])  # fmt: skip
+
+    def fails(d):
+        together = (d["execution_drop"] or 0) >= T["together_drop"] and (d["planning_drop"] or 0) >= T["together_drop"]
+        falls = d["semantic_vs_acc_spearman"] is not None and d["semantic_vs_acc_spearman"] <= T["falls_spearman"] and d["acc_rose"]
+        return together or falls
+
+    num = "; ".join(
+        f"seed {s}: exec drop {_f(d['execution_drop'])}, plan drop {_f(d['planning_drop'])} by step {d['t1']}, rho(semantic H, acc) late {_f(d['semantic_vs_acc_spearman'])}, "
+        f"rho(step, semantic H) late {_f(d['semantic_late_spearman_step'])}"
+        for s, d in ps.items()
+    )
+    n_fail, n_pass = sum(fails(d) for d in ps.values()), sum(passes(d) for d in ps.values())
+    if enough and n_fail > len(seeds) / 2:
+        v1 = ("does-not-hold", f"{n_fail}/{len(seeds)} seeds: classes collapse together or semantic entropy falls as accuracy rises; {num}")
+    elif enough and n_pass == len(seeds):
+        v1 = ("holds", f"every seed: {num}")
+    else:
+        v1 = ("inconclusive", (f"{len(seeds)} seed(s) < {T['min_seeds']}; " if not enough else f"{n_pass} seed(s) pass, {n_fail} fail; ") + num)
+
+    # ---- planning-token-entropy-rises (token level; semantic reading reported alongside)
+    def rises(d):
+        r = d["plan_late_spearman_step"]
+        return r is not None and r >= T["late_rise_spearman"] and d["plan_end"] is not None and d["planning_h_t1"] is not None and d["plan_end"] > d["planning_h_t1"]
+
+    def falls_tok(d):
+        r = d["plan_late_spearman_step"]
+        return r is not None and r <= -T["late_rise_spearman"] and d["plan_end"] is not None and d["planning_h_t1"] is not None and d["plan_end"] < d["planning_h_t1"]
+
+    num2 = "; ".join(
+        f"seed {s}: token-level planning H {_f(d['planning_h0'])} -> {_f(d['planning_h_t1'])} (step {d['t1']}) -> {_f(d['plan_end'])} (end), rho(step, H_plan) late {_f(d['plan_late_spearman_step'])}; "
+        f"semantic reading: rho(step, semantic H) late {_f(d['semantic_late_spearman_step'])}, semantic H end {_f(d['semantic_end'])}"
+        for s, d in ps.items()
+    )
+    nr, nf = sum(rises(d) for d in ps.values()), sum(falls_tok(d) for d in ps.values())
+    if enough and nf > len(seeds) / 2:
+        v2 = ("does-not-hold", f"token-level planning entropy falls late on {nf}/{len(seeds)} seeds; {num2}")
+    elif enough and nr == len(seeds):
+        v2 = ("holds", f"token-level planning entropy rises late on every seed; {num2}")
+    else:
+        v2 = ("inconclusive", (f"{len(seeds)} seed(s) < {T['min_seeds']}; " if not enough else "") + num2)
+
+    # ---- hicra-planning-credit
+    acc, sem = {}, {}
+    k = T["final_val_points"]
+    for a in ("grpo", "hicra", "hicra-port", "placebo"):
+        vals = [mean_last_val_accuracy(runs[s]["arms"][a]["records"], k) for s in seeds]
+        acc[a] = float(np.mean(vals))
+        sem[a] = float(np.mean([mean_last_frac(runs[s]["arms"][a]["records"], "semantic_entropy", T["final_frac"]) or 0.0 for s in seeds]))
+    se_items = k * n_val * len(seeds)
+    se = {a: _se(acc[a], se_items) for a in acc}
+
+    def diff(a):
+        return acc[a] - acc["grpo"], math.sqrt(se[a] ** 2 + se["grpo"] ** 2)
+
+    dh, sh = diff("hicra")
+    dp, sp = diff("placebo")
+    dport, sport = diff("hicra-port")
+    num3 = (f"final acc GRPO {_f(acc['grpo'])}, HICRA {_f(acc['hicra'])} (diff {_f(dh)}, SE {_f(sh)}), port {_f(acc['hicra-port'])} (diff {_f(dport)}), "
+            f"placebo {_f(acc['placebo'])} (diff {_f(dp)}, SE {_f(sp)}); final semantic H GRPO {_f(sem['grpo'])}, HICRA {_f(sem['hicra'])}")  # fmt: skip
+    if enough and dh <= 0:
+        v3 = ("does-not-hold", f"HICRA is not above GRPO: {num3}")
+    elif enough and dh >= T["hicra_gain_se"] * sh and dp < T["hicra_gain_se"] * sp and sem["hicra"] > sem["grpo"]:
+        v3 = ("holds", f"HICRA beats GRPO by >= 2 SE, placebo does not, semantic entropy higher: {num3}")
+    else:
+        v3 = ("inconclusive", (f"{len(seeds)} seed(s) < {T['min_seeds']}; " if not enough else "criteria partly met; ") + num3)
+
+    # ---- series and plots (GRPO arm for the class entropies; every arm for accuracy)
+    st, hp = seed_mean_series(runs, "grpo", "entropy_planning")
+    _, he = seed_mean_series(runs, "grpo", "entropy_execution")
+    _, hs = seed_mean_series(runs, "grpo", "semantic_entropy")
+    _, hsg = seed_mean_series(runs, "grpo", "semantic_entropy_group")
+    series = {"step": st, "entropy_planning": hp, "entropy_execution": he, "semantic_entropy": hs, "semantic_entropy_group": hsg, "arms": {}}
+    acc_lines, sem_lines = {}, {}
+    for a in ("grpo", "hicra", "hicra-port", "placebo"):
+        s2, h = seed_mean_series(runs, a, "entropy")
+        _, ac = seed_mean_series(runs, a, "accuracy")
+        _, se_ = seed_mean_series(runs, a, "semantic_entropy")
+        vs, va = seed_mean_series(runs, a, "val_accuracy", val=True)
+        series["arms"][a] = {"step": s2, "entropy": h, "accuracy": ac, "semantic_entropy": se_, "val_step": vs, "val_accuracy": va}
+        acc_lines[a], sem_lines[a] = (vs, va), (s2, se_)
+    plots = [
+        plot_lines({"planning tokens": (st, hp), "execution tokens": (st, he)}, out_dir / "planning_vs_execution_entropy.png", xlabel="RL step", ylabel="token entropy (nats)", title=f"{NAME}, {scale.name}: GRPO, token entropy by class").name,
+        plot_lines(sem_lines, out_dir / "semantic_entropy.png", xlabel="RL step", ylabel="semantic entropy of PLAN skeletons (nats)", title=f"{NAME}, {scale.name}: strategic-gram entropy per arm").name,
+        plot_lines(acc_lines, out_dir / "accuracy_by_arm.png", xlabel="RL step", ylabel="validation accuracy", title=f"{NAME}, {scale.name}: HICRA vs GRPO").name,
+    ]
+    claims = [
+        {"id": "two-phase-dynamics", "verdict": v1[0], "because": v1[1]},
+        {"id": "planning-token-entropy-rises", "verdict": v2[0], "because": v2[1]},
+        {"id": "hicra-planning-credit", "verdict": v3[0], "because": v3[1]},
+    ]
+    params = next(iter(runs.values()))["params"]
+    summary = (
+        f"Toy test of two-phase RL dynamics and HICRA (arXiv:2509.03646) at the {scale.name} scale ({scale.summary.format(params=f'{params / 1e6:.2f}M')}, "
+        f"{len(seeds)} seed(s), countdown PLAN/EXEC labels by construction): " + "; ".join(f"{c['id']}: {c['verdict']}" for c in claims)
+        + f". {num3}. A toy replication supports or questions a claim at this scale; it does not prove or refute a 4B-7B result."
+    )
+    return {"claims": claims, "decision": {"phase": {str(s): d for s, d in ps.items()}, "final_accuracy": acc, "final_semantic_entropy": sem, "acc_se": se}, "fits": {}, "plots": plots, "summary": summary, "series": series}
+
+
+def _f(x) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.3f}"

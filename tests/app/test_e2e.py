@@ -1,0 +1,23 @@
+"""The real-browser check (headless Chromium + Selenium), opt-in: ``pytest -m e2e`` / ``make e2e``.
+
+    python -m pytest tests/app/test_e2e.py -m e2e -q
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.app.conftest import ROOT
+
+
+@pytest.mark.e2e  # run.sh may apt-get chromium and pip-install selenium on first use
+def test_browser_opens_claims_and_a_claim(tmp_path):
+    proc = subprocess.run(["bash", str(ROOT / "app" / "e2e" / "run.sh")], cwd=ROOT,
+                          env={**os.environ, "PY": sys.executable, "E2E_OUT": str(tmp_path)},
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "e2e ok" in proc.stdout

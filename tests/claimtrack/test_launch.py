@@ -1,0 +1,74 @@
+"""claimtrack.launch, the Replications page's adapter over the job runner (fake engine).
+
+    python -m pytest tests/claimtrack/test_launch.py -q
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from claimtrack import launch
+from claimtrack.errors import InputError
+from claimtrack.worker import Worker
+
+
+def test_experiments_keep_the_listings_per_scale_info(job_store):
+    exps = {e.name: e for e in launch.experiments()}
+    exp = exps["entropy-law"]
+    assert (exp.scales, exp.claims, exp.section) == (("smoke", "gpu"), ("entropy-law",), "a.1")
+    assert exp.scale_info["gpu"]["default_seeds"] == 3
+    assert exp.scale_info["smoke"]["expected"] == "~2 min per seed on CPU"
+
+
+@pytest.mark.parametrize("args, match", [
+    (("nope", "smoke", 1, "cpu"), "unknown experiment"),
+    (("entropy-law", "huge", 1, "cpu"), "no scale 'huge'"),
+    (("entropy-law", "smoke", 0, "cpu"), "seeds"),
+    (("entropy-law", "smoke", launch.MAX_SEEDS + 1, "cpu"), "seeds"),
+    (("entropy-law", "smoke", True, "cpu"), "seeds"),
+    (("entropy-law", "smoke", 1, "tpu; rm -rf /"), "device"),
+])
+def test_start_rejects_anything_unregistered(job_store, args, match):
+    with pytest.raises(InputError, match=match):
+        launch.start(*args)
+    assert launch.list_runs() == []
+
+
+def test_queued_run_reports_progress_then_result(job_store):
+    run = launch.start("entropy-law", "smoke", 2, "cpu")
+    assert run.state == "queued" and launch.fraction_done(run) == 0.0
+    assert [r.id for r in launch.list_runs()] == [run.id]
+    assert Worker(job_store).run(once=True) == 1
+    done = launch.get_run(run.id)
+    assert done.state == "completed", done.error
+    assert done.progress == {"seed": 1, "step": 5, "of": 5, "reward": 1.0, "entropy": 0.0,
+                             "pid": done.progress["pid"]}
+    history = launch.progress_history(launch.run_log(run.id))
+    assert len(history) == 10 and launch.fraction_done(done) == 1.0
+    assert launch.progress_series(done, history)["step"] == [1, 2, 3, 4, 5]  # the last seed's
+    assert Path(done.result_path).name == "result.json"
+    [row] = launch.run_rows([done])
+    assert (row["id"], row["state"], row["done"], row["error"]) == (run.id, "completed", 100, "")
+
+
+def test_fraction_done_counts_steps_over_all_seeds(job_store):
+    run = launch.start("entropy-law", "smoke", 2, "cpu")
+    mid = run.model_copy(update={"state": "running", "progress": {"seed": 1, "step": 2, "of": 5}})
+    assert launch.fraction_done(mid) == pytest.approx(0.7)
+
+
+def test_cancel_a_queued_run(job_store):
+    run = launch.start("entropy-law", "smoke", 1, "cpu")
+    assert launch.cancel(run.id).state == "cancelled"
+    with pytest.raises(InputError, match="already cancelled"):
+        launch.cancel(run.id)
+    assert Worker(job_store).run(once=True) == 0
+
+
+def test_progress_history_skips_partial_lines_and_older_attempts():
+    log = ('== attempt 1 on w1: replicate run ...\nPROGRESS {"step": 9, "of": 9}\n'
+           '== attempt 2 on w2: replicate run ...\nlog line\nPROGRESS {"step": 1, "of": 2}\n'
+           'PROGRESS {"step": 2,\nRESULT {"path": "x"}\n')
+    assert launch.progress_history(log) == [{"step": 1, "of": 2}]

@@ -1,0 +1,44 @@
+"""claimtrack.views: rows, status history and the DOT graph the app renders.
+
+    python -m pytest tests/claimtrack/test_views.py -q
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from claimtrack import views
+from claimtrack.errors import StoreError
+
+
+def test_load_graph_without_store_says_init(home):
+    with pytest.raises(StoreError, match="claimtrack init"):
+        views.load_graph()
+
+
+def test_rows_filters_and_history(seeded_store):
+    graph = views.load_graph()
+    today = dt.date.today()
+    all_views = graph.claims(today)
+    rows = views.claim_rows(all_views)
+    assert {"id", "status", "topic", "source", "asserted"} <= set(rows[0])
+    contested = views.filter_claims(all_views, statuses=["contested"])
+    assert contested and all(v.status.status == "contested" for v in contested)
+    assert [v.id for v in views.filter_claims(all_views, text="PASS-AT-K")] == ["rl-narrows-pass-at-k"]
+    history = views.status_history(graph, "rl-narrows-pass-at-k", today)
+    assert history[0] == (dt.date(2025, 4, 18), "asserted") and history[-1][1] == "contested"
+
+
+def test_graph_dot_colours_and_scopes(seeded_store):
+    graph = views.load_graph()
+    as_of = dt.date(2025, 6, 30)
+    dot = views.graph_dot(graph, as_of)
+    assert dot.startswith("digraph") and '"rl-narrows-pass-at-k"' in dot
+    assert '"dro-faster-training"' not in dot  # asserted 2026-05-07
+    assert views.STATUS_COLORS["contested"] in views.graph_dot(graph, dt.date.today())
+    family = views.graph_dot(graph, as_of, color_by="topic")
+    assert views.TOPIC_COLORS["latent-capability"] in family
+    only = views.claim_network(graph, as_of, ids=["entropy-law"])
+    assert list(only.nodes) == ["entropy-law"]

@@ -1,0 +1,81 @@
+"""Steps-to-target, drawdown, DAPO dynamic sampling in the trainer; smoke end to end (slow).
+
+    .venv/bin/python -m pytest tests/replicate/test_reward_variance.py -q
+"""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from replicate.experiments import reward_variance as rv
+from replicate.result import validate
+
+
+def _recs(accs, every=2, gen=128):
+    out = []
+    for i, a in enumerate(accs):
+        out += [{"step": i * every, "val_accuracy": a, "rollouts_generated": gen, "frac_uniform_groups": 0.5, "entropy": 0.5}]
+        out += [{"step": i * every + 1, "rollouts_generated": gen, "frac_uniform_groups": 0.5, "entropy": 0.5}]
+    return out[:-1]
+
+
+def test_steps_to_target_and_drawdown():
+    r = _recs([0.1, 0.2, 0.5, 0.45, 0.6])
+    assert rv.steps_to(r, 0.5) == (4, 4 * 128)
+    assert rv.steps_to(r, 0.9) == (None, None)
+    assert rv.max_drawdown([0.1, 0.5, 0.3, 0.6, 0.55]) == pytest.approx(0.2)
+
+
+def test_analyse_seed_rule_on_hand_built_curves():
+    arms = {"none": _recs([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6, 0.6]), "filter": _recs([0.1, 0.4, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]), "dynamic": _recs([0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6])}
+    d = rv.analyse_seed(arms, 512, 0)
+    assert d["target"] == pytest.approx(0.1 + 0.8 * 0.5)
+    assert d["steps_to_target"] == {"none": 8, "filter": 4, "dynamic": 10}
+    assert d["valid"] and d["filter_holds"] and not d["dynamic_holds"] and d["dynamic_fails"]
+    assert d["speedup"]["filter"] == pytest.approx(2.0)
+
+
+def test_dynamic_sampling_keeps_only_informative_groups():
+    # tiny model, 1 step: every kept group has reward variance, and more rollouts were generated
+    from replicate.model import build_model
+    from replicate.pretrain import heldout_problems
+    from replicate.scales import TINY
+    from replicate.tasks import make_task
+    from replicate.tokenizer import CharTokenizer
+    from replicate.trainer import train_grpo
+
+    task = make_task(TINY.task, **TINY.task_kwargs)
+    model = build_model(TINY.model, CharTokenizer().vocab_size, seed=0)
+    cfg = replace(TINY.grpo, steps=1, dynamic_sampling_batches=3, measure_after=False)
+    recs = train_grpo(model, task, cfg, seed=0, device="cpu", val_problems=heldout_problems(task, 8))
+    assert recs[0]["rollouts_generated"] >= cfg.prompts_per_step * cfg.group_size
+    assert recs[0]["dynamic_kept_groups"] <= cfg.prompts_per_step
+    if recs[0]["dynamic_kept_groups"]:
+        assert recs[0]["frac_uniform_groups"] == 0.0
+    off = train_grpo(build_model(TINY.model, CharTokenizer().vocab_size, seed=0), task, replace(cfg, dynamic_sampling_batches=0), seed=0, device="cpu", val_problems=heldout_problems(task, 8))
+    assert off[0]["rollouts_generated"] == cfg.prompts_per_step * cfg.group_size and "dynamic_kept_groups" not in off[0]
+    assert np.isfinite(recs[0]["entropy"])
+
+
+@pytest.mark.slow
+def test_reward_variance_smoke_end_to_end(tmp_path):
+    from replicate.checkpoint import default_cache_dir
+
+    out = tmp_path / "out"
+    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
+    cmd = [sys.executable, "-m", "replicate", "run", "reward-variance", "--scale", "smoke", "--seeds", "1", "--device", "cpu", "--out", str(out), "--cache", str(default_cache_dir())]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=290, env=env)
+    assert p.returncode == 0, p.stderr[-2000:]
+    res = json.loads((out / "result.json").read_text())
+    assert validate(res) == []
+    assert [c["id"] for c in res["claims"]] == ["dapo-dynamic-sampling", "dro-variance-dual-use", "dro-faster-training"]
+    assert set(res["series"]["arms"]) == {"none", "filter", "dynamic"} and "target" in res["series"]
+    assert all(len(a["step"]) == len(a["accuracy"]) == len(a["entropy"]) for a in res["series"]["arms"].values())
+    assert res["criterion"]["thresholds"]["speedup_holds"] == 2.0
+    for png in res["files"]["plots"]:
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
