@@ -325,26 +325,12 @@ def ingest_arxiv(ids: tuple[str, ...], query: str | None, max_results: int, sinc
     """Fetch papers from arXiv ($CLAIMTRACK_ARXIV_URL) by id or query and store them."""
     from claimtrack import ingest as ing
     from claimtrack import linking
-    from claimtrack.errors import InputError
-    from claimtrack.extract import Extractor
 
-    if bool(ids) == bool(query):
-        raise InputError("give arXiv ids or --query (one of the two)")
-    if since and not query:
-        raise InputError("--since goes with --query")
-    since_date = parse_date(since) if since else None
-    extract = None if no_extract else Extractor.from_settings()
     store = Store.open()
-    source = ing.source_from_settings()
-    progress = sys.stderr.isatty()
-    if query:
-        report = ing.ingest_query(store, source, query, max_results=max_results, since=since_date,
-                                  extract=extract, progress=progress)
-    else:
-        report = ing.ingest_ids(store, source, list(ids), extract=extract, progress=progress)
-    suggested = []
-    if report.claims and not no_link:
-        suggested = linking.suggest(store, report.claims, stance=linking.Stance.from_settings())
+    report, suggested = ing.ingest(
+        store, ids=list(ids), query=query, max_results=max_results,
+        since=parse_date(since) if since else None, extract=not no_extract, link=not no_link,
+        progress=sys.stderr.isatty())
     lines = [f"{s['arxiv_id']:<16} {s['version']:<4} {s['change']:<14} {s['title'][:70]}"
              for s in report.stored]
     lines += [f"{i:<16} up to date" for i in report.skipped]

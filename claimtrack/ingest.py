@@ -219,3 +219,31 @@ def ingest_query(store: Store, source: ArxivSource, query: str, *, max_results: 
         bar.close()
         report.requests = source.adapter.requests_sent
     return report
+
+
+def ingest(store: Store, *, ids: list[str] | None = None, query: str | None = None,
+           max_results: int = 100, since: dt.date | None = None, extract: bool = True,
+           link: bool = True, progress: bool = False) -> tuple[IngestReport, list]:
+    """What ``claimtrack ingest arxiv`` and the app's Papers page do: fetch by ids or by a
+    query, extract candidate claims (``CLAIMTRACK_LLM`` or the offline heuristic), and suggest
+    relations for them for a curator to review. Returns (report, suggested relations).
+    """
+    from claimtrack import linking
+    from claimtrack.errors import InputError
+    from claimtrack.extract import Extractor
+
+    if bool(ids) == bool(query):
+        raise InputError("give arXiv ids or --query (one of the two)")
+    if since and not query:
+        raise InputError("--since goes with --query")
+    extractor = Extractor.from_settings() if extract else None
+    source = source_from_settings()
+    if query:
+        report = ingest_query(store, source, query, max_results=max_results, since=since,
+                              extract=extractor, progress=progress)
+    else:
+        report = ingest_ids(store, source, list(ids or []), extract=extractor, progress=progress)
+    suggested = []
+    if report.claims and link:
+        suggested = linking.suggest(store, report.claims, stance=linking.Stance.from_settings())
+    return report, suggested

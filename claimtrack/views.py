@@ -244,34 +244,7 @@ def filter_claims(views: list[ClaimView], *, topics: list[str] | None = None,
             and (not needle or needle in v.id or needle in v.claim.statement.lower())]
 
 
-def import_result(path: str | Path) -> tuple[int, bool]:
-    """Import a finished run's result file as dated evidence (see claimtrack.replication)."""
-    from claimtrack import replication
-
-    store = Store.open(settings.db_path(), create=False)
-    try:
-        return replication.import_result(store, path)
-    finally:
-        store.close()
-
-
-# -- optional backends: semantic search and ingestion land in their own issues ------------------
-def search_available() -> bool:
-    try:
-        from claimtrack import index  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def ingest_available() -> bool:
-    try:
-        from claimtrack import ingest  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
+# -- semantic search and ingestion ----------------------------------------------------------
 def semantic_search(query: str, *, kind: str = "papers", k: int = 10) -> list[dict[str, Any]]:
     """Papers (or claims) nearest in meaning to ``query`` (claimtrack.index), as plain rows.
 
@@ -290,14 +263,14 @@ def semantic_search(query: str, *, kind: str = "papers", k: int = 10) -> list[di
 def ingest_papers(arxiv_ids: list[str]) -> str:
     """Fetch papers by arXiv id into the store (claimtrack.ingest); a one-line summary.
 
-    Claim extraction is left to the CLI for now (``extract=None``): papers arrive, candidate
-    claims come with ``claimtrack ingest`` once an extractor is configured.
+    Same path as ``claimtrack ingest arxiv``: candidate claims are extracted and relations to
+    them suggested for review (``claimtrack relations review``).
     """
     from claimtrack import ingest
-    from corpus.arxiv_source import ArxivSource
 
     store = Store.open(settings.db_path(), create=False)
     try:
-        return ingest.ingest_ids(store, ArxivSource(settings.arxiv_url()), arxiv_ids).summary()
+        report, suggested = ingest.ingest(store, ids=arxiv_ids)
+        return f"{report.summary()}, {len(suggested)} suggested relations to review"
     finally:
         store.close()

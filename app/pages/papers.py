@@ -1,4 +1,4 @@
-"""Papers: browse the papers behind the claims; semantic search and ingest when available."""
+"""Papers: browse the papers behind the claims, search them by meaning, ingest new ones by id."""
 
 import streamlit as st
 
@@ -24,26 +24,20 @@ st.dataframe(rows, hide_index=True, key="papers_table",
              })
 
 st.subheader("Semantic search")
-if views.search_available():
-    query = st.text_input("Ask in your own words", key="papers_query")
-    kind = st.radio("Search", ["papers", "claims"], horizontal=True, key="papers_kind")
-    if query:
-        try:
-            with st.spinner("Searching (the first search loads the embedding model)…"):
-                hits = views.semantic_search(query, kind=kind)
-            st.dataframe(hits, hide_index=True, key="papers_hits")
-        except ClaimtrackError as exc:
-            st.error(str(exc))
-else:
-    st.caption("Not available yet: it arrives with the search index (`claimtrack.index`).")
+query = st.text_input("Ask in your own words", key="papers_query")
+kind = st.radio("Search", ["papers", "claims"], horizontal=True, key="papers_kind")
+if query:
+    try:
+        with st.spinner("Searching (the first search loads the embedding model)…"):
+            hits = views.semantic_search(query, kind=kind)
+        st.dataframe(hits, hide_index=True, key="papers_hits")
+    except ClaimtrackError as exc:
+        st.error(str(exc))
 
 st.subheader("Ingest by arXiv id")
-if views.ingest_available():
-    ids = st.text_input("arXiv ids, comma-separated", key="papers_ingest_ids")
-    if st.button("Ingest", key="papers_ingest_btn") and ids.strip():
-        try:
-            st.success(views.ingest_papers([i.strip() for i in ids.split(",") if i.strip()]))
-        except ClaimtrackError as exc:
-            st.error(str(exc))
-else:
-    st.caption("Not available yet: it arrives with ingestion (`claimtrack.ingest`).")
+ids = st.text_input("arXiv ids, comma-separated", key="papers_ingest_ids")
+if st.button("Ingest", key="papers_ingest_btn") and ids.strip():
+    try:
+        st.success(views.ingest_papers([i.strip() for i in ids.split(",") if i.strip()]))
+    except ClaimtrackError as exc:
+        st.error(str(exc))

@@ -169,8 +169,6 @@ def test_papers_page_semantic_search_and_ingest_call_claimtrack(app_home, monkey
     from claimtrack import views
 
     calls = []
-    monkeypatch.setattr(views, "search_available", lambda: True)
-    monkeypatch.setattr(views, "ingest_available", lambda: True)
     monkeypatch.setattr(views, "semantic_search", lambda q, kind="papers", k=10: calls.append(
         (q, kind)) or [{"id": "2505.22617", "kind": kind, "score": 0.9, "text": "entropy"}])
     monkeypatch.setattr(views, "ingest_papers", lambda ids: calls.append(ids) or "1 papers stored")
