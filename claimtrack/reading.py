@@ -78,10 +78,17 @@ def honest_read(views: list[ClaimView], thesis: ClaimView | None, as_of: dt.date
     disputed = [v for v in views if v.status.status in ("contested", "refuted")]
     if disputed:
         lines.append(f"Disputed: {_names(disputed)}.")
-    reps = [(v, n) for v in views for n in replication_notes(v)]
+    reps = [(v, e) for v in views for e in v.evidence if e.kind == "replication"]
     if reps:
-        lines.append("Our replications (toy scale; they support or question, never prove): "
-                     + "; ".join(f"{v.id}: {n}" for v, n in reps) + ".")
+        by_verdict: dict[str, list[str]] = {}
+        for v, e in reps:
+            by_verdict.setdefault(e.provenance.get("verdict", e.direction), []).append(v.id)
+        smoke = all(e.strength == "weak" for _, e in reps)
+        lines.append(
+            f"Our replications ({len(reps)} claim tests; toy scale, they support or question, never "
+            "prove" + ("; CPU smoke scale only, so weak evidence that moves no status" if smoke else "")
+            + "): " + "; ".join(f"{verdict}: {', '.join(sorted(set(ids)))}"
+                                 for verdict, ids in sorted(by_verdict.items())) + ".")
     flagged = [v for v in views if v.status.flags]
     if flagged:
         lines.append("Source checks flag " + ", ".join(

@@ -48,13 +48,12 @@ def _list(as_json: bool) -> int:
             })  # fmt: skip
         rows.append({"experiment": name, "claims": info["claims"], "section": info["section"], "scales": scales})
     if as_json:
-        print(json.dumps({"experiments": rows, "planned": registry.PLANNED}, indent=1))
+        print(json.dumps({"experiments": rows}, indent=1))
         return 0
     for r in rows:
         print(f"{r['experiment']}  claims: {', '.join(r['claims'])}  ({r['section']})")
         for s in r["scales"]:
             print(f"  --scale {s['name']:<5} {s['description']}; {s['expected']}")
-    print("planned: " + ", ".join(f"{k} ({', '.join(v['claims'])})" for k, v in registry.PLANNED.items()))
     return 0
 
 

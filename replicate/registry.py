@@ -1,8 +1,8 @@
 """Experiment registry: experiment name -> module and the corpus claim ids it tests.
 
-``EXPERIMENTS`` lists what runs now. ``PLANNED`` maps the rl-methods sections (b)-(g) to the claim
-ids the corpus uses, so the next engineer adds ``replicate/experiments/<name>.py`` with the same
-interface (NAME, CLAIMS, SCALES, THRESHOLDS, CRITERION_TEXT, analyse) and moves it up.
+A new experiment is a module ``replicate/experiments/<name>.py`` with the interface of the others
+(NAME, CLAIMS, SCALES, THRESHOLDS, CRITERION_TEXT, analyse, or its own ``run``) and one line here.
+Claim ids are the corpus's (corpus/data/claims.yaml); a test checks that they exist there.
 """
 
 from __future__ import annotations
@@ -19,10 +19,6 @@ EXPERIMENTS = {
     "reward-variance": {"module": "replicate.experiments.reward_variance", "claims": ["dapo-dynamic-sampling", "dro-variance-dual-use", "dro-faster-training"], "section": "rl-methods §f1, §f2"},
     "critique": {"module": "replicate.experiments.critique", "claims": ["critique-breaks-plateau", "scalar-reward-plateau"], "section": "rl-methods §g"},
 }
-
-PLANNED = {
-}
-
 
 def load(name: str):
     """Import the experiment module for ``name``; raises KeyError for an unknown experiment."""

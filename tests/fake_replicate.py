@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
     run.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if args.cmd == "list":
-        print(json.dumps({"experiments": EXPERIMENTS, "planned": {}}))
+        print(json.dumps({"experiments": EXPERIMENTS}))
         return 0
     started = dt.datetime.now(dt.timezone.utc)
     steps, pause = int(os.environ.get("FAKE_STEPS", "5")), float(os.environ.get("FAKE_STEP_S", "0.05"))

@@ -67,3 +67,16 @@ def test_seed_prompt_is_grounded(seeded_store):
         assert f"arXiv:{anchor}" in text
     assert "from 2025-12-29 to 2026-06-30" in text
     assert "entropy-collapse:" in text and "reward-information:" in text
+
+
+def test_replication_registry_and_corpus_agree():
+    """Every claim an experiment tests is in the corpus, and every claim's prediction names a
+    registered experiment (the registry is plain data: importing it loads no torch)."""
+    from replicate.registry import EXPERIMENTS
+
+    claims = {c.id: c for c in load_corpus().claims}
+    tested = {cid for info in EXPERIMENTS.values() for cid in info["claims"]}
+    assert tested <= set(claims), tested - set(claims)
+    for c in claims.values():
+        if c.prediction:
+            assert c.prediction.experiment in EXPERIMENTS, (c.id, c.prediction.experiment)

@@ -83,7 +83,7 @@ def test_cli_list_json(capsys):
     assert names["entropy-covariance"]["claims"] == ["entropy-covariance"]
     scales = {s["name"]: s for s in names["entropy-law"]["scales"]}
     assert set(scales) == {"smoke", "gpu"} and scales["gpu"]["params"] > 1_000_000 > scales["smoke"]["params"]
-    assert "hicra-planning-credit" in names["two-phase"]["claims"]  # moved from planned (issue 5)
+    assert "hicra-planning-credit" in names["two-phase"]["claims"]
 
 
 @pytest.mark.parametrize(
