@@ -82,3 +82,12 @@ def show_result(result: dict[str, Any], path: Path) -> None:
         st.pyplot(fig, width="stretch")
     for png in views.plot_files(result, path):
         st.image(str(png), caption=f"{png.name} (written by the run)")
+
+
+def pick_inquiry(graph: Graph, key: str) -> str:
+    """An inquiry chosen in a select box (stops the page when the store has none)."""
+    inquiries = graph.inquiries()
+    if not inquiries:
+        st.info("The store holds no inquiry yet.")
+        st.stop()
+    return st.selectbox("Inquiry", [q.id for q in inquiries], key=key)

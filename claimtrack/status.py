@@ -3,8 +3,9 @@
 Status is never typed in (DESIGN.md). ``derive_status(claim, evidence, as_of)`` looks only at
 evidence dated on or before ``as_of`` and walks this ladder, first match wins:
 
-    refuted     contradicting evidence, at least one piece strong, and nothing supporting
-    contested   contradicting evidence and supporting evidence (or a moderate/weak contradiction alone)
+    refuted     nothing supporting, and contradicting evidence from at least two independent
+                sources, at least one of them strong (the source is outnumbered, not just doubted)
+    contested   contradicting evidence and supporting evidence, or a single contradicting source
     qualified   qualifying evidence: holds only under conditions
     replicated  supported by one of our replication runs at a non-smoke scale
     supported   supported by independent evidence (another paper, a curator note)
@@ -86,7 +87,8 @@ def derive_status(claim: Claim, evidence: list[Evidence], as_of: dt.date | None 
     def report(status: str, because: list[Evidence], reason: str) -> StatusReport:
         return StatusReport(status, as_of, [e.id for e in because], reason, flags, counts)
 
-    if con and not sup and any(e.strength == "strong" for e in con):
+    if (con and not sup and len({e.source for e in con}) >= 2
+            and any(e.strength == "strong" for e in con)):
         return report("refuted", con, f"{len(con)} contradicting, none supporting")
     if con:
         why = f"{len(con)} contradicting vs {len(sup)} supporting"

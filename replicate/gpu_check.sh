@@ -34,27 +34,21 @@ $PY -m replicate run entropy-law,entropy-covariance --scale "${SCALE:-gpu}" --se
 rc=$?
 echo "{\"rc\": $rc, \"wall_seconds\": $(( $(date +%s) - start ))}" | tee "$WORK/timing.json"
 grep '^RESULT ' "$WORK/gpu_stdout.txt" || tail -5 "$WORK/gpu_stderr.txt"
-# issue 5 (entropy-interventions, latent-capability, two-phase): same cached gpu base, (arm, seed) jobs in
-# REPLICATE_WORKERS parallel processes (default 8). Opt out with ISSUE5_ARMS=0; est. ~6-8 min for all three.
-if [ "${ISSUE5_ARMS:-1}" = "1" ]; then
-  for exp in latent-capability two-phase entropy-interventions; do
+run_each() {  # run experiments one after another, timing each
+  for exp in "$@"; do
     s=$(date +%s)
     $PY -m replicate run "$exp" --scale "${SCALE:-gpu}" --seeds "${SEEDS:-3}" --device "${DEVICE:-cuda}" --out "$WORK/gpu-$exp" --cache "$WORK/cache" \
         > "$WORK/gpu-$exp.stdout" 2> "$WORK/gpu-$exp.stderr" && r=0 || r=$?
     echo "{\"experiment\": \"$exp\", \"rc\": $r, \"wall_seconds\": $(( $(date +%s) - s ))}" | tee -a "$WORK/timing_issue5.jsonl"
     grep '^RESULT ' "$WORK/gpu-$exp.stdout" || tail -3 "$WORK/gpu-$exp.stderr"
   done
-fi
+}
+# issue 5 (entropy-interventions, latent-capability, two-phase): same cached gpu base, (arm, seed) jobs in
+# REPLICATE_WORKERS parallel processes (default 8). Opt out with ISSUE5_ARMS=0; est. ~6-8 min for all three.
+[ "${ISSUE5_ARMS:-1}" = "1" ] && run_each latent-capability two-phase entropy-interventions
 # issue 5 (calibration, reward-variance, critique): calibration/critique pretrain their own small ModChain
 # bases (~15 s each per seed); reward-variance reuses the entropy-law gpu base. Est. ~5-7 min for all three
 # at 3 seeds (not measured); together with the block above this exceeds one 10-min lease, so it runs only
 # with ISSUE5_FEEDBACK=1 (a second lease, or SEEDS=2 to squeeze).
-if [ "${ISSUE5_FEEDBACK:-0}" = "1" ]; then
-  for exp in reward-variance calibration critique; do
-    s=$(date +%s)
-    $PY -m replicate run "$exp" --scale "${SCALE:-gpu}" --seeds "${SEEDS:-3}" --device "${DEVICE:-cuda}" --out "$WORK/gpu-$exp" --cache "$WORK/cache" \
-        > "$WORK/gpu-$exp.stdout" 2> "$WORK/gpu-$exp.stderr" && r=0 || r=$?
-    echo "{\"experiment\": \"$exp\", \"rc\": $r, \"wall_seconds\": $(( $(date +%s) - s ))}" | tee -a "$WORK/timing_issue5.jsonl"
-    grep '^RESULT ' "$WORK/gpu-$exp.stdout" || tail -3 "$WORK/gpu-$exp.stderr"
-  done
-fi
+[ "${ISSUE5_FEEDBACK:-0}" = "1" ] && run_each reward-variance calibration critique
+exit 0

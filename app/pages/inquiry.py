@@ -8,11 +8,7 @@ from claimtrack.reading import read_inquiry
 
 graph = ui.load_graph()
 as_of = ui.as_of_control(graph)
-inquiries = graph.inquiries()
-if not inquiries:
-    st.info("The store holds no inquiry yet.")
-    st.stop()
-inquiry_id = st.selectbox("Inquiry", [q.id for q in inquiries], key="inquiry_id")
+inquiry_id = ui.pick_inquiry(graph, key="inquiry_id")
 reading = read_inquiry(graph, inquiry_id, as_of)
 
 st.title(reading.inquiry.question)

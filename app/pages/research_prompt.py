@@ -8,11 +8,7 @@ from claimtrack.prompt import PROMPT_VERSION, build_prompt
 st.title("Research prompt")
 graph = ui.load_graph()
 as_of = ui.as_of_control(graph)
-inquiries = graph.inquiries()
-if not inquiries:
-    st.info("The store holds no inquiry yet.")
-    st.stop()
-inquiry_id = st.selectbox("Inquiry", [q.id for q in inquiries], key="prompt_inquiry")
+inquiry_id = ui.pick_inquiry(graph, key="prompt_inquiry")
 st.caption(f"Dated {as_of} (change it in the sidebar). Same store and date → same prompt "
            f"({PROMPT_VERSION}). Copy with the button at the top right of the box.")
 

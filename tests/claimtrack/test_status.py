@@ -36,7 +36,11 @@ def test_ladder_rungs():
     assert status(ev(1, "supports"), ev(2, "qualifies")) == "qualified"
     assert status(ev(1, "supports"), ev(2, "contradicts")) == "contested"
     assert status(ev(2, "contradicts")) == "contested"
-    assert status(ev(2, "contradicts", strength="strong")) == "refuted"
+    # One contradicting source, however strong, makes a dispute; two, one strong, refute.
+    assert status(ev(2, "contradicts", strength="strong")) == "contested"
+    assert status(ev(2, "contradicts", strength="strong"),
+                  ev(3, "contradicts", source="2505.24864")) == "refuted"
+    assert status(ev(2, "contradicts"), ev(3, "contradicts", source="2505.24864")) == "contested"
     assert status(ev(1, "supports"), ev(2, "contradicts", strength="strong")) == "contested"
 
 
