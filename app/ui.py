@@ -71,11 +71,13 @@ def go_to_claim(claim_id: str) -> None:
         st.info(f"Run the whole app (`make run`) to open {claim_id}.")
 
 
-def show_result(result: dict[str, Any], path: Path) -> None:
-    """A replication result: its summary, the plots built from its series, the PNGs it wrote."""
+def show_result(result: dict[str, Any], path: Path, claim_id: str | None = None) -> None:
+    """A replication result: its verdict (for ``claim_id``, or per claim), its summary, the plots
+    built from its series, the PNGs it wrote."""
     from claimtrack import charts  # matplotlib: imported only by pages that plot
 
-    st.markdown(f"**Verdict: {result.get('verdict', '?')}** — run `{result.get('run_id', '?')}`, "
+    verdict = views.claim_verdicts(result, claim_id)
+    st.markdown(f"**Verdict: {verdict}** — run `{result.get('run_id', '?')}`, "
                 f"{(result.get('scale') or {}).get('description', '')}")
     st.write(result.get("summary", ""))
     for _title, fig in charts.figures(result):

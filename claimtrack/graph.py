@@ -65,11 +65,20 @@ class ClaimView:
         }
 
 
+def closest(word: str, options: list[str]) -> str:
+    """The "did you mean" hint of a not-found message: up to three near matches, else the known names."""
+    near = difflib.get_close_matches(word, options, n=3)
+    if near:
+        return f"did you mean {', '.join(near)}?"
+    known = sorted(options)
+    more = f" (and {len(known) - 10} more)" if len(known) > 10 else ""
+    return f"known: {', '.join(known[:10]) or 'none'}{more}"
+
+
 class Graph:
-    """An in-memory snapshot of the store for as-of queries."""
+    """An in-memory snapshot of the store for as-of queries (it keeps no connection)."""
 
     def __init__(self, store: Store) -> None:
-        self.store = store
         self._claims = {c.id: c for c in store.claims()}
         self._papers = {p.arxiv_id: p for p in store.papers()}
         self._evidence: dict[str, list[Evidence]] = {}
@@ -85,13 +94,9 @@ class Graph:
         self._inquiries = {q.id: q for q in store.inquiries()}
 
     # -- lookups -------------------------------------------------------------------------
-    def _closest(self, wanted: str, choices: list[str]) -> str:
-        near = difflib.get_close_matches(wanted, choices, n=3, cutoff=0.3)
-        return f"; closest: {', '.join(near)}" if near else ""
-
     def paper(self, arxiv_id: str) -> Paper:
         if arxiv_id not in self._papers:
-            raise NotFoundError(f"unknown paper {arxiv_id!r}{self._closest(arxiv_id, list(self._papers))}")
+            raise NotFoundError(f"unknown paper {arxiv_id!r}; {closest(arxiv_id, list(self._papers))}")
         return self._papers[arxiv_id]
 
     def papers(self) -> list[Paper]:
@@ -100,7 +105,7 @@ class Graph:
     def inquiry(self, inquiry_id: str) -> Inquiry:
         if inquiry_id not in self._inquiries:
             raise NotFoundError(f"unknown inquiry {inquiry_id!r}"
-                                f"{self._closest(inquiry_id, list(self._inquiries))}")
+                                f"; {closest(inquiry_id, list(self._inquiries))}")
         return self._inquiries[inquiry_id]
 
     def inquiries(self) -> list[Inquiry]:
@@ -121,7 +126,7 @@ class Graph:
         as_of = parse_date(as_of)
         claim = self._claims.get(claim_id)
         if claim is None:
-            raise NotFoundError(f"unknown claim {claim_id!r}{self._closest(claim_id, list(self._claims))}")
+            raise NotFoundError(f"unknown claim {claim_id!r}; {closest(claim_id, list(self._claims))}")
         if claim.first_asserted > as_of:
             raise NotFoundError(f"claim {claim_id!r} was first asserted on {claim.first_asserted}, "
                                 f"after {as_of}")

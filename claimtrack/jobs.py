@@ -22,7 +22,6 @@ per attempt, ``a1/``, ``a2/``, ... (``result.json``, ``metrics.jsonl``, plots).
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import os
 import secrets
@@ -36,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from claimtrack import replication, settings
 from claimtrack.errors import ClaimtrackError, InputError, NotFoundError
+from claimtrack.graph import closest
 from claimtrack.store import Store
 
 STATES = ("queued", "running", "completed", "failed", "cancelled")
@@ -160,11 +160,6 @@ def experiments() -> dict[str, Experiment]:
     return _EXPERIMENTS[cmd]
 
 
-def _closest(word: str, options: list[str]) -> str:
-    near = difflib.get_close_matches(word, options, n=3)
-    return f"did you mean {', '.join(near)}?" if near else f"known: {', '.join(sorted(options)) or 'none'}"
-
-
 # -- the queue API (CLI and app) ---------------------------------------------------------------
 def _job(row: Any) -> Job:
     d = dict(row)
@@ -189,7 +184,7 @@ def enqueue(store: Store, experiment: str, scale: str, seeds: int = 1, device: s
         raise InputError(f"max_attempts must be at least 1, not {max_attempts!r}")
     known = experiments()
     if experiment not in known:
-        raise InputError(f"unknown experiment {experiment!r}; {_closest(str(experiment), list(known))}")
+        raise InputError(f"unknown experiment {experiment!r}; {closest(str(experiment), list(known))}")
     if scale not in known[experiment].scales:
         raise InputError(f"experiment {experiment!r} has no scale {scale!r}; "
                          f"its scales: {', '.join(known[experiment].scales) or 'none'}")
@@ -216,7 +211,7 @@ def get_job(store: Store, job_id: str) -> Job:
     rows = store.query("SELECT * FROM jobs WHERE id = ?", (job_id,))
     if not rows:
         ids = [r["id"] for r in store.query("SELECT id FROM jobs")]
-        raise NotFoundError(f"no job {job_id!r}; {_closest(job_id, ids)}")
+        raise NotFoundError(f"no job {job_id!r}; {closest(job_id, ids)}")
     return _job(rows[0])
 
 

@@ -72,10 +72,16 @@ def progress_history(log: str) -> list[dict[str, Any]]:
 
 
 def fraction_done(job: Job) -> float:
-    """Share of RL steps done over all seeds (seeds run 0..N-1 one after another)."""
+    """Share of RL steps done over the whole run (all seeds and arms).
+
+    PROGRESS lines carry ``done``/``total``; older ones (no arms, seeds 0..N-1 one after another)
+    only ``seed``/``step``/``of``.
+    """
     if job.state == "completed":
         return 1.0
     p = job.progress
+    if p.get("total"):
+        return max(0.0, min(1.0, p.get("done", 0) / p["total"]))
     if not p.get("of"):
         return 0.0
     done = int(p.get("seed", 0)) * p["of"] + p.get("step", 0)
@@ -83,9 +89,9 @@ def fraction_done(job: Job) -> float:
 
 
 def progress_series(job: Job, history: list[dict[str, Any]]) -> dict[str, list]:
-    """The current seed's PROGRESS records as series (for charts.training_curves)."""
-    seed = job.progress.get("seed")
-    recs = [h for h in history if h.get("seed") == seed]
+    """The current (seed, arm)'s PROGRESS records as series (for charts.training_curves)."""
+    seed, arm = job.progress.get("seed"), job.progress.get("arm")
+    recs = [h for h in history if h.get("seed") == seed and h.get("arm") == arm]
     val = [h for h in recs if "val_accuracy" in h]
     return {"step": [h.get("step") for h in recs], "entropy": [h.get("entropy") for h in recs],
             "reward": [h.get("reward") for h in recs], "val_step": [h.get("step") for h in val],

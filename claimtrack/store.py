@@ -78,24 +78,49 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
+            with self._db_errors():
+                self.conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
             try:
-                yield self
+                with self._db_errors():
+                    yield self
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self._rollback()
                 raise
             else:
-                self.conn.execute("COMMIT")
+                try:
+                    with self._db_errors():
+                        self.conn.execute("COMMIT")
+                except StoreError:
+                    self._rollback()
+                    raise
             finally:
                 self._depth = 0
 
+    def _rollback(self) -> None:
+        """Roll back if a transaction is still open (sqlite may have rolled back already); the
+        caller re-raises the original error, so a failing ROLLBACK must not replace it."""
+        if self.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def _db_errors(self) -> Iterator[None]:
+        """sqlite3.OperationalError (locked after the busy timeout, disk I/O, ...) -> one-line StoreError.
+
+        IntegrityError (foreign keys, append-only triggers) passes through unchanged.
+        """
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"store at {self.path}: {exc}") from exc
+
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
-        with self._lock:
+        with self._lock, self._db_errors():
             return self.conn.execute(sql, params).fetchall()
 
     def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
-        with self._lock:
+        with self._lock, self._db_errors():
             return self.conn.execute(sql, params)
 
     # -- meta ----------------------------------------------------------------------------

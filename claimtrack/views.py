@@ -153,6 +153,18 @@ def read_result(path: str | Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def claim_verdicts(result: dict[str, Any], claim_id: str | None = None) -> str:
+    """The verdict(s) a result reached: for one claim when ``claim_id`` is given (a run testing
+    several claims can hold for one and not for another), else each claim's, e.g.
+    ``gppo-gradient-preservation: does-not-hold; dapo-clip-higher: inconclusive``."""
+    per_claim = {c.get("id"): c.get("verdict", "?") for c in result.get("claims", [])}
+    if claim_id is not None:
+        return per_claim.get(claim_id, result.get("verdict", "?"))
+    if len(per_claim) == 1:
+        return next(iter(per_claim.values()))
+    return "; ".join(f"{cid}: {v}" for cid, v in per_claim.items()) or result.get("verdict", "?")
+
+
 def plot_files(result: dict[str, Any], result_path: str | Path) -> list[Path]:
     """PNG plots a run wrote (``files.plots``), resolved against the result file's folder."""
     base = Path(result_path).parent

@@ -209,8 +209,17 @@ class Worker:
         previous = self._install_signals()
         try:
             while max_jobs is None or done < max_jobs:
-                self.reap()
-                job = jobs.claim_next(self.store, self.id, self.lease)
+                try:
+                    self.reap()
+                    job = jobs.claim_next(self.store, self.id, self.lease)
+                    idle = job is None and once and not self.store.query("SELECT 1 FROM jobs WHERE state='running' LIMIT 1")
+                except _Stop:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a transient error (e.g. the store is locked) never ends the loop
+                    print(f"worker {self.id}: {type(exc).__name__}: {exc}; retrying in {self.poll:g}s",
+                          file=sys.stderr, flush=True)
+                    time.sleep(self.poll)
+                    continue
                 if job is not None:
                     try:
                         self.run_job(job)
@@ -222,7 +231,7 @@ class Worker:
                             jobs.finish(self.store, job, self.id, "failed", error=f"worker error: {exc}")
                     done += 1
                     continue
-                if once and not self.store.query("SELECT 1 FROM jobs WHERE state='running' LIMIT 1"):
+                if idle:
                     break
                 time.sleep(self.poll)
         except _Stop:

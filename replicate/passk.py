@@ -41,14 +41,25 @@ def curve(counts, n: int, ks) -> np.ndarray:
     return np.array([per_problem(counts, n, k).mean() if len(counts) else float("nan") for k in ks], float)
 
 
-def paired_diff_ci(a_counts, b_counts, n: int, k: int, *, n_boot: int = 2000, seed: int = 0) -> dict:
-    """pass@k(a) - pass@k(b) on the same problems, with a bootstrap-over-problems 95% CI and SE."""
+def paired_diff_ci(a_counts, b_counts, n: int, k: int, *, level: float = 0.95, n_boot: int = 2000, seed: int = 0) -> dict:
+    """pass@k(a) - pass@k(b) on the same problems, with a bootstrap-over-problems percentile CI at ``level`` and SE.
+
+    Returns ``{"diff", "ci": [lo, hi], "level", "se"}``; ``"ci95"`` (same interval) is added only when level == 0.95.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"CI level must be in (0, 1), got {level}")
     da = per_problem(a_counts, n, k) - per_problem(b_counts, n, k)
     if da.size == 0:
-        return {"diff": None, "ci95": [None, None], "se": None}
-    rng = np.random.default_rng(seed)
-    boots = da[rng.integers(0, da.size, (n_boot, da.size))].mean(1)
-    return {"diff": float(da.mean()), "ci95": [float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))], "se": float(da.std(ddof=1) / np.sqrt(da.size)) if da.size > 1 else 0.0}
+        out = {"diff": None, "ci": [None, None], "level": level, "se": None}
+    else:
+        rng = np.random.default_rng(seed)
+        boots = da[rng.integers(0, da.size, (n_boot, da.size))].mean(1)
+        tail = 100 * (1 - level) / 2
+        ci = [float(np.percentile(boots, tail)), float(np.percentile(boots, 100 - tail))]
+        out = {"diff": float(da.mean()), "ci": ci, "level": level, "se": float(da.std(ddof=1) / np.sqrt(da.size)) if da.size > 1 else 0.0}
+    if level == 0.95:
+        out["ci95"] = out["ci"]
+    return out
 
 
 @torch.no_grad()

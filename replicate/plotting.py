@@ -31,7 +31,8 @@ def _finish(plt, fig, ax, path: Path, *, xlabel: str, ylabel: str, title: str, *
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
-    ax.legend(**{"fontsize": 7, **legend})
+    if ax.get_legend_handles_labels()[1]:  # an empty plot (e.g. no hard problems) has no legend
+        ax.legend(**{"fontsize": 7, **legend})
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -133,9 +133,15 @@ def auroc(conf, correct) -> float | None:
 
 
 def calibration_summary(conf, correct, answered=None) -> dict:
-    """Accuracy, ECE, Brier, AUROC, reliability bins and the confidence-digit histogram."""
+    """Accuracy, ECE, Brier, AUROC, reliability bins and the confidence-digit histogram.
+
+    With ``answered`` given, ``conf_hist`` counts only answered items (a placeholder confidence for an
+    unanswered item is not a stated digit) and each bin's mass is its share of ALL items, so the histogram
+    sums to the format rate; ECE/Brier/AUROC still use every item as passed in ``conf``.
+    """
     q, c = np.asarray(conf, float), np.asarray(correct, float)
-    hist = np.bincount(np.clip(np.floor(q * N_BINS).astype(int), 0, N_BINS - 1), minlength=N_BINS) / max(1, len(q))
+    qa = q if answered is None else q[np.asarray(answered, bool)]
+    hist = np.bincount(np.clip(np.floor(qa * N_BINS).astype(int), 0, N_BINS - 1), minlength=N_BINS) / max(1, len(q))
     rb = reliability_bins(q, c)
     return {
         "n": len(q),

@@ -24,9 +24,20 @@ from replicate.tasks import make_task
 from replicate.trainer import train_grpo
 
 
-def progress(rec: dict, of: int, **ids) -> None:
-    """Print one ``PROGRESS {json}`` line for a training record; ``ids``: seed (and arm) first."""
+def steps_done(rec: dict, of: int) -> int:
+    """RL steps finished once ``rec`` is logged (the trainers' last record, step == of, is a measurement only)."""
+    return min(rec["step"] + 1, of)
+
+
+def progress(rec: dict, of: int, *, done: int | None = None, total: int | None = None, **ids) -> None:
+    """Print one ``PROGRESS {json}`` line for a training record; ``ids``: seed (and arm) first.
+
+    ``of``: steps of this (seed, arm) run; ``done``/``total``: RL steps finished / of the whole run
+    (seeds x arms x steps), so a progress bar never goes back when the next arm or seed starts.
+    """
     prog = {**ids, "step": rec["step"], "of": of, "reward": round(rec["reward"], 4), "entropy": round(rec["entropy"], 4)}
+    if total is not None:
+        prog["done"], prog["total"] = done, total
     if rec.get("val_accuracy") is not None:
         prog["val_accuracy"] = round(rec["val_accuracy"], 4)
     print("PROGRESS " + json.dumps(prog), flush=True)
@@ -49,16 +60,16 @@ def run_seeds(scale, seeds, *, device: str, out_dir: Path, cache: Path, grpo=Non
     runs = {}
     metrics_path = Path(out_dir) / "metrics.jsonl"
     with metrics_path.open("w") as mf:
-        for seed in seeds:
+        for i, seed in enumerate(seeds):
             t0 = time.time()
             model, meta = get_base(task, scale.task_kwargs, scale.model, scale.pretrain, scale=scale.name, seed=seed, device=device, cache=cache, exclude=exclude, log=log)
             if log:
                 log(f"seed {seed}: base {'loaded from cache' if meta.get('cache_hit') else 'pretrained'} in {time.time() - t0:.1f}s; base stats {meta.get('base')}")
 
-            def on_step(rec, seed=seed):
+            def on_step(rec, seed=seed, before=i * grpo.steps):
                 mf.write(json.dumps(plain({"seed": seed, **rec}, 6)) + "\n")
                 mf.flush()
-                progress(rec, grpo.steps, seed=seed)
+                progress(rec, grpo.steps, done=before + steps_done(rec, grpo.steps), total=len(seeds) * grpo.steps, seed=seed)
 
             t1 = time.time()
             records = train_grpo(model, task, grpo, seed=seed, device=device, val_problems=val, on_step=on_step)
@@ -112,7 +123,10 @@ def execute_many(modules, scale_name: str, n_seeds: int | None, *, device: str, 
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
     # an experiment with several arms (calibration, reward-variance, critique) runs its own seeds
-    run_fn = modules[0].run if hasattr(modules[0], "run") else run_seeds
+    run_fns = [getattr(m, "run", run_seeds) for m in modules]
+    if any(f is not run_fns[0] for f in run_fns):
+        raise ValueError(f"experiments run together must share the same runner; got {[m.NAME + ':' + ('own run()' if hasattr(m, 'run') else 'run_seeds') for m in modules]}")
+    run_fn = run_fns[0]
     runs = run_fn(scale, seeds, device=device, out_dir=out_dir, cache=cache, log=log)
     results = []
     for module in modules:

@@ -93,7 +93,8 @@ def main(argv: list[str]) -> int:
     with (args.out / "metrics.jsonl").open("w") as metrics:
         for seed in range(args.seeds):
             for step in range(1, steps + 1):
-                payload = {"seed": seed, "step": step, "of": steps, "reward": step / steps,
+                payload = {"seed": seed, "step": step, "of": steps, "done": seed * steps + step,
+                           "total": args.seeds * steps, "reward": step / steps,
                            "entropy": 1 - step / steps, "pid": os.getpid()}
                 metrics.write(json.dumps(payload) + "\n")
                 print("PROGRESS " + json.dumps(payload), flush=True)

@@ -56,6 +56,6 @@ if not results:
     st.caption("No replication run has tested this claim yet (see the Replications page).")
 for path in results:
     result = views.read_result(path)
-    with st.expander(f"{result.get('run_id', path.parent.name)} — {result.get('verdict', '?')}",
-                     expanded=True):
-        ui.show_result(result, path)
+    verdict = views.claim_verdicts(result, view.id)
+    with st.expander(f"{result.get('run_id', path.parent.name)} — {verdict}", expanded=True):
+        ui.show_result(result, path, view.id)

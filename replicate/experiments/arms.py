@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import multiprocessing as mp
 import os
 import sys
 import time
@@ -37,7 +38,7 @@ from replicate import losses
 from replicate.model import count_params
 from replicate.pretrain import get_base, heldout_problems
 from replicate.result import plain
-from replicate.runner import progress
+from replicate.runner import progress, steps_done
 from replicate.tasks import make_task
 from replicate.trainer import train_grpo
 
@@ -59,9 +60,11 @@ class Arm:
 class ArmLog:
     """Writes records as ``{"seed", "arm", ...}`` lines to ``out_dir/metrics.jsonl``; ``on_step`` also prints PROGRESS."""
 
-    def __init__(self, out_dir: Path, steps: int) -> None:
+    def __init__(self, out_dir: Path, steps: int, total: int | None = None) -> None:
+        """``total``: RL steps of the whole run (seeds x arms x steps), for PROGRESS ``done``/``total``."""
         self.f = (Path(out_dir) / "metrics.jsonl").open("w")
-        self.steps = steps
+        self.steps, self.total = steps, total
+        self._done: dict[tuple, int] = {}  # (seed, arm) -> RL steps finished
 
     def write(self, seed: int, arm: str, records: list[dict]) -> None:
         for rec in records:
@@ -73,7 +76,8 @@ class ArmLog:
 
         def cb(rec: dict) -> None:
             self.write(seed, arm, [rec])
-            progress(rec, self.steps, seed=seed, arm=arm)
+            self._done[(seed, arm)] = steps_done(rec, self.steps)
+            progress(rec, self.steps, done=sum(self._done.values()), total=self.total, seed=seed, arm=arm)
 
         return cb
 
@@ -104,6 +108,18 @@ def _adv_fn(arm: Arm, group_size: int, seed: int):
     raise ValueError(f"unknown advantage map {arm.adv_map!r}")
 
 
+_COUNTER = None  # RL steps finished by all (arm, seed) jobs of run_arms: a multiprocessing Value shared with the workers
+
+
+def _set_counter(counter) -> None:
+    global _COUNTER
+    _COUNTER = counter
+
+
+def _arm_steps(scale, arm: Arm) -> int:
+    return replace(scale.grpo, **arm.grpo).steps if arm.steps is None else arm.steps
+
+
 def run_arm(job: dict) -> dict:
     """Train one (arm, seed) from the base; returns records, checkpoint evaluations, timing."""
     if job.get("one_thread"):
@@ -118,7 +134,8 @@ def run_arm(job: dict) -> dict:
     if model is None:
         model, _ = get_base(task, scale.task_kwargs, scale.model, scale.pretrain, scale=scale.name, seed=seed, device=device, cache=Path(job["cache"]), exclude=frozenset(p.prompt for p in val))
     cfg = replace(scale.grpo, **arm.grpo)
-    steps = cfg.steps if arm.steps is None else arm.steps
+    steps = _arm_steps(scale, arm)
+    counter = job.get("counter", _COUNTER)
     t0 = time.time()
     evals: dict = {}
     done: set = set()
@@ -139,9 +156,17 @@ def run_arm(job: dict) -> dict:
         if arm.loss == "clip-cov":
             kw["generator"] = torch.Generator().manual_seed(seed + 777)  # which band tokens get detached
 
+        finished = [0]
+
         def on_step(rec):
             checkpoint(rec["step"] + 1 if rec["step"] < steps else steps)
-            progress(rec, steps, seed=seed, arm=arm.name)
+            if counter is None or "total" not in job:
+                progress(rec, steps, seed=seed, arm=arm.name)
+                return
+            with counter.get_lock():  # print under the lock so parallel jobs' lines keep `done` in order
+                counter.value += steps_done(rec, steps) - finished[0]
+                finished[0] = steps_done(rec, steps)
+                progress(rec, steps, done=counter.value, total=job["total"], seed=seed, arm=arm.name)
 
         records = train_grpo(
             model, task, cfg, seed=seed, device=device, val_problems=val, on_step=on_step, token_loss_fn=loss_fn, loss_kwargs=kw,
@@ -171,6 +196,8 @@ def run_arms(module, scale, seeds, arms_for_seed, *, device: str, out_dir: Path,
             jobs.append({"module": module.__name__, "scale": scale.name, "arm": arm, "seed": seed, "device": device, "cache": str(cache)})
     env = os.environ.get("REPLICATE_WORKERS")  # default: 8 processes on CUDA, in-process on CPU
     workers = min(len(jobs), int(env) if env else (8 if device == "cuda" else 1))
+    counter, total = mp.get_context("spawn").Value("q", 0), sum(_arm_steps(scale, job["arm"]) for job in jobs)
+    jobs = [{**job, "total": total} for job in jobs]
     metrics = ArmLog(out_dir, scale.grpo.steps)
 
     def collect(res):
@@ -187,14 +214,13 @@ def run_arms(module, scale, seeds, arms_for_seed, *, device: str, out_dir: Path,
     try:
         if workers <= 1:
             for job in jobs:
-                collect(run_arm({**job, "model": copy.deepcopy(bases[job["seed"]])}))
+                collect(run_arm({**job, "model": copy.deepcopy(bases[job["seed"]]), "counter": counter}))
         else:
-            import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
             if log:
                 log(f"{len(jobs)} (arm, seed) jobs on {workers} worker processes")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_set_counter, initargs=(counter,)) as ex:
                 futs = [ex.submit(run_arm, {**job, "one_thread": True}) for job in jobs]
                 for f in as_completed(futs):
                     collect(f.result())

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from replicate.experiments.arms import ArmLog, arm_series, seed_verdict, train_each_arm
+from replicate.metrics import clipped_binomial_se
 from replicate.model import ModelConfig, count_params
 from replicate.plotting import plot_lines
 from replicate.pretrain import PretrainConfig, get_base, heldout_problems
@@ -142,7 +143,9 @@ CRITERION_TEXT = (
     "one of >= 3 valid seeds ECE(RLVR) - ECE(base) >= max(0.03, 2 x paired-bootstrap SE); does not hold if ECE(RLVR) <= ECE(base) "
     "on a majority of >= 3 valid seeds. Otherwise inconclusive. Valid seed: >= 90% of held-out answers state a confidence in "
     "every arm and RLVR raised held-out accuracy over the base by >= 2 binomial SE. Metrics on held-out T2-noise items at "
-    "temperature 0, ECE with 10 equal-width bins (RLCR eval_utils)."
+    "temperature 0, ECE with 10 equal-width bins (RLCR eval_utils). An answer with no confidence digit counts as q = 0.5 in "
+    "ECE, Brier and AUROC, but adds no mass to the confidence-digit histogram (mass = share of all held-out answers stating that "
+    "digit). Accuracy-gain SE = sqrt(2) x the base's binomial SE over the N distinct held-out items, p clipped to [1/N, 1-1/N]."
 )
 
 
@@ -156,8 +159,8 @@ def evaluate_calibration(model, task, problems, device: str) -> dict:
     parsed = [parse_confidence(t) for t in texts]
     correct = binary_reward(texts, answers=[p.meta["ref"] for p in problems])
     answered = [q is not None for _, q in parsed]
-    conf = [0.5 if q is None else q for _, q in parsed]  # a missing confidence counts as uninformative
-    out = calibration_summary(conf, correct, answered)
+    conf = [0.5 if q is None else q for _, q in parsed]  # a missing confidence counts as q = 0.5 in ECE/Brier/AUROC
+    out = calibration_summary(conf, correct, answered)  # conf_hist: answered items only (no phantom q = 0.5 mass)
     out["_conf"], out["_correct"] = conf, correct
     return out
 
@@ -167,7 +170,7 @@ def run(scale, seeds, *, device: str, out_dir, cache, log=None) -> dict:
     val = heldout_problems(task, scale.grpo.val_problems)
     evalp = task.sample_problems(np.random.default_rng(7_777_777), EVAL_PROBLEMS[scale.name])
     exclude = frozenset(p.prompt for p in val + evalp)
-    logger = ArmLog(out_dir, scale.grpo.steps)
+    logger = ArmLog(out_dir, scale.grpo.steps, total=len(seeds) * len(ARMS) * scale.grpo.steps)
     rewards = {"binary": lambda texts, problems: binary_reward(texts, answers=[p.meta["ref"] for p in problems]), "brier": lambda texts, problems: rlcr_reward(texts, answers=[p.meta["ref"] for p in problems])}
     runs = {}
     for seed in seeds:
@@ -203,7 +206,8 @@ def analyse_seed(ev: dict, seed: int) -> dict:
     T = THRESHOLDS
     b, rlvr, rlcr = ev["base"], ev["binary"], ev["brier"]
     n = rlvr["n"]
-    se_acc = float(np.sqrt(max(b["accuracy"] * (1 - b["accuracy"]), 1 / n) / n) * np.sqrt(2))
+    # SE of the accuracy difference: sqrt(2) x the base's binomial SE over the n distinct held-out items (p clipped to [1/n, 1-1/n])
+    se_acc = float(clipped_binomial_se(b["accuracy"], n) * np.sqrt(2))
     pre = {
         "format": min(x["format_rate"] for x in (b, rlvr, rlcr)) >= T["pre_format_rate"],
         "rl_moved": rlvr["accuracy"] - b["accuracy"] >= T["pre_acc_gain_se"] * se_acc,

@@ -75,7 +75,8 @@ THRESHOLDS = {
 CRITERION_TEXT = (
     "Valid seed: GRPO has plateaued (its validation accuracy rose by < 2 binomial SE over the last third of validation points and "
     "its final accuracy, mean of the last 3 points, is between 0.10 and 0.95). critique-breaks-plateau holds if on every one of >= 3 valid seeds "
-    "Critique-GRPO's final accuracy exceeds GRPO's by >= 2 SE and its share of all-wrong training groups over the last third of steps "
+    "Critique-GRPO's final accuracy exceeds GRPO's by >= 2 SE of the difference (each arm's SE = binomial SE over the N distinct held-out "
+    "problems, p clipped to [1/N, 1-1/N]; the last 3 points re-score the same problems, so they do not add to N) and its share of all-wrong training groups over the last third of steps "
     "is lower (rl-methods §g E-g); does not hold if Critique-GRPO's final accuracy is <= GRPO's on a majority of >= 3 valid seeds. "
     "scalar-reward-plateau holds if on every one of >= 3 valid seeds >= 10% of GRPO's training prompts have all 8 responses wrong over "
     "the last third of steps; does not hold if on a majority of >= 3 seeds GRPO ends >= 0.95 with < 2% such prompts. Otherwise "
@@ -87,7 +88,7 @@ def run(scale, seeds, *, device: str, out_dir, cache, log=None) -> dict:
     task = CritiqueModChain(**scale.task_kwargs)
     val = heldout_problems(task, scale.grpo.val_problems)
     exclude = frozenset(p.prompt for p in val)
-    logger = ArmLog(out_dir, scale.grpo.steps)
+    logger = ArmLog(out_dir, scale.grpo.steps, total=len(seeds) * len(ARMS) * scale.grpo.steps)
     runs = {}
     for seed in seeds:
         t0 = time.time()
@@ -109,7 +110,9 @@ def analyse_seed(arms: dict, n_val: int, seed: int) -> dict:
     _, acc_g, _ = val_curve(g)
     w = max(2, int(round(len(acc_g) * T["plateau_window"])) + 1)
     fin_g, fin_c = mean_last_val_accuracy(g, k), mean_last_val_accuracy(c, k)
-    se = float(np.hypot(_se(fin_g, k * n_val), _se(fin_c, k * n_val)))
+    # the last k points re-evaluate the SAME n_val held-out problems: they are not independent, so the
+    # SE uses n = n_val (distinct problems), not k * n_val
+    se = float(np.hypot(_se(fin_g, n_val), _se(fin_c, n_val)))
     tail = lambda r: [x["frac_all_wrong"] for x in r[-max(1, len(r) // 3) :]]  # noqa: E731
     d = {
         "seed": seed, "final": {"grpo": fin_g, "critique-grpo": fin_c}, "lift": fin_c - fin_g, "lift_se": se,

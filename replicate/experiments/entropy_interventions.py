@@ -38,7 +38,7 @@ from replicate.experiments.arms import Arm, mean_last_frac, run_arms, seed_mean_
 from replicate.fits import fit_entropy_law
 from replicate.grpo import group_advantages, response_logits
 from replicate.losses import CLIP_COV_DEFAULTS, CLIP_HIGHER, GPPO_DUAL_CLIP, KL_COV_DEFAULTS, centred_cov
-from replicate.metrics import token_logprobs
+from replicate.metrics import clipped_binomial_se, token_logprobs
 from replicate.passk import correct_counts, per_problem
 from replicate.plotting import plot_lines
 from replicate.pretrain import heldout_problems
@@ -91,7 +91,8 @@ CRITERION_TEXT = (
     "end with >= 3x the control's entropy (mean over the last 20% of steps), final accuracy (last 3 validation points) and "
     "pass@1 >= control - 1 SE, their late (H, R) points lie >= 2 SE above the law R = -a e^H + b fitted on the vanilla GRPO runs, "
     "and (gpu scale) entropy rises with r (1x -> 5x) and beta (0.1 -> 1); does not hold if either method's entropy ratio is < 1.25 "
-    "or its accuracy drops > 2 SE. Preconditions: vanilla entropy fell >= 25%, >= 5 tokens selected per micro-batch, >= 2 updates "
+    "or its accuracy drops > 2 SE. Accuracy SE = the control's binomial SE over N = distinct held-out problems x seeds, p clipped to [1/N, 1-1/N] "
+    "(the last 3 points re-score the same problems); pass@1 SE = seed-pooled SE of per-problem pass@1; a missing pass@1 means it cannot hold. Preconditions: vanilla entropy fell >= 25%, >= 5 tokens selected per micro-batch, >= 2 updates "
     "per rollout. gppo-gradient-preservation holds if GPPO's final entropy exceeds both clip-higher's and GRPO's by >= 2 SE of the "
     "per-seed paired difference with accuracy >= each - 1 SE and no blow-up (H > 3 H0 or non-finite); does not hold if its mean "
     "entropy difference to clip-higher is <= 0, accuracy drops > 2 SE, or it blows up. dapo-clip-higher: the same rule for "
@@ -206,9 +207,7 @@ def run(scale, seeds, *, device, out_dir, cache, log=None) -> dict:
 
 
 # ---- analysis ----------------------------------------------------------------------------------------
-def _se(p: float, n: int) -> float:
-    p = min(max(p, 1 / n), 1 - 1 / n)  # an observed 0% or 100% is not zero noise
-    return math.sqrt(p * (1 - p) / n)
+_se = clipped_binomial_se  # binomial SE over n distinct items, p clipped to [1/n, 1 - 1/n]
 
 
 def arm_summary(rec: dict, n_val: int) -> dict:
@@ -222,7 +221,7 @@ def arm_summary(rec: dict, n_val: int) -> dict:
     upd = [r for r in records if r.get("updates", 0) > 0]
     ev = next(iter(rec["evals"].values()), None) if rec.get("evals") else None
     d = {
-        "h0": h0, "h_final": hf, "acc_final": acc, "acc_se": _se(acc, k * n_val) if acc is not None else None,
+        "h0": h0, "h_final": hf, "acc_final": acc, "acc_se": _se(acc, n_val) if acc is not None else None,  # last k points re-score the same n_val problems
         "finite": all(np.isfinite(r.get("entropy", 0.0)) and np.isfinite(r.get("loss", 0.0)) for r in records),
         "updates_per_rollout": float(np.mean([r["updates"] for r in upd])) if upd else 0.0,
         "selected_per_mb": float(np.mean([r["selected"] for r in upd if "selected" in r])) if any("selected" in r for r in upd) else None,
@@ -252,7 +251,7 @@ def analyse(runs: dict, scale, out_dir) -> dict:
         ss = list(d.values())
         agg[a] = {k: _mean([x.get(k) for x in ss]) for k in ("h0", "h_final", "acc_final", "pass1", "passn", "selected_per_mb", "clip_frac", "updates_per_rollout")}
         accs = [x["acc_final"] for x in ss if x["acc_final"] is not None]
-        agg[a]["acc_se"] = _se(float(np.mean(accs)), T["final_val_points"] * n_val * len(accs)) if accs else None
+        agg[a]["acc_se"] = _se(float(np.mean(accs)), n_val * len(accs)) if accs else None  # n = distinct problems x seeds
         p1se = [x.get("pass1_se") for x in ss if x.get("pass1_se") is not None]
         agg[a]["pass1_se"] = float(np.sqrt(np.mean(np.square(p1se)) / len(p1se))) if p1se else None
         agg[a]["finite"] = all(x["finite"] for x in ss)
@@ -292,7 +291,7 @@ def analyse(runs: dict, scale, out_dir) -> dict:
         A, C = agg[arm], agg[ctrl]
         ratio = A["h_final"] / C["h_final"] if C["h_final"] else None
         acc_ok = A["acc_final"] >= C["acc_final"] - T["acc_no_worse_se"] * C["acc_se"]
-        p1_ok = A.get("pass1") is None or A["pass1"] >= C["pass1"] - T["acc_no_worse_se"] * (C["pass1_se"] or 0)
+        p1_ok = A.get("pass1") is not None and C.get("pass1") is not None and A["pass1"] >= C["pass1"] - T["acc_no_worse_se"] * (C["pass1_se"] or 0)
         dose = None
         if arm == "clip-cov" and "clip-cov-r5" in agg:
             dose = agg["clip-cov-r5"]["h_final"] > A["h_final"]

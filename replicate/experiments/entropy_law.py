@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from replicate.fits import early_fit, fit_entropy_law
-from replicate.metrics import binomial_se as _binomial_se
+from replicate.metrics import clipped_binomial_se
 from replicate.plotting import plot_entropy_law
 from replicate.scales import GPU, SMOKE, TINY
 
@@ -55,13 +55,11 @@ CRITERION_TEXT = (
     "and, where final H < 0.1 H0, the ceiling -a+b lies within 2 SE of the final accuracy (mean of last 3 points). "
     "Does not hold if a majority of >= 3 valid seeds has R^2 < 0.7 or early-fit RMSE > 3 x SE. "
     "Otherwise inconclusive. Preconditions per seed: >= 10 validation points, H0 >= 0.3 nats, final accuracy <= 0.95, "
-    "H fell by >= 25% of H0 and accuracy rose by >= 3 SE (rl-methods §a.4 E-a1 and issue 4)."
+    "H fell by >= 25% of H0 and accuracy rose by >= 3 SE (rl-methods §a.4 E-a1 and issue 4). "
+    "SE throughout = binomial SE over the N distinct held-out problems with p clipped to [1/N, 1-1/N] (so an observed 0% or 100% "
+    "still has SE >= sqrt((1/N)(1-1/N)/N)); the last 3 points re-score the same problems and do not add to N; the early-fit SE is "
+    "the mean of the per-point SEs of the predicted points; the accuracy gain uses the start and final SEs in quadrature."
 )
-
-
-def binomial_se(p: float, n: int) -> float:
-    # floor p at 1/n: an observed 0% or 100% does not mean zero sampling noise
-    return _binomial_se(min(max(p, 1 / n), 1 - 1 / n), n)
 
 
 def analyse_seed(records: list[dict], n_val: int, seed: int) -> dict:
@@ -76,8 +74,9 @@ def analyse_seed(records: list[dict], n_val: int, seed: int) -> dict:
     k = T["final_points"]
     h0, r0 = float(H[0]), float(R[0])
     h_final, r_final = float(H[-k:].mean()), float(R[-k:].mean())
-    se_final = binomial_se(r_final, k * n_val)
-    se_start = binomial_se(r0, n_val)
+    # the last k points re-score the SAME n_val held-out problems: n = n_val, not k * n_val
+    se_final = clipped_binomial_se(r_final, n_val)
+    se_start = clipped_binomial_se(r0, n_val)
     d.update(h0=h0, h_final=h_final, r0=r0, r_final=r_final, se_final=se_final)
     pre = {
         "min_points": len(pts) >= T["pre_min_points"],
@@ -92,7 +91,7 @@ def analyse_seed(records: list[dict], n_val: int, seed: int) -> dict:
     d["fit"] = fit
     ef = early_fit(H, R, frac=T["early_frac"])
     k_fit = ef["n_fit"]
-    se_pred = float(np.mean([binomial_se(r, n_val) for r in R[k_fit:]])) if len(R) > k_fit else float("nan")
+    se_pred = float(np.mean([clipped_binomial_se(r, n_val) for r in R[k_fit:]])) if len(R) > k_fit else float("nan")
     d["early"] = dict(ef, se=se_pred)
     r2 = fit["law"]["r2"]["value"]
     ceiling = fit["law"]["ceiling"]["value"]

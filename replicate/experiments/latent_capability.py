@@ -125,8 +125,8 @@ def analyse(runs: dict, scale, out_dir) -> dict:
     def compare(name, subset=None):
         sel = np.ones_like(hard) if subset is None else subset
         a, b = P[name][sel], P["base"][sel]
-        d1 = paired_diff_ci(a, b, n, 1)
-        dn = paired_diff_ci(b, a, n, n)  # base - RL at the largest k
+        d1 = paired_diff_ci(a, b, n, 1, level=T["ci"])
+        dn = paired_diff_ci(b, a, n, n, level=T["ci"])  # base - RL at the largest k, CI at the registered level
         crossing = next((k for k, x, y in zip(ks, curve(a, n, ks), curve(b, n, ks), strict=True) if y > x), None)
         return {"pass1_diff": d1, "passn_base_minus_rl": dn, "crossing_k": crossing}
 
@@ -138,11 +138,11 @@ def analyse(runs: dict, scale, out_dir) -> dict:
     def verdict_narrow(r):
         c, e = r["all"], r["expansion"]
         gain = c["pass1_diff"]["diff"] >= T["pass1_gain_se"] * max(c["pass1_diff"]["se"], 1e-12)
-        base_wins = c["passn_base_minus_rl"]["ci95"][0] > 0
-        rl_expands = c["passn_base_minus_rl"]["ci95"][1] < 0
+        base_wins = c["passn_base_minus_rl"]["ci"][0] > 0
+        rl_expands = c["passn_base_minus_rl"]["ci"][1] < 0
         boundary = e.get("evaluable") and e["diff"] >= T["expansion_se"] * e["se"]
         num = (f"pass@1 RL-base {_f(c['pass1_diff']['diff'])} (SE {_f(c['pass1_diff']['se'])}), pass@{n} base-RL {_f(c['passn_base_minus_rl']['diff'])} "
-               f"CI [{_f(c['passn_base_minus_rl']['ci95'][0])}, {_f(c['passn_base_minus_rl']['ci95'][1])}], crossing k {c['crossing_k']}, never-solved: {_fe(e)}")  # fmt: skip
+               f"{T['ci']:.0%} CI [{_f(c['passn_base_minus_rl']['ci'][0])}, {_f(c['passn_base_minus_rl']['ci'][1])}], crossing k {c['crossing_k']}, never-solved: {_fe(e)}")  # fmt: skip
         return gain, base_wins, rl_expands, boundary, num
 
     g, bw, rx, bd, num = verdict_narrow(res["rl"])

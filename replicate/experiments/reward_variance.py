@@ -82,7 +82,9 @@ CRITERION_TEXT = (
     "`filter` arm. dro-faster-training: holds if steps(none)/steps(filter) >= 2 on every valid seed, does not hold if the mean ratio over "
     ">= 3 valid seeds is < 1.5. An arm that never reaches the target counts as needing more steps than the run had. Valid seed: >= 20% "
     "of groups in `none` are zero-variance on average and `none` gained >= 2 SE. Stability (largest drawdown, spread across seeds) is "
-    "reported, not decisive. Otherwise inconclusive."
+    "reported, not decisive. Otherwise inconclusive. SE throughout = binomial SE over the N distinct held-out problems, p clipped to "
+    "[1/N, 1-1/N] (the last 3 points re-score the same problems and do not add to N); the gain uses the SEs of R0 and the final "
+    "accuracy combined in quadrature."
 )
 
 
@@ -90,7 +92,7 @@ def run(scale, seeds, *, device: str, out_dir, cache, log=None) -> dict:
     task = make_task(scale.task, **scale.task_kwargs)
     val = heldout_problems(task, scale.grpo.val_problems)
     exclude = frozenset(p.prompt for p in val)
-    logger = ArmLog(out_dir, scale.grpo.steps)
+    logger = ArmLog(out_dir, scale.grpo.steps, total=len(seeds) * len(ARMS) * scale.grpo.steps)
     runs = {}
     for seed in seeds:
         t0 = time.time()
@@ -132,7 +134,8 @@ def analyse_seed(arms: dict, n_val: int, seed: int) -> dict:
     k = T["final_points"]
     r0 = float(np.mean([val_curve(r)[1][0] for r in arms.values()]))
     finals = {a: mean_last_val_accuracy(r, k) for a, r in arms.items()}
-    se_final = _se(finals["none"], k * n_val)
+    # the last k points re-evaluate the SAME n_val held-out problems, so n = n_val, not k * n_val
+    se_final = _se(finals["none"], n_val)
     target = r0 + T["target_frac"] * (finals["none"] - r0)
     horizon = arms["none"][-1]["step"]
     d: dict = {"seed": seed, "r0": r0, "target": target, "final": finals}

@@ -31,6 +31,7 @@ from scipy import stats
 
 from replicate.experiments.arms import Arm, mean_last_frac, mean_last_val_accuracy, run_arms, seed_mean_series
 from replicate.losses import CLIP_HIGHER, HICRA_ALPHA
+from replicate.metrics import clipped_binomial_se
 from replicate.plotting import plot_lines
 from replicate.scales import GPU, SMOKE, TINY
 
@@ -64,7 +65,9 @@ CRITERION_TEXT = (
     "accuracy; does not hold if a majority of seeds shows both classes falling >= 50% in phase 1 or rho <= -0.5 while accuracy rose. "
     "planning-token-entropy-rises holds if on every seed planning-token entropy has Spearman rho >= 0.5 with the step after phase 1 "
     "and ends (last 20% of steps) above its phase-1 value; does not hold if a majority has rho <= -0.5 and ends below. "
-    "hicra-planning-credit holds if HICRA's final accuracy (last 3 validation points, seed mean) exceeds GRPO's by >= 2 SE while "
+    "hicra-planning-credit holds if HICRA's final accuracy (last 3 validation points, seed mean) exceeds GRPO's by >= 2 SE "
+    "(SE of a difference = the two arms' SEs in quadrature; each arm's SE = binomial SE over N = distinct held-out problems x seeds, p clipped "
+    "to [1/N, 1-1/N]; the last 3 points re-score the same problems and do not add to N) while "
     "the placebo's does not, and HICRA's final semantic entropy is higher; does not hold if HICRA's accuracy is not above GRPO's "
     "(difference <= 0). Otherwise inconclusive (rl-methods §c E-c1, E-c3)."
 )
@@ -152,8 +155,8 @@ def phase_stats(records: list[dict]) -> dict:
 
 
 def _se(p: float, n: int) -> float:
-    p = min(max(p, 1 / n), 1 - 1 / n)
-    return math.sqrt(p * (1 - p) / n)
+    """Binomial SE over n distinct items, p clipped to [1/n, 1 - 1/n] (the shared helper)."""
+    return clipped_binomial_se(p, n)
 
 
 def analyse(runs: dict, scale, out_dir) -> dict:
@@ -215,7 +218,8 @@ def analyse(runs: dict, scale, out_dir) -> dict:
         vals = [mean_last_val_accuracy(runs[s]["arms"][a]["records"], k) for s in seeds]
         acc[a] = float(np.mean(vals))
         sem[a] = float(np.mean([mean_last_frac(runs[s]["arms"][a]["records"], "semantic_entropy", T["final_frac"]) or 0.0 for s in seeds]))
-    se_items = k * n_val * len(seeds)
+    # the last k points re-score the SAME n_val held-out problems (not independent): n = n_val x seeds
+    se_items = n_val * len(seeds)
     se = {a: _se(acc[a], se_items) for a in acc}
 
     def diff(a):

@@ -60,7 +60,7 @@ def test_show(run):
 def test_unknown_claim_names_closest(run):
     result = run("show", "entropy-laws", ok=False)
     assert result.exit_code == 1
-    assert "unknown claim 'entropy-laws'; closest: entropy-law" in result.output
+    assert "unknown claim 'entropy-laws'; did you mean entropy-law?" in result.output
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
 

@@ -43,7 +43,7 @@ def test_enqueue_run_import_evidence_exactly_once(job_store):
     assert Worker(job_store).run(once=True) == 1
     done = jobs.get_job(job_store, job.id)
     assert done.state == "completed", done.error
-    assert done.progress == {"seed": 1, "step": 5, "of": 5, "reward": 1.0, "entropy": 0.0,
+    assert done.progress == {"seed": 1, "step": 5, "of": 5, "done": 10, "total": 10, "reward": 1.0, "entropy": 0.0,
                              "pid": done.progress["pid"]}
     assert done.result_path.endswith(f"runs/{job.id}/a1/result.json")
     [ev] = rep_evidence(job_store)
@@ -211,3 +211,23 @@ def test_ray_backend_without_ray_is_one_line(job_store, monkeypatch):
     res = CliRunner().invoke(main, ["worker", "--backend", "ray", "--once"])
     assert res.exit_code == 1
     assert res.output == "Error: the Ray backend needs Ray: pip install 'claimtrack[ray]'\n"
+
+
+def test_worker_survives_a_transient_store_error(job_store, monkeypatch, capsys):
+    """A failing claim (e.g. the store locked past the busy timeout) is logged and retried, not fatal."""
+    from claimtrack.errors import StoreError
+
+    job = jobs.enqueue(job_store, "entropy-law", "smoke", seeds=1)
+    real, calls = jobs.claim_next, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise StoreError("store at x: database is locked")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "claim_next", flaky)
+    assert Worker(job_store).run(once=True) == 1
+    assert len(calls) >= 2 and jobs.get_job(job_store, job.id).state == "completed"
+    err = capsys.readouterr().err
+    assert "database is locked" in err and "Traceback" not in err

@@ -43,8 +43,8 @@ def test_queued_run_reports_progress_then_result(job_store):
     assert Worker(job_store).run(once=True) == 1
     done = launch.get_run(run.id)
     assert done.state == "completed", done.error
-    assert done.progress == {"seed": 1, "step": 5, "of": 5, "reward": 1.0, "entropy": 0.0,
-                             "pid": done.progress["pid"]}
+    assert done.progress == {"seed": 1, "step": 5, "of": 5, "done": 10, "total": 10, "reward": 1.0,
+                             "entropy": 0.0, "pid": done.progress["pid"]}
     history = launch.progress_history(launch.run_log(run.id))
     assert len(history) == 10 and launch.fraction_done(done) == 1.0
     assert launch.progress_series(done, history)["step"] == [1, 2, 3, 4, 5]  # the last seed's
@@ -56,7 +56,23 @@ def test_queued_run_reports_progress_then_result(job_store):
 def test_fraction_done_counts_steps_over_all_seeds(job_store):
     run = launch.start("entropy-law", "smoke", 2, "cpu")
     mid = run.model_copy(update={"state": "running", "progress": {"seed": 1, "step": 2, "of": 5}})
-    assert launch.fraction_done(mid) == pytest.approx(0.7)
+    assert launch.fraction_done(mid) == pytest.approx(0.7)  # a line without done/total: seed*of+step
+
+
+def test_fraction_done_never_goes_back_across_arms(job_store):
+    """Arm experiments restart ``step`` for each arm; ``done``/``total`` count over seeds x arms x steps."""
+    run = launch.start("entropy-law", "smoke", 2, "cpu").model_copy(update={"state": "running"})
+    lines = [{"seed": s, "arm": a, "step": k, "of": 3, "done": 6 * s + 3 * i + min(k + 1, 3), "total": 12}
+             for s in range(2) for i, a in enumerate(["grpo", "hicra"]) for k in range(4)]
+    fracs = [launch.fraction_done(run.model_copy(update={"progress": p})) for p in lines]
+    assert fracs == sorted(fracs) and fracs[0] == pytest.approx(1 / 12) and fracs[-1] == 1.0
+
+
+def test_progress_series_keeps_to_the_current_seed_and_arm(job_store):
+    run = launch.start("entropy-law", "smoke", 1, "cpu")
+    history = [{"seed": 0, "arm": a, "step": k, "reward": r, "entropy": 0.5} for a, r in (("grpo", 0.1), ("hicra", 0.9)) for k in range(3)]
+    series = launch.progress_series(run.model_copy(update={"progress": history[-1]}), history)
+    assert series["step"] == [0, 1, 2] and series["reward"] == [0.9, 0.9, 0.9]
 
 
 def test_cancel_a_queued_run(job_store):

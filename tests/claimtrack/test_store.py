@@ -120,3 +120,24 @@ def test_two_inits_at_once_do_not_corrupt(tmp_path):
     s = Store.open(tmp_path / "claimtrack.db")
     assert s.query("PRAGMA integrity_check")[0][0] == "ok"
     assert len(s.claims()) == 3 and len(s.evidence()) == 2
+
+
+def test_a_locked_store_raises_one_line_store_error(tmp_path):
+    """'database is locked' after the busy timeout is a StoreError, and the store stays usable."""
+    path = tmp_path / "locked.db"
+    holder, other = Store.open(path), Store.open(path)
+    other.conn.execute("PRAGMA busy_timeout=50")
+    holder.conn.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreError, match="database is locked") as info:
+            with other.transaction():
+                other.set_meta("k", "v")
+        assert "\n" not in str(info.value)
+        with pytest.raises(StoreError, match="database is locked"):
+            other.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('k', 'v')")
+    finally:
+        holder.conn.execute("ROLLBACK")
+    with other.transaction():
+        other.set_meta("k", "v")
+    assert other.get_meta("k") == "v"
+    holder.close(), other.close()

@@ -42,3 +42,14 @@ def test_graph_dot_colours_and_scopes(seeded_store):
     assert views.TOPIC_COLORS["latent-capability"] in family
     only = views.claim_network(graph, as_of, ids=["entropy-law"])
     assert list(only.nodes) == ["entropy-law"]
+
+
+def test_claim_verdicts_are_per_claim():
+    # One run can hold for one claim and not for another: a claim page shows its own verdict.
+    result = {"verdict": "inconclusive", "claims": [
+        {"id": "clip-kl-cov-preserve-entropy", "verdict": "inconclusive"},
+        {"id": "gppo-gradient-preservation", "verdict": "does-not-hold"}]}
+    assert views.claim_verdicts(result, "gppo-gradient-preservation") == "does-not-hold"
+    assert views.claim_verdicts(result) == ("clip-kl-cov-preserve-entropy: inconclusive; "
+                                            "gppo-gradient-preservation: does-not-hold")
+    assert views.claim_verdicts({"verdict": "holds", "claims": [{"id": "x", "verdict": "holds"}]}) == "holds"

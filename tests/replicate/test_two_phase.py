@@ -55,12 +55,20 @@ def test_phase_stats_on_synthetic_two_phase_records():
 
 
 @pytest.mark.slow
-def test_two_phase_smoke_end_to_end(tmp_path, tmp_path_factory):
+def test_two_phase_smoke_end_to_end(tmp_path, tmp_path_factory, capsys):
+    import json
+
     from replicate import registry
     from replicate.result import validate
     from replicate.runner import execute
 
     res = execute(registry.load("two-phase"), "smoke", 1, device="cpu", out_dir=tmp_path, cache=tmp_path_factory.getbasetemp() / "replicate-smoke-cache")
+    # PROGRESS counts RL steps over all arms: `done` never goes back when the next arm starts
+    prog = [json.loads(line[len("PROGRESS ") :]) for line in capsys.readouterr().out.splitlines() if line.startswith("PROGRESS ")]
+    assert {p["arm"] for p in prog} == {"grpo", "hicra", "hicra-port", "placebo"}
+    done = [p["done"] for p in prog]
+    arm_steps = {p["arm"]: p["of"] for p in prog}
+    assert done == sorted(done) and done[-1] == prog[0]["total"] == sum(arm_steps.values())
     assert validate(res) == []
     assert [c["id"] for c in res["claims"]] == ["two-phase-dynamics", "planning-token-entropy-rises", "hicra-planning-credit"]
     s = res["series"]
