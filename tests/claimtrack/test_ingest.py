@@ -10,9 +10,6 @@ never slept.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -29,16 +26,7 @@ from corpus.arxiv_source import ArxivAdapter, ArxivSource
 from corpus.snapshot import DATA_DIR
 
 
-def _helper():
-    path = Path(__file__).resolve().parents[1] / "corpus" / "arxiv_server.py"
-    spec = importlib.util.spec_from_file_location("arxiv_server", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("arxiv_server", mod)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-srv = _helper()
+import arxiv_server as srv  # tests/corpus/arxiv_server.py (pytest pythonpath)
 PAPERS = {p["arxiv_id"]: p for p in yaml.safe_load((DATA_DIR / "papers.yaml").read_text())}
 
 

@@ -5,10 +5,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import pickle
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -16,16 +13,7 @@ from corpus.arxiv_source import (ArxivAdapter, ArxivSource, FeedError, FetchErro
                                  retry_after_seconds)
 
 
-def _helper():
-    path = Path(__file__).resolve().parent / "arxiv_server.py"
-    spec = importlib.util.spec_from_file_location("arxiv_server", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("arxiv_server", mod)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-srv = _helper()
+import arxiv_server as srv  # tests/corpus/arxiv_server.py (pytest pythonpath)
 
 
 class Clock:
