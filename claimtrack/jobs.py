@@ -113,30 +113,14 @@ def replicate_command() -> list[str]:
     return shlex.split(override) if override else [sys.executable, "-m", "replicate"]
 
 
-def _named(items: Any) -> dict[str, dict[str, Any]]:
-    """name -> details, from a listing field: names, ``{"name": ...}`` dicts, or a dict by name."""
-    if isinstance(items, dict):
-        return {str(k): dict(v) if isinstance(v, dict) else {} for k, v in items.items()}
-    out = {}
-    for it in items or []:
-        name = it if isinstance(it, str) else None
-        if isinstance(it, dict):
-            name = it.get("name") or it.get("id")
-        if name:
-            out[str(name)] = it if isinstance(it, dict) else {}
-    return out
-
-
 def _parse_list(raw: Any) -> dict[str, Experiment]:
-    items = raw.get("experiments", raw) if isinstance(raw, dict) else raw
-    if isinstance(items, dict):  # {"name": {...}} also accepted
-        items = [{"name": k, **v} if isinstance(v, dict) else {"name": k} for k, v in items.items()]
+    """Experiments from ``replicate list --json``: ``{"experiments": [{"experiment", "claims":
+    [id, ...], "section", "scales": [{"name", "description", ...}, ...]}, ...]}``."""
     out = {}
-    for it in items:
-        name = it.get("name") or it.get("experiment") or it.get("id")
-        scales = _named(it.get("scales"))
-        out[name] = Experiment(name, tuple(scales), tuple(_named(it.get("claims"))),
-                               str(it.get("section") or ""), scales)
+    for it in raw["experiments"]:
+        scales = {s["name"]: s for s in it["scales"]}
+        out[it["experiment"]] = Experiment(it["experiment"], tuple(scales), tuple(it["claims"]),
+                                           str(it.get("section") or ""), scales)
     return out
 
 
@@ -154,7 +138,7 @@ def experiments() -> dict[str, Experiment]:
             raise InputError(f"cannot list replication experiments with `{shlex.join(cmd)} list`: {last}")
         try:
             _EXPERIMENTS[cmd] = _parse_list(json.loads(proc.stdout))
-        except (ValueError, AttributeError, TypeError) as exc:
+        except (ValueError, KeyError, AttributeError, TypeError) as exc:
             raise InputError(f"`{shlex.join(cmd)} list --json` printed something unexpected "
                              f"({exc})") from None
     return _EXPERIMENTS[cmd]
