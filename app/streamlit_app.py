@@ -2,7 +2,7 @@
 
     streamlit run app/streamlit_app.py --server.address 127.0.0.1
 
-Each page under ``app/pages/`` also runs on its own (``streamlit run app/pages/claims.py``).
+Each page under ``app/screens/`` (not ``pages/``: that folder name makes Streamlit serve its legacy multipage app) also runs on its own (``streamlit run app/screens/claims.py``).
 The store is ``$CLAIMTRACK_HOME/claimtrack.db``; build it with ``claimtrack init``.
 """
 
@@ -12,21 +12,21 @@ st.set_page_config(page_title="claimtrack", page_icon=":material/hub:", layout="
 
 pages = {
     "Claims": [
-        st.Page("pages/claims.py", title="Claims", icon=":material/table:", url_path="claims",
+        st.Page("screens/claims.py", title="Claims", icon=":material/table:", url_path="claims",
                 default=True),
-        st.Page("pages/claim_detail.py", title="Claim detail", icon=":material/article:",
+        st.Page("screens/claim_detail.py", title="Claim detail", icon=":material/article:",
                 url_path="claim"),
-        st.Page("pages/claim_graph.py", title="Graph", icon=":material/hub:", url_path="graph"),
+        st.Page("screens/claim_graph.py", title="Graph", icon=":material/hub:", url_path="graph"),
     ],
     "Inquiry": [
-        st.Page("pages/inquiry.py", title="Inquiry", icon=":material/help:", url_path="inquiry"),
-        st.Page("pages/research_prompt.py", title="Research prompt", icon=":material/chat:",
+        st.Page("screens/inquiry.py", title="Inquiry", icon=":material/help:", url_path="inquiry"),
+        st.Page("screens/research_prompt.py", title="Research prompt", icon=":material/chat:",
                 url_path="prompt"),
     ],
     "Sources and runs": [
-        st.Page("pages/papers.py", title="Papers", icon=":material/description:",
+        st.Page("screens/papers.py", title="Papers", icon=":material/description:",
                 url_path="papers"),
-        st.Page("pages/replications.py", title="Replications", icon=":material/science:",
+        st.Page("screens/replications.py", title="Replications", icon=":material/science:",
                 url_path="replications"),
     ],
 }

@@ -16,7 +16,7 @@ import streamlit as st
 from claimtrack import ClaimView, Graph, settings, views
 from claimtrack.errors import StoreError
 
-CLAIM_PAGE = "pages/claim_detail.py"
+CLAIM_PAGE = "screens/claim_detail.py"
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -18,7 +18,7 @@ from claimtrack import replication
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app"
-PAGES = sorted((APP / "pages").glob("*.py"))
+PAGES = sorted((APP / "screens").glob("*.py"))
 FAKE_REPLICATE = ROOT / "tests" / "fake_replicate.py"
 
 

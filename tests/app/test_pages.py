@@ -38,12 +38,12 @@ def test_every_page_runs_on_its_own(app_home, path):
 
 
 def test_missing_store_says_to_run_init(home):
-    at = AppTest.from_file(str(APP / "pages" / "claims.py"), default_timeout=TIMEOUT).run()
+    at = AppTest.from_file(str(APP / "screens" / "claims.py"), default_timeout=TIMEOUT).run()
     assert "claimtrack init" in at.error[0].value
 
 
 def test_claims_table_shows_ids_statuses_and_sources(app_home):
-    at = run(APP / "pages" / "claims.py")
+    at = run(APP / "screens" / "claims.py")
     df = at.dataframe[0].value
     assert {"entropy-law", "rl-narrows-pass-at-k", "dro-faster-training"} <= set(df["id"])
     row = df.set_index("id").loc["rl-narrows-pass-at-k"]
@@ -52,7 +52,7 @@ def test_claims_table_shows_ids_statuses_and_sources(app_home):
 
 
 def test_claims_filters(app_home):
-    at = run(APP / "pages" / "claims.py")
+    at = run(APP / "screens" / "claims.py")
     at.multiselect(key="claims_statuses").set_value(["contested"]).run()
     assert set(at.dataframe[0].value["status"]) == {"🟠 contested"}
     at.text_input(key="claims_text").set_value("pass-at-k").run()
@@ -60,7 +60,7 @@ def test_claims_filters(app_home):
 
 
 def test_as_of_replays_statuses(app_home):
-    early = run(APP / "pages" / "claims.py", as_of=dt.date(2025, 4, 30))
+    early = run(APP / "screens" / "claims.py", as_of=dt.date(2025, 4, 30))
     ids = set(early.dataframe[0].value["id"])
     assert "rl-narrows-pass-at-k" in ids and "dro-faster-training" not in ids
     # ProRL (2025-05-30) had not contradicted it yet
@@ -81,7 +81,7 @@ def test_open_claim_and_as_of_survive_page_switch(app_home):
 
 
 def test_claim_detail_shows_status_sources_evidence_and_plots(app_home):
-    at = run(APP / "pages" / "claim_detail.py", claim_id="entropy-law")
+    at = run(APP / "screens" / "claim_detail.py", claim_id="entropy-law")
     body = texts(at)
     assert at.title[0].value == "entropy-law"
     assert "https://arxiv.org/abs/2505.22617" in body
@@ -93,7 +93,7 @@ def test_claim_detail_shows_status_sources_evidence_and_plots(app_home):
 
 
 def test_graph_page_renders_graphviz_coloured_by_status_and_family(app_home):
-    at = run(APP / "pages" / "claim_graph.py")
+    at = run(APP / "screens" / "claim_graph.py")
     spec = at.get("graphviz_chart")[0].proto.spec
     assert '"rl-narrows-pass-at-k"' in spec and "#ff7f0e" in spec  # contested = orange
     assert "contradicts" in spec
@@ -102,7 +102,7 @@ def test_graph_page_renders_graphviz_coloured_by_status_and_family(app_home):
 
 
 def test_inquiry_page_shows_question_read_claims_and_next_lines(app_home):
-    at = run(APP / "pages" / "inquiry.py")
+    at = run(APP / "screens" / "inquiry.py")
     assert "entropy collapse" in at.title[0].value.lower()
     assert at.info[0].value.startswith("As of ")
     assert "entropy-law" in set(at.dataframe[0].value["id"])
@@ -110,14 +110,14 @@ def test_inquiry_page_shows_question_read_claims_and_next_lines(app_home):
 
 
 def test_research_prompt_has_arxiv_ids_and_download(app_home):
-    at = run(APP / "pages" / "research_prompt.py", as_of=dt.date(2025, 6, 30))
+    at = run(APP / "screens" / "research_prompt.py", as_of=dt.date(2025, 6, 30))
     text = at.code[0].value
     assert "arXiv:2505.22617" in text and "as of 2025-06-30" in text
     assert len(at.get("download_button")) == 1
 
 
 def test_papers_page_lists_and_filters(app_home):
-    at = run(APP / "pages" / "papers.py")
+    at = run(APP / "screens" / "papers.py")
     assert "2505.22617" in set(at.dataframe[0].value["arxiv_id"])
     at.text_input(key="papers_filter").set_value("entropy mechanism").run()
     assert list(at.dataframe[0].value["arxiv_id"]) == ["2505.22617"]
@@ -127,7 +127,7 @@ def test_replications_page_offers_only_registered_choices(app_home):
     from tests.fake_replicate import EXPERIMENTS
 
     registered = [e["experiment"] for e in EXPERIMENTS]
-    at = run(APP / "pages" / "replications.py")
+    at = run(APP / "screens" / "replications.py")
     assert at.selectbox(key="rep_experiment").value == "entropy-law"
     assert [o.split(" —")[0] for o in at.selectbox(key="rep_experiment").options] == registered
     assert [o.split(":")[0] for o in at.selectbox(key="rep_scale").options] == ["smoke", "gpu"]
@@ -144,7 +144,7 @@ def test_replications_page_queues_a_job_and_shows_it_finished(app_home, monkeypa
     from tests.app.conftest import fake_result
 
     monkeypatch.setenv("FAKE_RESULT", str(fake_result(tmp_path / "template", scale="smoke")))
-    at = run(APP / "pages" / "replications.py")
+    at = run(APP / "screens" / "replications.py")
     at.button(key="rep_start").click().run()
     assert at.success[0].value.startswith("Queued job ")
     run_id = at.session_state["rep_run"]
@@ -172,7 +172,7 @@ def test_papers_page_semantic_search_and_ingest_call_claimtrack(app_home, monkey
     monkeypatch.setattr(views, "semantic_search", lambda q, kind="papers", k=10: calls.append(
         (q, kind)) or [{"id": "2505.22617", "kind": kind, "score": 0.9, "text": "entropy"}])
     monkeypatch.setattr(views, "ingest_papers", lambda ids: calls.append(ids) or "1 papers stored")
-    at = run(APP / "pages" / "papers.py")
+    at = run(APP / "screens" / "papers.py")
     at.text_input(key="papers_query").set_value("entropy collapse").run()
     assert calls[0] == ("entropy collapse", "papers")
     assert list(at.dataframe[1].value["id"]) == ["2505.22617"]
