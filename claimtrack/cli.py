@@ -15,6 +15,8 @@
     claimtrack search TEXT [--kind claims|papers] [--k N] [--json]
     claimtrack relations review [--accept ID]... [--reject ID]... [--json]
     claimtrack relations suggest [CLAIM_ID ...] [--k N] [--min-score S] [--json]
+    claimtrack watch [--since D] [--inquiry ID]   |   claimtrack review [--accept ID] [--reject ID] [--as S]
+    claimtrack diff --from D1 [--to D2] [--inquiry ID] [--json]
 
 Data goes to stdout (a table, or JSON with ``--json``); errors are one line on stderr with exit
 code 1 and no traceback. The store lives under ``$CLAIMTRACK_HOME`` (default ~/.claimtrack).
@@ -413,6 +415,12 @@ def relations_suggest(claim_ids: tuple[str, ...], k: int, min_score: float, as_j
     new = linking.suggest(store, ids, stance=linking.Stance.from_settings(), k=k, min_score=min_score)
     emit([{"id": linking.rid(r), **r.model_dump(mode="json")} for r in new], as_json,
          "\n".join(_suggestion_row(store, r) for r in new) + f"\n{len(new)} new suggestions")
+
+
+from claimtrack.living_cli import COMMANDS as _LIVING  # noqa: E402  watch, review, diff (issue 12)
+
+for _cmd in _LIVING:
+    main.add_command(_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover

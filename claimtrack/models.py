@@ -41,6 +41,7 @@ FLAGS = (
     "not-found-in-source",
     "version-dependent",
     "scope-narrower",
+    "source-revised",  # a newer arXiv version of a source appeared (claimtrack watch)
 )
 
 # New-style (2505.22617, optionally v3) and old-style (hep-th/9901001) arXiv identifiers.
@@ -185,6 +186,35 @@ class Evidence(Record):
     )
 
 
+class SavedQuery(Record):
+    """An arXiv search an inquiry keeps, run by ``claimtrack watch`` for new submissions."""
+
+    keywords: list[str] = Field(min_length=1, description="phrases matched in title or abstract (any)")
+    categories: list[str] = Field(default_factory=list, description="arXiv categories (any), e.g. cs.LG")
+    max_results: int = Field(default=100, ge=1, le=1000, description="at most this many per run")
+
+    @field_validator("keywords")
+    @classmethod
+    def _check_keywords(cls, v: list[str]) -> list[str]:
+        if any(not k.strip() or '"' in k for k in v):
+            raise ValueError("keywords must be non-empty phrases without double quotes")
+        return [k.strip() for k in v]
+
+    @field_validator("categories")
+    @classmethod
+    def _check_categories(cls, v: list[str]) -> list[str]:
+        for c in v:
+            if not re.fullmatch(r"[a-z\-]+(\.[A-Za-z\-]+)?", c):
+                raise ValueError(f"{c!r} is not an arXiv category (e.g. cs.LG)")
+        return v
+
+    def arxiv_query(self) -> str:
+        """The arXiv API query: any keyword in the abstract or title, within any category."""
+        words = " OR ".join(f'abs:"{k}" OR ti:"{k}"' for k in self.keywords)
+        cats = " OR ".join(f"cat:{c}" for c in self.categories)
+        return f"({words})" + (f" AND ({cats})" if cats else "")
+
+
 class Inquiry(Record):
     id: str
     question: str
@@ -194,5 +224,6 @@ class Inquiry(Record):
     anchor_papers: list[str] = Field(default_factory=list)
     seed_honest_read: str = ""
     seed_prompt_anchor_notes: str = ""
+    watch: list[SavedQuery] = Field(default_factory=list, description="saved arXiv queries (claimtrack watch)")
 
     _check_id = field_validator("id")(classmethod(lambda cls, v: _slug(v)))

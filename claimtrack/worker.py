@@ -231,6 +231,7 @@ class Worker:
                             jobs.finish(self.store, job, self.id, "failed", error=f"worker error: {exc}")
                     done += 1
                     continue
+                self.daily_watch()
                 if idle:
                     break
                 time.sleep(self.poll)
@@ -239,6 +240,15 @@ class Worker:
         finally:
             self._restore_signals(previous)
         return done
+
+    def daily_watch(self) -> None:
+        """With ``CLAIMTRACK_WATCH=1``, run ``claimtrack watch`` once a day between jobs (issue 12)."""
+        from claimtrack import watch
+
+        try:
+            watch.run_daily(self.store, echo=self.echo)
+        except Exception as exc:  # noqa: BLE001 - a failed watch never stops the job loop
+            self.echo(f"watch: {type(exc).__name__}: {exc}")
 
     def run_job(self, job: Job) -> Job | None:
         """Run one claimed job to its end; returns it as it ended (None if its lease was lost)."""
