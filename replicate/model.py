@@ -54,3 +54,130 @@ def build_model(cfg: ModelConfig, vocab_size: int, *, seed: int | None = None) -
 def count_params(model: torch.nn.Module) -> int:
     """Unique parameters (tied embeddings counted once)."""
     return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+
+
+# ---- a lean functional forward over the same parameters ----------------------------------------
+# At 0.1-0.4M parameters HF's module stack (mask building, cache objects, ~540 tensor ops per decoded
+# position) costs more than the matmuls. This is the same Llama computation written as a flat list of
+# tensor ops on the model's own parameters (gradients flow into them), used by the sampler and by
+# ``replicate.grpo.response_logits``. Differences from ``model(...)`` are float rounding only
+# (tests/replicate/test_engine_speed.py checks logits to 1e-5 and sampled tokens for equality).
+
+
+def lean_supported(model) -> bool:
+    """True for a plain Llama as ``build_model`` makes it (no biases, default RoPE, SiLU, MHA)."""
+    c = getattr(model, "config", None)
+    return (
+        isinstance(model, LlamaForCausalLM)
+        and not c.attention_bias
+        and not c.mlp_bias
+        and c.hidden_act == "silu"
+        and c.num_key_value_heads == c.num_attention_heads
+        and (c.rope_parameters or {}).get("rope_type", "default") == "default"
+        and getattr(c, "pretraining_tp", 1) == 1
+    )
+
+
+class LeanLlama:
+    """Weights of ``model`` arranged for the flat forward: q|k|v and gate|up fused into one matmul each.
+
+    Build one per use (after an optimizer step the fused copies are stale): ``LeanLlama(model)``.
+    With ``grad=True`` the fused weights are differentiable views of the parameters (``torch.cat``).
+    """
+
+    def __init__(self, model, *, max_len: int | None = None) -> None:
+        c = model.config
+        self.H, self.D = c.num_attention_heads, c.hidden_size // c.num_attention_heads
+        self.d, self.eps, self.scale = c.hidden_size, c.rms_norm_eps, (c.hidden_size // c.num_attention_heads) ** -0.5
+        m = model.model
+        self.embed, self.norm, self.lm_head = m.embed_tokens.weight, m.norm.weight, model.lm_head.weight
+        self.layers = []
+        for layer in m.layers:
+            a, f = layer.self_attn, layer.mlp
+            self.layers.append((
+                layer.input_layernorm.weight,
+                torch.cat([a.q_proj.weight, a.k_proj.weight, a.v_proj.weight]),
+                a.o_proj.weight,
+                layer.post_attention_layernorm.weight,
+                torch.cat([f.gate_proj.weight, f.up_proj.weight]),
+                f.down_proj.weight,
+            ))
+        self.inter = self.layers[0][5].shape[1] if self.layers else 0
+        # RoPE tables from the model's own rotary module (identical values to its forward); the sign of
+        # rotate_half folded into sin so the rotation is one roll: rot(x)*sin == roll(x, D/2)*sin_signed
+        n = max_len or c.max_position_embeddings
+        dev = self.embed.device
+        pos = torch.arange(n, device=dev)[None]
+        cos, sin = m.rotary_emb(self.embed[None, :1], position_ids=pos)
+        h = self.D // 2
+        self.cos = cos[0]  # (n, D)
+        self.sin = torch.cat([-sin[0, :, :h], sin[0, :, h:]], -1)
+
+    def _rms(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        # LlamaRMSNorm, op for op (fp32)
+        return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps))
+
+    def _swiglu(self, gu: torch.Tensor) -> torch.Tensor:
+        # SiLU on the whole contiguous gate|up output, then slice: ATen's SiLU on a strided slice takes a
+        # different (scalar) path and rounds differently from HF's contiguous gate_proj output
+        return torch.nn.functional.silu(gu)[..., : self.inter] * gu[..., self.inter :]
+
+    def _rope(self, qk: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        # qk (B, L, 2H, D); cos/sin (L, D) broadcast over batch and heads
+        return qk * cos[:, None] + qk.roll(self.D // 2, -1) * sin[:, None]
+
+    def forward(self, ids: torch.Tensor, *, keep_from: int = 0, cache: KVCache | None = None) -> torch.Tensor:
+        """Causal forward of ``ids`` (B, L) from position 0; logits of positions keep_from.. (B, L-keep_from, V).
+
+        No attention mask (fixed-width left-padded prompts, as the engine feeds them). With ``cache``, the
+        keys/values of positions 0..L-1 are written into it (prefill for ``step``).
+        """
+        B, L = ids.shape
+        H, D = self.H, self.D
+        x = torch.nn.functional.embedding(ids, self.embed)
+        cos, sin = self.cos[:L], self.sin[:L]
+        for i, (w_in, w_qkv, w_o, w_post, w_gu, w_down) in enumerate(self.layers):
+            qkv = torch.nn.functional.linear(self._rms(x, w_in), w_qkv).view(B, L, 3 * H, D)
+            qk = self._rope(qkv[:, :, : 2 * H], cos, sin)
+            q, k, v = qk[:, :, :H].transpose(1, 2), qk[:, :, H:].transpose(1, 2), qkv[:, :, 2 * H :].transpose(1, 2)
+            if cache is not None:
+                cache.k[i][:, :, :L] = k
+                cache.v[i][:, :, :L] = v
+            att = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=L > 1, scale=self.scale)
+            x = x + torch.nn.functional.linear(att.transpose(1, 2).reshape(B, L, self.d), w_o)
+            gu = torch.nn.functional.linear(self._rms(x, w_post), w_gu)
+            x = x + torch.nn.functional.linear(self._swiglu(gu), w_down)
+        if cache is not None:
+            cache.length = L
+        return torch.nn.functional.linear(self._rms(x[:, keep_from:], self.norm), self.lm_head)
+
+    def step(self, tok: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Logits (B, V) of the next position after feeding ``tok`` (B,) at position ``cache.length``."""
+        B, H, D = tok.shape[0], self.H, self.D
+        t = cache.length
+        x = torch.nn.functional.embedding(tok, self.embed)  # (B, d)
+        cos, sin = self.cos[t], self.sin[t]
+        for i, (w_in, w_qkv, w_o, w_post, w_gu, w_down) in enumerate(self.layers):
+            qkv = torch.nn.functional.linear(self._rms(x, w_in), w_qkv).view(B, 3 * H, D)
+            qk = qkv[:, : 2 * H]
+            qk = qk * cos + qk.roll(D // 2, -1) * sin
+            kc, vc = cache.k[i], cache.v[i]
+            kc[:, :, t] = qk[:, H:]
+            vc[:, :, t] = qkv[:, 2 * H :]
+            att = torch.nn.functional.scaled_dot_product_attention(qk[:, :H, None], kc[:, :, : t + 1], vc[:, :, : t + 1], scale=self.scale)
+            x = x + torch.nn.functional.linear(att.view(B, self.d), w_o)
+            gu = torch.nn.functional.linear(self._rms(x, w_post), w_gu)
+            x = x + torch.nn.functional.linear(self._swiglu(gu), w_down)
+        cache.length = t + 1
+        return torch.nn.functional.linear(self._rms(x, self.norm), self.lm_head)
+
+
+class KVCache:
+    """Static (preallocated) keys/values per layer, (B, H, max_len, D): written in place, never concatenated."""
+
+    def __init__(self, lean: LeanLlama, batch: int, max_len: int) -> None:
+        shape = (batch, lean.H, max_len, lean.D)
+        dev, dt = lean.embed.device, lean.embed.dtype
+        self.k = [torch.empty(shape, device=dev, dtype=dt) for _ in lean.layers]
+        self.v = [torch.empty(shape, device=dev, dtype=dt) for _ in lean.layers]
+        self.length = 0

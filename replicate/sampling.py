@@ -1,10 +1,22 @@
-"""Fast batched sampling with a hand-rolled KV-cache loop over the HF model.
+"""Fast batched sampling: a static KV cache and a lean decode loop over the policy's own weights.
 
-HF ``generate()`` carries per-step overhead that dominates at this model size (rl-methods §0.5:
-~2x slower on CPU), so this loop calls the model directly with ``past_key_values``. Prompts are
-left-padded to one length, so no attention mask is needed; after a row emits eos it keeps being
-fed pad tokens, which later positions of *that row* would attend to, but those positions are masked
-out of every loss and metric, and causal attention keeps earlier positions unaffected.
+HF ``generate()`` and even a hand-rolled loop over ``model(..., past_key_values=...)`` spend most of
+their time outside the matmuls at this model size (~540 tensor ops per generated position, and a
+cache that grows by concatenation). For a plain Llama (``replicate.model.lean_supported``) this loop
+runs ``LeanLlama.step``: ~80 ops per position, keys/values written in place into a cache
+preallocated for prompt + ``max_new_tokens``. Its logits are bit-identical to HF's cached decode
+(same ops in the same order; tests/replicate/test_engine_speed.py), so the sampled tokens are the
+same as the HF loop's for a given generator. Other models take the HF loop (``_hf_decode``).
+
+Prompts are left-padded to one length, so no attention mask is needed; after a row emits eos it
+keeps being fed pad tokens, which later positions of *that row* would attend to, but those
+positions are masked out of every loss and metric, and causal attention keeps earlier positions
+unaffected.
+
+``keep_logits=True`` also returns the T=1 logits that predicted every response token. They come
+from the policy that sampled the batch, so before the first update of a step they *are* the
+rollout policy's old log-probs and entropies (on-policy; no second forward; they agree with a full
+recompute to float rounding, ~1e-6).
 
     python -c "from replicate.sampling import sample; help(sample)"
 """
@@ -15,6 +27,8 @@ from dataclasses import dataclass
 
 import torch
 
+from replicate.model import KVCache, LeanLlama, lean_supported
+
 
 @dataclass
 class Rollouts:
@@ -23,6 +37,7 @@ class Rollouts:
     prompt_ids: torch.Tensor  # (B, P)
     response_ids: torch.Tensor  # (B, T), pad after eos
     response_mask: torch.Tensor  # (B, T) float
+    logits: torch.Tensor | None = None  # (B, T, V) fp32 at T=1, position t predicts response token t (keep_logits)
 
     @property
     def input_ids(self) -> torch.Tensor:
@@ -43,6 +58,7 @@ def sample(
     pad_id: int,
     temperature: float = 1.0,
     generator: torch.Generator | None = None,
+    keep_logits: bool = False,
 ) -> Rollouts:
     """Sample one response per prompt row (repeat rows for a group) at ``temperature``.
 
@@ -52,30 +68,61 @@ def sample(
         max_new_tokens: hard cap; rows that never emit eos are truncated (mask stays 1).
         temperature: 0 means greedy.
         generator: torch RNG for reproducible sampling.
+        keep_logits: also return the (B, T, V) T=1 logits of every response position.
     """
     was_training = model.training
     model.eval()
-    B = prompt_ids.shape[0]
-    dev = prompt_ids.device
-    out = model(input_ids=prompt_ids, use_cache=True, logits_to_keep=1)
-    past, logits = out.past_key_values, out.logits[:, -1, :]
-    tokens = torch.full((B, max_new_tokens), pad_id, dtype=torch.long, device=dev)
-    mask = torch.zeros((B, max_new_tokens), dtype=torch.float32, device=dev)
+    B, P = prompt_ids.shape
+    V = model.config.vocab_size
+    store = torch.zeros((B, max_new_tokens, V), dtype=torch.float32, device=prompt_ids.device) if keep_logits else None
+    if lean_supported(model):
+        lean = LeanLlama(model, max_len=P + max_new_tokens)
+        cache = KVCache(lean, B, P + max_new_tokens)
+        first = lean.forward(prompt_ids, keep_from=P - 1, cache=cache)[:, -1]
+        tokens, n = _decode(first, lambda nxt: lean.step(nxt, cache), B, max_new_tokens, eos_id, pad_id, temperature, generator, store)
+    else:
+        tokens, n = _hf_decode(model, prompt_ids, max_new_tokens, eos_id, pad_id, temperature, generator, store)
+    model.train(was_training)
+    # position t is a response token iff no eos came before it (pads follow eos, and pad != eos)
+    is_eos = (tokens == eos_id).to(torch.int32)
+    mask = ((is_eos.cumsum(1) - is_eos) == 0).float()
+    mask[:, n:] = 0  # early stop: every row had finished
+    return Rollouts(prompt_ids=prompt_ids, response_ids=tokens, response_mask=mask, logits=store)
+
+
+def _decode(logits, step, B, T, eos_id, pad_id, temperature, generator, store):
+    """The decode loop: sample, record, stop when every row has emitted eos. Returns (tokens, steps run)."""
+    dev = logits.device
+    tokens = torch.full((B, T), pad_id, dtype=torch.long, device=dev)
     done = torch.zeros(B, dtype=torch.bool, device=dev)
-    for t in range(max_new_tokens):
+    for t in range(T):
+        if store is not None:
+            store[:, t] = logits
         if temperature == 0:
             nxt = logits.argmax(-1)
         else:
-            probs = torch.softmax(logits.float() / temperature, dim=-1)
+            # exactly the reference loop's ops (softmax of logits / T, one multinomial draw per row), so
+            # a given generator draws the same tokens; dividing by 1.0 is exact and skipped
+            probs = torch.softmax(logits.float() if temperature == 1 else logits.float() / temperature, dim=-1)
             nxt = torch.multinomial(probs, 1, generator=generator).squeeze(1)
-        nxt = torch.where(done, torch.full_like(nxt, pad_id), nxt)
+        nxt.masked_fill_(done, pad_id)
         tokens[:, t] = nxt
-        mask[:, t] = (~done).float()
-        done = done | (nxt == eos_id)
+        done |= nxt == eos_id
         # one host sync per token; cheap next to the forward and lets short batches stop early
-        if t == max_new_tokens - 1 or bool(done.all()):
-            break
-        out = model(input_ids=nxt[:, None], past_key_values=past, use_cache=True)
-        past, logits = out.past_key_values, out.logits[:, -1, :]
-    model.train(was_training)
-    return Rollouts(prompt_ids=prompt_ids, response_ids=tokens, response_mask=mask)
+        if t == T - 1 or bool(done.all()):
+            return tokens, t + 1
+        logits = step(nxt)
+    return tokens, T
+
+
+def _hf_decode(model, prompt_ids, T, eos_id, pad_id, temperature, generator, store):
+    """The same loop over ``model(..., past_key_values=...)`` for models the lean path does not cover."""
+    out = model(input_ids=prompt_ids, use_cache=True, logits_to_keep=1)
+    past = [out.past_key_values]
+
+    def step(nxt):
+        o = model(input_ids=nxt[:, None], past_key_values=past[0], use_cache=True)
+        past[0] = o.past_key_values
+        return o.logits[:, -1, :]
+
+    return _decode(out.logits[:, -1, :], step, prompt_ids.shape[0], T, eos_id, pad_id, temperature, generator, store)

@@ -54,7 +54,13 @@ class GRPOConfig:
     val_every: int = 4  # "validation every 4 rollout steps" (2505.22617 Fig. 3/4)
     val_problems: int = 128
     val_temperature: float = 1.0  # R = mean accuracy of one T=1 sample per held-out problem (pass@1)
-    measure_after: bool = True  # same-batch entropy after the update (covariance test)
+    # same-batch entropy after the update (delta_entropy, lemma1_*): one extra forward per step. The
+    # entropy-covariance test (2505.22617 Eq. 8-10 vs dH) needs it; experiments that never read dH turn it off
+    measure_after: bool = True
+    # old log-probs and entropies from the sampler's own logits instead of a second forward. Exact in
+    # meaning: the rollout policy is the policy before the first mini-batch update (on-policy GRPO);
+    # numerically equal to a recompute up to float rounding (~1e-6). False = recompute (the old path)
+    old_logp_from_sampler: bool = True
     # DAPO dynamic sampling (arXiv:2503.14476 Eq. 11, verl recipe/dapo): keep groups with reward std > 0 and
     # re-generate until prompts_per_step are kept or this many generation batches ran; 0 = off
     dynamic_sampling_batches: int = 0
@@ -83,12 +89,12 @@ def _bucket(acc: float) -> str | None:
 @torch.no_grad()
 def evaluate(model, task, problems, prompt_ids, *, temperature: float, generator, tok: CharTokenizer) -> tuple[float, float]:
     """(accuracy, response entropy) of one sample per problem."""
-    ro = sample(model, prompt_ids, max_new_tokens=task.max_response_len, eos_id=tok.eos_id, pad_id=tok.pad_id, temperature=temperature, generator=generator)
+    ro = sample(model, prompt_ids, max_new_tokens=task.max_response_len, eos_id=tok.eos_id, pad_id=tok.pad_id, temperature=temperature, generator=generator, keep_logits=True)
     resp = [tok.decode_response(r) for r in ro.response_ids.tolist()]
     acc = float(np.mean([task.reward(p, r) for p, r in zip(problems, resp, strict=True)]))
     width = max(1, int(ro.lengths.max()))
-    logits = response_logits(model, ro.input_ids[:, : prompt_ids.shape[1] + width], prompt_ids.shape[1])
-    ent = float(seq_mean_token_mean(entropy_from_logits(logits), ro.response_mask[:, :width]))
+    # the sampler's T=1 logits are the policy's logits at each response position (no second forward)
+    ent = float(seq_mean_token_mean(entropy_from_logits(ro.logits[:, :width]), ro.response_mask[:, :width]))
     return acc, ent
 
 
@@ -121,7 +127,8 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
             problems += [p for p in task.sample_problems(rng, cfg.prompts_per_step) if p.prompt not in exclude]
         problems = problems[: cfg.prompts_per_step]
         prompt_ids = tok.encode_batch([p.prompt for p in problems], P, left_pad=True).to(device).repeat_interleave(G, 0)
-        ro = sample(model, prompt_ids, max_new_tokens=task.max_response_len, eos_id=tok.eos_id, pad_id=tok.pad_id, temperature=cfg.temperature, generator=gen)
+        from_sampler = cfg.old_logp_from_sampler and cfg.dynamic_sampling_batches == 0
+        ro = sample(model, prompt_ids, max_new_tokens=task.max_response_len, eos_id=tok.eos_id, pad_id=tok.pad_id, temperature=cfg.temperature, generator=gen, keep_logits=from_sampler)
         width = max(1, int(ro.lengths.max()))
         resp_ids, mask = ro.response_ids[:, :width], ro.response_mask[:, :width]
         ids = torch.cat([prompt_ids, resp_ids], 1)
@@ -164,8 +171,11 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
 
         # ---- measurements on the rollout batch, before the update (T=1, eval mode) ----------
         model.eval()
-        with torch.no_grad():
-            logits_before = response_logits(model, ids, P).float()
+        if from_sampler:  # the rollout policy's logits: no parameter changed since sampling
+            logits_before = ro.logits[:, :width]
+        else:
+            with torch.no_grad():
+                logits_before = response_logits(model, ids, P).float()
         old_logp = token_logprobs(logits_before, resp_ids)
         ent_tok = entropy_from_logits(logits_before)
         rec["reward"] = float(train_rewards.mean())

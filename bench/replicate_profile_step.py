@@ -1,0 +1,165 @@
+"""CPU-time profile of one GRPO step of the replication engine, split by phase.
+
+Runs ``replicate.trainer.train_grpo`` unchanged and attributes process CPU time (1 torch thread)
+to phases by wrapping the functions the trainer calls, so the same script profiles the engine
+before and after a change:
+
+- sampling: the rollout sampler call(s) (``replicate.sampling.sample``, outside validation)
+- old_logp: the no-grad forward on the rollout batch before the update (old log-probs + entropy)
+- update: first mini-batch forward .. end of the last optimizer step (forward + backward + AdamW)
+- reforward: the no-grad forward on the same batch after the update (entropy change, Lemma 1)
+- validation: ``evaluate`` (held-out sampling + its entropy forward), on the steps it runs
+- other: the rest of the step (rewards, labels, metrics, bookkeeping)
+
+Step 0 (warm-up) and the final measure-only iteration are left out. Per phase: median CPU-s per
+step over the timed steps and its share of the mean step; validation is averaged over all timed
+steps (it runs every ``val_every``). Scales: ``smoke``, ``cpu`` (the lead's, when registered), or
+``probe-0.4m`` = the smoke task and GRPO batch with a d128 / 2-layer / 4-head model (~0.39M).
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/replicate_profile_step.py --scale smoke --steps 8
+    OMP_NUM_THREADS=1 .venv/bin/python bench/replicate_profile_step.py --scale probe-0.4m --steps 8
+
+Record results in bench/results/profile_rl_step.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+import replicate.trainer as trainer  # noqa: E402
+from replicate.model import ModelConfig  # noqa: E402
+from replicate.pretrain import get_base, heldout_problems  # noqa: E402
+from replicate.scales import SCALES, SMOKE  # noqa: E402
+from replicate.tasks import make_task  # noqa: E402
+
+PHASES = ("sampling", "old_logp", "update", "reforward", "validation", "other")
+
+
+def bench_scales() -> dict:
+    """The project's scales plus ``probe-0.4m`` (the smoke setup at the lead's cpu-scale model size)."""
+    probe = replace(SMOKE, name="probe-0.4m", model=ModelConfig(d_model=128, n_layers=2, n_heads=4, max_positions=64))
+    return {**SCALES, "probe-0.4m": probe}
+
+
+class PhaseClock:
+    """Accumulates process CPU time per phase for the current step (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.cur = dict.fromkeys(PHASES, 0.0)
+        self.in_val = False
+        self.update_start: float | None = None
+        self.updated = False
+        self.steps: list[dict] = []
+        self.mark = time.process_time()
+
+    def close_update(self, now: float) -> None:
+        if self.update_start is not None:
+            self.cur["update"] += now - self.update_start
+            self.update_start = None
+            self.updated = True
+
+    def on_step(self, rec: dict) -> None:
+        now = time.process_time()
+        self.close_update(now)
+        total = now - self.mark
+        self.cur["other"] = total - sum(v for k, v in self.cur.items() if k != "other")
+        self.steps.append(dict(self.cur, total=total, step=rec["step"], val=int("val_accuracy" in rec)))
+        self.cur, self.updated, self.mark = dict.fromkeys(PHASES, 0.0), False, time.process_time()
+
+    def install(self):
+        real_sample, real_logits, real_eval = trainer.sample, trainer.response_logits, trainer.evaluate
+
+        def sample(*a, **kw):
+            t0 = time.process_time()
+            out = real_sample(*a, **kw)
+            if not self.in_val:
+                self.cur["sampling"] += time.process_time() - t0
+            return out
+
+        def response_logits(*a, **kw):
+            t0 = time.process_time()
+            if self.in_val:
+                return real_logits(*a, **kw)
+            if torch.is_grad_enabled():  # a mini-batch forward of the update
+                if self.update_start is None:
+                    self.update_start = t0
+                return real_logits(*a, **kw)
+            self.close_update(t0)
+            out = real_logits(*a, **kw)
+            self.cur["reforward" if self.updated else "old_logp"] += time.process_time() - t0
+            return out
+
+        def evaluate(*a, **kw):
+            t0 = time.process_time()
+            self.in_val = True
+            try:
+                return real_eval(*a, **kw)
+            finally:
+                self.in_val = False
+                self.cur["validation"] += time.process_time() - t0
+
+        trainer.sample, trainer.response_logits, trainer.evaluate = sample, response_logits, evaluate
+        return lambda: setattr(trainer, "sample", real_sample) or setattr(trainer, "response_logits", real_logits) or setattr(trainer, "evaluate", real_eval)
+
+
+def main() -> None:
+    scales = bench_scales()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scale", default="smoke", choices=sorted(scales))
+    ap.add_argument("--steps", type=int, default=8, help="timed RL steps (after one warm-up step)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--val-every", type=int, default=None, help="override the scale's val_every")
+    ap.add_argument("--grpo", default="{}", help='JSON overrides of GRPOConfig, e.g. \'{"measure_after": false}\'')
+    ap.add_argument("--cache", default="/tmp/claimtrack-bench-cache", help="base-model cache (pretrained once)")
+    ap.add_argument("--json", help="write per-step phase times here")
+    a = ap.parse_args()
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+
+    scale = scales[a.scale]
+    task = make_task(scale.task, **scale.task_kwargs)
+    over = json.loads(a.grpo)
+    if a.val_every:
+        over["val_every"] = a.val_every
+    cfg = replace(scale.grpo, steps=a.steps + 1, **over)
+    val = heldout_problems(task, cfg.val_problems)
+    t0 = time.perf_counter()
+    base, meta = get_base(task, scale.task_kwargs, scale.model, scale.pretrain, scale=scale.name, seed=a.seed, device="cpu", cache=Path(a.cache), exclude={p.prompt for p in val}, log=lambda m: print(m, flush=True))
+    params = sum(p.numel() for p in {id(p): p for p in base.parameters()}.values())
+    print(f"base: {params} params, cache_hit={meta.get('cache_hit')}, {time.perf_counter() - t0:.1f}s", flush=True)
+
+    clock = PhaseClock()
+    restore = clock.install()
+    try:
+        w0 = time.perf_counter()
+        recs = trainer.train_grpo(base, task, cfg, seed=a.seed, device="cpu", val_problems=val, on_step=clock.on_step)
+        wall = time.perf_counter() - w0
+    finally:
+        restore()
+    timed = [s for s in clock.steps if 1 <= s["step"] < cfg.steps]
+    mean_total = statistics.mean(s["total"] for s in timed)
+    print(f"\nscale {a.scale}: {params} params, {cfg.prompts_per_step}x{cfg.group_size} rollouts, {cfg.mini_batches} mini-batches, val_every {cfg.val_every} x {cfg.val_problems}, "
+          f"measure_after {cfg.measure_after}, threads {torch.get_num_threads()}; {len(timed)} timed steps, wall {wall:.1f}s")
+    print(f"response tokens/step {statistics.mean(r['response_len'] for r in recs[1:-1]) * cfg.prompts_per_step * cfg.group_size:.0f}")
+    print(f"{'phase':12s} {'CPU s/step (mean)':>18s} {'median':>8s} {'share':>6s}")
+    for ph in (*PHASES, "total"):
+        vals = [s[ph] for s in timed]
+        print(f"{ph:12s} {statistics.mean(vals):18.4f} {statistics.median(vals):8.4f} {statistics.mean(vals) / mean_total:6.1%}")
+    print(f"RL steps/s (CPU time): {1 / mean_total:.3f}")
+    if a.json:
+        Path(a.json).write_text(json.dumps({"scale": a.scale, "params": params, "cfg": cfg.to_dict(), "steps": clock.steps}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
