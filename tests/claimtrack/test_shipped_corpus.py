@@ -20,7 +20,7 @@ SEED = "entropy-collapse-bottleneck"
 
 def test_shipped_corpus_loads_and_covers_the_seed():
     c = load_corpus()
-    assert len(c.papers) == 23
+    assert len(c.papers) == 47  # 23 of the seed + 24 newer papers (papers-2026.json, issue 12)
     notes = {claim.inquiry_note for claim in c.claims}
     assert set(range(1, 8)) <= notes, "every one of the seed's seven notes has claims"
     [inq] = [q for q in c.inquiries if q.id == SEED]
@@ -80,3 +80,19 @@ def test_replication_registry_and_corpus_agree():
     for c in claims.values():
         if c.prediction:
             assert c.prediction.experiment in EXPERIMENTS, (c.id, c.prediction.experiment)
+
+
+def test_newer_work_changes_the_read_of_the_seed_inquiry(seeded_store):
+    """The 2025-26 papers (issue 12) bear on the existing claims: the composition result contests
+    the support-constrained reading of RLVR, and JustRL contradicts the thesis outright."""
+    from claimtrack.reading import read_inquiry
+
+    g = Graph(seeded_store)
+    leash = g.claim("invisible-leash", dt.date(2026, 11, 29)).status
+    assert leash.status == "contested" and "ev-composition-vs-leash" in leash.because
+    thesis = g.claim("entropy-collapse-main-bottleneck", dt.date(2026, 11, 29))
+    assert "ev-justrl-vs-thesis" in thesis.status.because
+    read = read_inquiry(g, SEED, dt.date(2026, 11, 29)).honest_read
+    assert "latent-capability (" not in read and "invisible-leash (contested)" in read
+    before = read_inquiry(g, SEED, dt.date(2025, 6, 30)).honest_read
+    assert "justrl" not in before
