@@ -15,17 +15,85 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from claimtrack import migrations, settings
 from claimtrack.errors import StoreError
 from claimtrack.models import Claim, Evidence, Inquiry, Paper, Relation
 
 BUSY_TIMEOUT_MS = 30_000
+T = TypeVar("T", bound=BaseModel)
+
+
+def describe(path: str, exc: sqlite3.Error) -> str:
+    """One line naming the real cause of an SQLite failure, and only then what to do."""
+    msg = str(exc)
+    folder = Path(path).parent
+    if "readonly" in msg or "read-only" in msg:
+        return (f"store at {path} is read-only for this user ({msg}); read commands work, "
+                f"writing needs write access to the file and to {folder}")
+    if "disk is full" in msg or "disk I/O" in msg:
+        return f"store at {path}: {msg} (free space on the disk holding {folder}; nothing was written)"
+    if "locked" in msg or "busy" in msg:
+        return f"store at {path}: {msg} (another claimtrack process holds it; try again)"
+    if "unable to open" in msg:
+        why = ("the folder does not exist" if not folder.is_dir() else
+               "the folder is not writable by this user" if not os.access(folder, os.W_OK) else
+               "the file is not readable by this user" if Path(path).exists()
+               and not os.access(path, os.R_OK) else "see the file's permissions")
+        return f"cannot open store at {path} ({msg}): {why}"
+    if "not a database" in msg or "malformed" in msg or "corrupt" in msg:
+        return (f"store at {path} is unreadable ({msg}); rebuild it with `claimtrack init --force` "
+                "(the old file is kept as a backup)")
+    return f"store at {path}: {msg}"
+
+
+def _connect_readonly(path: str) -> sqlite3.Connection:
+    """A read-only connection. A WAL store needs its -shm file; in a read-only folder where it
+    cannot be created, the file is opened immutable (nobody can be writing it there)."""
+    uri = Path(path).resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None,
+                           check_same_thread=False)
+
+
+def check_complete(path: Path) -> None:
+    """StoreError if ``path`` is a store that ``claimtrack init`` never completed (0 bytes, no
+    schema, or neither a corpus nor any claim), naming the newest backup beside it."""
+    baks = sorted(path.parent.glob(path.name + ".bak-*"))
+    hint = f"; the previous store is kept at {baks[-1]}" if baks else ""
+    why = None
+    if path.stat().st_size == 0:
+        why = "is empty (0 bytes)"
+    else:
+        try:
+            conn = _connect_readonly(str(path))
+            try:
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                if not {"meta", "claims"} <= tables:
+                    why = "has no claimtrack schema"
+                elif not conn.execute("SELECT 1 FROM meta WHERE key='corpus_digest'").fetchone() \
+                        and not conn.execute("SELECT 1 FROM claims LIMIT 1").fetchone():
+                    why = "holds no corpus and no claims"
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError:
+            return  # unreadable: Store.open names the real cause
+    if why:
+        raise StoreError(f"store at {path} {why}: an earlier `claimtrack init` never completed; "
+                         f"run `claimtrack init` to build it{hint}")
 
 
 class Store:
@@ -36,33 +104,70 @@ class Store:
         self.path = path
         self._depth = 0
         self._lock = threading.RLock()
+        self.readonly = False
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | Path | None = None, *, create: bool = True) -> Store:
-        """Open (and migrate) the store. ``create=False`` fails if the file does not exist."""
+        """Open (and migrate) the store. ``create=False`` fails if the file does not exist or
+        was never completed by ``claimtrack init``.
+
+        A store this user cannot write (a read-only file or folder) opens read-only: reads work,
+        a write raises a one-line StoreError. A store written by a newer claimtrack is refused.
+        """
         path = str(path or settings.db_path())
-        if path != ":memory:" and not create and not Path(path).exists():
-            raise StoreError(f"no store at {path}; run `claimtrack init` first")
+        if path == ":memory:":
+            return cls._connect(path, writable=True)
+        p = Path(path)
+        if not p.exists():
+            if not create:
+                raise StoreError(f"no store at {path}; run `claimtrack init` first")
+            if not os.access(p.parent, os.W_OK):
+                raise StoreError(f"cannot create a store at {path}: the folder {p.parent} is not "
+                                 "writable by this user")
+        elif not create:
+            check_complete(p)
+        writable = not p.exists() or (os.access(p, os.W_OK) and os.access(p.parent, os.W_OK))
+        return cls._connect(path, writable=writable)
+
+    @classmethod
+    def _connect(cls, path: str, *, writable: bool) -> Store:
         try:
-            # check_same_thread=False: Streamlit runs each script run in its own thread; every
-            # use goes through self._lock, so sharing one connection is safe.
-            conn = sqlite3.connect(
-                path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-            )
+            if writable:
+                # check_same_thread=False: Streamlit runs each script run in its own thread;
+                # every use goes through self._lock, so sharing one connection is safe.
+                conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                       check_same_thread=False)
+            else:
+                conn = _connect_readonly(path)
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys=ON")
+            store = cls(conn, path)
+            store.readonly = not writable
+            if not writable:
+                store._check_schema_readonly()
+                return store
             if path != ":memory:":
                 conn.execute("PRAGMA journal_mode=WAL")
-            store = cls(conn, path)
             with store.transaction():
                 migrations.migrate(conn)
+        except migrations.SchemaError as exc:
+            raise StoreError(f"store at {path} was written by a newer claimtrack: {exc}; "
+                             "upgrade claimtrack to use it (this version will not write it)") from None
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"store at {path} is unreadable ({exc}); rebuild it with `claimtrack init --force`"
-            ) from None
+            raise StoreError(describe(path, exc)) from None
         return store
+
+    def _check_schema_readonly(self) -> None:
+        names = [r[0] for r in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='_migrations'")]
+        done = [r[0] for r in self.conn.execute("SELECT name FROM _migrations")] if names else []
+        migrations.check_not_newer(done)
+        missing = [n for n, _ in migrations.MIGRATIONS if n not in done]
+        if missing:
+            raise StoreError(f"store at {self.path} needs an upgrade to schema {migrations.latest()} "
+                             "but is read-only for this user; open it once with write access")
 
     def close(self) -> None:
         self.conn.close()
@@ -113,7 +218,7 @@ class Store:
         try:
             yield
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"store at {self.path}: {exc}") from exc
+            raise StoreError(describe(self.path, exc)) from exc
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         with self._lock, self._db_errors():
@@ -130,6 +235,18 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         self.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def _record(self, model: type[T], raw: str, table: str, key: str) -> T:
+        """Parse one stored record; a bad row (truncated JSON, a field this version does not
+        know) is a one-line StoreError naming the table and the row, never a traceback."""
+        try:
+            return model.model_validate_json(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "row"
+            newer = " (written by a newer claimtrack?)" if err["type"] == "extra_forbidden" else ""
+            raise StoreError(f"store at {self.path}: {table} row {key!r} is unreadable: "
+                             f"{where}: {err['msg']}{newer}") from None
 
     # -- papers --------------------------------------------------------------------------
     def upsert_paper(self, paper: Paper) -> None:
@@ -149,12 +266,12 @@ class Store:
             )
 
     def papers(self) -> list[Paper]:
-        rows = self.query("SELECT data FROM papers ORDER BY first_submitted, arxiv_id")
-        return [Paper.model_validate_json(r["data"]) for r in rows]
+        rows = self.query("SELECT arxiv_id, data FROM papers ORDER BY first_submitted, arxiv_id")
+        return [self._record(Paper, r["data"], "papers", r["arxiv_id"]) for r in rows]
 
     def paper(self, arxiv_id: str) -> Paper | None:
         rows = self.query("SELECT data FROM papers WHERE arxiv_id = ?", (arxiv_id,))
-        return Paper.model_validate_json(rows[0]["data"]) if rows else None
+        return self._record(Paper, rows[0]["data"], "papers", arxiv_id) if rows else None
 
     # -- claims --------------------------------------------------------------------------
     def upsert_claim(self, claim: Claim) -> None:
@@ -173,12 +290,12 @@ class Store:
             )
 
     def claims(self) -> list[Claim]:
-        rows = self.query("SELECT data FROM claims ORDER BY first_asserted, id")
-        return [Claim.model_validate_json(r["data"]) for r in rows]
+        rows = self.query("SELECT id, data FROM claims ORDER BY first_asserted, id")
+        return [self._record(Claim, r["data"], "claims", r["id"]) for r in rows]
 
     def claim(self, claim_id: str) -> Claim | None:
         rows = self.query("SELECT data FROM claims WHERE id = ?", (claim_id,))
-        return Claim.model_validate_json(rows[0]["data"]) if rows else None
+        return self._record(Claim, rows[0]["data"], "claims", claim_id) if rows else None
 
     def claim_ids(self) -> list[str]:
         return [r["id"] for r in self.query("SELECT id FROM claims ORDER BY id")]
@@ -193,7 +310,7 @@ class Store:
         )
 
     def relations(self, *, claim_id: str | None = None, state: str | None = "accepted") -> list[Relation]:
-        sql, params = "SELECT data FROM relations WHERE 1=1", []
+        sql, params = "SELECT source, target, kind, data FROM relations WHERE 1=1", []
         if claim_id:
             sql += " AND (source = ? OR target = ?)"
             params += [claim_id, claim_id]
@@ -201,7 +318,8 @@ class Store:
             sql += " AND state = ?"
             params.append(state)
         rows = self.query(sql + " ORDER BY date, source, target", tuple(params))
-        return [Relation.model_validate_json(r["data"]) for r in rows]
+        return [self._record(Relation, r["data"], "relations",
+                             f"{r['source']} {r['kind']} {r['target']}") for r in rows]
 
     # -- evidence (append-only) ----------------------------------------------------------
     def add_evidence(self, ev: Evidence) -> bool:
@@ -213,7 +331,7 @@ class Store:
         data = ev.model_dump_json()
         rows = self.query("SELECT data FROM evidence WHERE id = ?", (ev.id,))
         if rows:
-            if Evidence.model_validate_json(rows[0]["data"]) != ev:
+            if self._record(Evidence, rows[0]["data"], "evidence", ev.id) != ev:
                 raise StoreError(
                     f"evidence {ev.id} already exists with different content; evidence is "
                     "append-only: record the correction under a new id"
@@ -229,11 +347,11 @@ class Store:
     def evidence(self, claim_id: str | None = None) -> list[Evidence]:
         if claim_id:
             rows = self.query(
-                "SELECT data FROM evidence WHERE claim_id = ? ORDER BY date, id", (claim_id,)
+                "SELECT id, data FROM evidence WHERE claim_id = ? ORDER BY date, id", (claim_id,)
             )
         else:
-            rows = self.query("SELECT data FROM evidence ORDER BY date, id")
-        return [Evidence.model_validate_json(r["data"]) for r in rows]
+            rows = self.query("SELECT id, data FROM evidence ORDER BY date, id")
+        return [self._record(Evidence, r["data"], "evidence", r["id"]) for r in rows]
 
     # -- inquiries -----------------------------------------------------------------------
     def upsert_inquiry(self, inq: Inquiry) -> None:
@@ -250,12 +368,15 @@ class Store:
             )
 
     def inquiries(self) -> list[Inquiry]:
-        rows = self.query("SELECT data FROM inquiries ORDER BY created, id")
-        return [Inquiry.model_validate_json(r["data"]) for r in rows]
+        """Shipped inquiries, then those people made (``user_inquiries``, claimtrack.inquiries)."""
+        rows = self.query("SELECT id, data FROM inquiries ORDER BY created, id")
+        rows += self.query("SELECT id, data FROM user_inquiries ORDER BY created_at, id")
+        return [self._record(Inquiry, r["data"], "inquiries", r["id"]) for r in rows]
 
     def inquiry(self, inquiry_id: str) -> Inquiry | None:
-        rows = self.query("SELECT data FROM inquiries WHERE id = ?", (inquiry_id,))
-        return Inquiry.model_validate_json(rows[0]["data"]) if rows else None
+        rows = self.query("SELECT data FROM inquiries WHERE id = ? UNION ALL "
+                          "SELECT data FROM user_inquiries WHERE id = ?", (inquiry_id, inquiry_id))
+        return self._record(Inquiry, rows[0]["data"], "inquiries", inquiry_id) if rows else None
 
     # -- replication runs ----------------------------------------------------------------
     def add_run(self, run_id: str, experiment: str, verdict: str, finished_at: str,
@@ -272,7 +393,14 @@ class Store:
     def runs(self) -> list[dict[str, Any]]:
         rows = self.query("SELECT run_id, experiment, verdict, finished_at, result_path, data"
                           " FROM runs ORDER BY finished_at")
-        return [{**dict(r), "data": json.loads(r["data"])} for r in rows]
+        out = []
+        for r in rows:
+            try:
+                out.append({**dict(r), "data": json.loads(r["data"])})
+            except ValueError as exc:
+                raise StoreError(f"store at {self.path}: runs row {r['run_id']!r} is unreadable "
+                                 f"(not valid JSON: {exc})") from None
+        return out
 
     def run(self, run_id: str) -> dict[str, Any] | None:
         return next((r for r in self.runs() if r["run_id"] == run_id), None)
