@@ -20,6 +20,7 @@ from collections.abc import Callable
 import torch
 
 from replicate.metrics import token_logprobs
+from replicate.model import LeanLlama, lean_supported
 
 
 def group_advantages(rewards: torch.Tensor, group_size: int, *, scale_by_std: bool = True, eps: float = 1e-6) -> torch.Tensor:
@@ -80,7 +81,13 @@ def aggregate_loss(loss: torch.Tensor, mask: torch.Tensor, mode: str = "token-me
 
 
 def response_logits(model, input_ids: torch.Tensor, prompt_len: int) -> torch.Tensor:
-    """Logits that predict each response token: positions prompt_len-1 .. L-2 (B, T, V)."""
+    """Logits that predict each response token: positions prompt_len-1 .. L-2 (B, T, V).
+
+    A plain Llama goes through ``LeanLlama`` (same computation, fewer tensor ops; the last
+    position, which predicts nothing, is not run, and the LM head only sees response positions).
+    """
+    if lean_supported(model):
+        return LeanLlama(model, max_len=input_ids.shape[1]).forward(input_ids[:, :-1], keep_from=prompt_len - 1)
     logits = model(input_ids=input_ids, use_cache=False).logits
     return logits[:, prompt_len - 1 : -1, :]
 

@@ -75,14 +75,16 @@ def lean_supported(model) -> bool:
         and c.num_key_value_heads == c.num_attention_heads
         and (c.rope_parameters or {}).get("rope_type", "default") == "default"
         and getattr(c, "pretraining_tp", 1) == 1
+        and not c.attention_dropout  # the lean path has no dropout
     )
 
 
 class LeanLlama:
-    """Weights of ``model`` arranged for the flat forward: q|k|v and gate|up fused into one matmul each.
+    """Weights of ``model`` arranged for the flat forward: q|k|v fused into one matmul (and gate|up too
+    when decoding).
 
     Build one per use (after an optimizer step the fused copies are stale): ``LeanLlama(model)``.
-    With ``grad=True`` the fused weights are differentiable views of the parameters (``torch.cat``).
+    Under autograd the fused weight is a differentiable ``torch.cat`` of the parameters.
     """
 
     def __init__(self, model, *, max_len: int | None = None) -> None:
@@ -99,10 +101,12 @@ class LeanLlama:
                 torch.cat([a.q_proj.weight, a.k_proj.weight, a.v_proj.weight]),
                 a.o_proj.weight,
                 layer.post_attention_layernorm.weight,
-                torch.cat([f.gate_proj.weight, f.up_proj.weight]),
+                f.gate_proj.weight,
+                f.up_proj.weight,
                 f.down_proj.weight,
             ))
-        self.inter = self.layers[0][5].shape[1] if self.layers else 0
+        self.inter = c.intermediate_size
+        self._gu: list[torch.Tensor] | None = None  # gate|up fused, built on the first decode step
         # RoPE tables from the model's own rotary module (identical values to its forward); the sign of
         # rotate_half folded into sin so the rotation is one roll: rot(x)*sin == roll(x, D/2)*sin_signed
         n = max_len or c.max_position_embeddings
@@ -136,7 +140,7 @@ class LeanLlama:
         H, D = self.H, self.D
         x = torch.nn.functional.embedding(ids, self.embed)
         cos, sin = self.cos[:L], self.sin[:L]
-        for i, (w_in, w_qkv, w_o, w_post, w_gu, w_down) in enumerate(self.layers):
+        for i, (w_in, w_qkv, w_o, w_post, w_gate, w_up, w_down) in enumerate(self.layers):
             qkv = torch.nn.functional.linear(self._rms(x, w_in), w_qkv).view(B, L, 3 * H, D)
             qk = self._rope(qkv[:, :, : 2 * H], cos, sin)
             q, k, v = qk[:, :, :H].transpose(1, 2), qk[:, :, H:].transpose(1, 2), qkv[:, :, 2 * H :].transpose(1, 2)
@@ -145,8 +149,9 @@ class LeanLlama:
                 cache.v[i][:, :, :L] = v
             att = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=L > 1, scale=self.scale)
             x = x + torch.nn.functional.linear(att.transpose(1, 2).reshape(B, L, self.d), w_o)
-            gu = torch.nn.functional.linear(self._rms(x, w_post), w_gu)
-            x = x + torch.nn.functional.linear(self._swiglu(gu), w_down)
+            # gate and up as two matmuls here: SiLU on a contiguous tensor, and no wasted SiLU backward
+            h = self._rms(x, w_post)
+            x = x + torch.nn.functional.linear(torch.nn.functional.silu(torch.nn.functional.linear(h, w_gate)) * torch.nn.functional.linear(h, w_up), w_down)
         if cache is not None:
             cache.length = L
         return torch.nn.functional.linear(self._rms(x[:, keep_from:], self.norm), self.lm_head)
@@ -157,7 +162,10 @@ class LeanLlama:
         t = cache.length
         x = torch.nn.functional.embedding(tok, self.embed)  # (B, d)
         cos, sin = self.cos[t], self.sin[t]
-        for i, (w_in, w_qkv, w_o, w_post, w_gu, w_down) in enumerate(self.layers):
+        if self._gu is None:  # one matmul for gate|up per decoded position (no autograd here)
+            self._gu = [torch.cat([w_gate, w_up]) for _, _, _, _, w_gate, w_up, _ in self.layers]
+        for i, (w_in, w_qkv, w_o, w_post, _, _, w_down) in enumerate(self.layers):
+            w_gu = self._gu[i]
             qkv = torch.nn.functional.linear(self._rms(x, w_in), w_qkv).view(B, 3 * H, D)
             qk = qkv[:, : 2 * H]
             qk = qk * cos + qk.roll(D // 2, -1) * sin

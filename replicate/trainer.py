@@ -115,7 +115,8 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
     rng = np.random.default_rng(seed + 1_000_003)
     gen = torch.Generator(device=device).manual_seed(seed)
     loss_kwargs = dict(clip_low=cfg.clip_low, clip_high=cfg.clip_high, **(loss_kwargs or {}))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+    # fused: the same AdamW update in one kernel per step instead of a dozen foreach ops (CPU and CUDA)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99), fused=str(device).split(":")[0] in ("cpu", "cuda"))
     val_prompts = tok.encode_batch([p.prompt for p in val_problems], P, left_pad=True).to(device)
     exclude = {p.prompt for p in val_problems}
     records = []
@@ -225,8 +226,12 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
         for chunk in rows.tensor_split(cfg.mini_batches) if rows.numel() else []:
             if chunk.numel() == 0:
                 continue
-            logits = response_logits(model, ids[chunk], P)
-            loss, info = policy_loss(logits, resp_ids[chunk], old_logp[chunk], adv_tok[chunk], mask[chunk], token_loss_fn=token_loss_fn, agg=cfg.loss_agg, **loss_kwargs)
+            # run the mini-batch only up to its own longest response: the positions cut are masked in every
+            # row, so the loss, its gradient and the diagnostics are unchanged (not for dr-grpo, whose
+            # denominator is the padded width)
+            w = width if cfg.loss_agg == "dr-grpo" else max(1, int(mask[chunk].sum(1).max()))
+            logits = response_logits(model, ids[chunk, : P + w], P)
+            loss, info = policy_loss(logits, resp_ids[chunk, :w], old_logp[chunk, :w], adv_tok[chunk, :w], mask[chunk, :w], token_loss_fn=token_loss_fn, agg=cfg.loss_agg, **loss_kwargs)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             info["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))

@@ -82,7 +82,9 @@ def test_sampler_logits_are_the_old_logprobs_and_entropies():
     prompts = _prompts()
     ro = sampling.sample(m, prompts, max_new_tokens=14, eos_id=TOK.eos_id, pad_id=TOK.pad_id, generator=torch.Generator().manual_seed(0), keep_logits=True)
     with torch.no_grad():
-        full = response_logits(m, ro.input_ids, prompts.shape[1]).float()
+        full = m(input_ids=ro.input_ids, use_cache=False).logits[:, prompts.shape[1] - 1 : -1].float()  # HF reference
+        lean = response_logits(m, ro.input_ids, prompts.shape[1])
+    assert (lean - full).abs().max() < 1e-5
     mask = ro.response_mask > 0
     lp_fast, lp_ref = token_logprobs(ro.logits, ro.response_ids), token_logprobs(full, ro.response_ids)
     assert (lp_fast - lp_ref)[mask].abs().max() < 1e-5
@@ -111,3 +113,28 @@ def test_measure_after_off_skips_the_delta_entropy_forward():
     cfg = GRPOConfig(steps=1, prompts_per_step=4, group_size=4, mini_batches=2, val_every=1, val_problems=8, measure_after=False)
     rec = train_grpo(_model(), task, cfg, seed=0, device="cpu", val_problems=val)[0]
     assert "delta_entropy" not in rec and "entropy" in rec
+
+
+@pytest.mark.parametrize("agg", ["token-mean", "seq-mean-token-mean"])
+def test_minibatch_cut_to_its_longest_response_keeps_loss_and_gradient(agg):
+    from replicate.grpo import policy_loss
+
+    m = _model(seed=4)
+    P = 9
+    ro = sampling.sample(m, _prompts(12), max_new_tokens=14, eos_id=TOK.eos_id, pad_id=TOK.pad_id, generator=torch.Generator().manual_seed(2), keep_logits=True)
+    w = int(ro.lengths.max())
+    full = torch.cat([ro.prompt_ids, ro.response_ids], 1)  # padded to 14 > w
+    assert w < 14
+    old = token_logprobs(ro.logits, ro.response_ids) - 0.05  # rho != 1 so clipping is exercised
+    adv = torch.linspace(-1, 1, 12)
+    out = []
+    for width in (14, w):
+        m.zero_grad()
+        logits = response_logits(m, full[:, : P + width], P)
+        loss, info = policy_loss(logits, ro.response_ids[:, :width], old[:, :width], adv, ro.response_mask[:, :width], agg=agg)
+        loss.backward()
+        out.append((loss.item(), info, [p.grad.clone() for p in m.parameters()]))
+    assert out[0][0] == pytest.approx(out[1][0], abs=1e-6)
+    assert out[0][1]["clip_frac"] == pytest.approx(out[1][1]["clip_frac"])
+    for a, b in zip(out[0][2], out[1][2], strict=True):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-7)
