@@ -22,6 +22,8 @@ pages = {
         st.Page("screens/inquiry.py", title="Inquiry", icon=":material/help:", url_path="inquiry"),
         st.Page("screens/research_prompt.py", title="Research prompt", icon=":material/chat:",
                 url_path="prompt"),
+        st.Page("screens/what_changed.py", title="What changed", icon=":material/difference:", url_path="changes"),
+        st.Page("screens/review_queue.py", title="Review queue", icon=":material/rule:", url_path="review"),
     ],
     "Sources and runs": [
         st.Page("screens/papers.py", title="Papers", icon=":material/description:",

@@ -225,3 +225,18 @@ def abstract_diff(paper: Paper) -> list[str]:
     old, new = known[-2], known[-1]
     split = lambda t: re.split(r"(?<=[.!?])\s+", t.strip())  # noqa: E731
     return list(difflib.unified_diff(split(old), split(new), "previous", "latest", lineterm="", n=0))
+
+
+def revisions(store: Store) -> list[tuple[Paper, list[str], list[str]]]:
+    """Sources flagged ``source-revised`` by ``watch``: (paper, claim ids, abstract diff lines),
+    newest revision first (what the review page shows next to the queue)."""
+    by_paper: dict[str, list[str]] = {}
+    for ev in store.evidence():
+        if "source-revised" in ev.flags:
+            by_paper.setdefault(ev.source, []).append(ev.claim)
+    out = []
+    for aid, claim_ids in by_paper.items():
+        paper = store.paper(aid)
+        if paper is not None:
+            out.append((paper, sorted(set(claim_ids)), abstract_diff(paper)))
+    return sorted(out, key=lambda t: t[0].updated or t[0].first_submitted, reverse=True)

@@ -1,0 +1,55 @@
+"""Review queue: candidate evidence that `claimtrack watch` found, waiting for a person.
+
+Each item says which tracked claim a new or citing paper bears on, with the citation context
+sentences, the suggested stance and why. Accept (as suggested, or as the stance chosen here)
+appends dated evidence with its provenance and only then can the claim's status move; reject
+keeps the item so it is never queued again. Sources with a newer arXiv version are listed below
+with the change to their abstract. Logic: ``claimtrack.review``.
+"""
+
+import streamlit as st
+
+from app import ui
+from claimtrack import review
+from claimtrack.errors import ClaimtrackError
+from claimtrack.stance import STANCES
+from claimtrack.store import Store
+
+st.title("Review queue")
+ui.load_graph()  # stops with a clear message when there is no store yet
+store = Store.open(create=False)
+items = review.pending(store)
+st.caption(f"{len(items)} items waiting. `claimtrack watch` fills the queue; nothing here moves a "
+           "status until it is accepted.")
+if not items:
+    st.info("Nothing to review. Run `claimtrack watch` (or set CLAIMTRACK_WATCH=1 for the worker).")
+for c in items[:100]:
+    with st.container(border=True):
+        st.markdown(f"**{c.claim}** ← `{c.arxiv_id or c.doi or c.paper_key}` "
+                    f"({c.found_by}{', ' + str(c.published) if c.published else ''})")
+        st.text(c.title)  # text from other sources is shown as text, never as markdown
+        for ctx in c.contexts[:3]:
+            st.text(f"“{ctx}”")
+        st.caption(f"Suggested: {c.suggested} — {c.why}"
+                   + (f" (intents: {', '.join(c.intents)})" if c.intents else ""))
+        for warning in c.warnings:
+            st.warning(warning)
+        stance = st.selectbox("Stance", STANCES, index=STANCES.index(c.suggested), key=f"stance_{c.id}")
+        left, right = st.columns(2)
+        try:
+            if left.button("Accept", key=f"accept_{c.id}"):
+                review.accept(store, c.id, stance=stance)
+                st.rerun()
+            if right.button("Reject", key=f"reject_{c.id}"):
+                review.reject(store, c.id)
+                st.rerun()
+        except ClaimtrackError as exc:
+            st.error(str(exc))
+
+revised = review.revisions(store)
+if revised:
+    st.subheader("Sources with a new version")
+    for paper, claim_ids, diff in revised:
+        st.markdown(f"`{paper.arxiv_id}` {paper.latest_version} ({paper.updated}) — flags "
+                    f"{', '.join(claim_ids)} `source-revised`")
+        st.code("\n".join(diff) or "(no earlier abstract to compare)", language="diff")

@@ -1,0 +1,70 @@
+"""AppTest runs of the review-queue and what-changed pages (issue 12).
+
+    python -m pytest tests/app/test_living_pages.py -q
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from streamlit.testing.v1 import AppTest
+
+from claimtrack import review
+from claimtrack.graph import Graph
+from tests.app.conftest import APP
+
+TIMEOUT = 60
+REVIEW = str(APP / "screens" / "review_queue.py")
+CHANGED = str(APP / "screens" / "what_changed.py")
+
+
+def _candidate(claim: str, key: str, stance: str, context: str) -> review.Candidate:
+    return review.Candidate(
+        id=review.candidate_id(claim, key), claim=claim, paper_key=key, arxiv_id=key.split(":")[1],
+        title="A Citing Paper <b>bold</b>", published=dt.date(2026, 11, 20), cites="2505.22617",
+        found_by="s2", found_on=dt.date(2026, 11, 29), contexts=[context], intents=["result"],
+        suggested=stance, why="cue 'unlike' in the citation context", method="heuristic")
+
+
+def test_review_page_accepts_with_a_changed_stance_and_rejects(app_home, seeded_store):
+    a = _candidate("entropy-covariance", "arxiv:2611.00011", "contradicts",
+                   "Unlike Cui et al., we find the covariance term does not predict entropy change.")
+    b = _candidate("entropy-covariance", "arxiv:2611.00012", "mentions", "See [4] for background.")
+    review.queue(seeded_store, [a, b])
+    at = AppTest.from_file(REVIEW, default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = "\n".join(t.value for t in at.text)
+    assert "Unlike Cui et al." in shown and "<b>bold</b>" in shown  # untrusted text shown as text
+    assert at.selectbox(key=f"stance_{a.id}").value == "contradicts"
+    at.selectbox(key=f"stance_{a.id}").set_value("qualifies").run()
+    at.button(key=f"accept_{a.id}").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    done = review.get(seeded_store, a.id)
+    assert done.state == "accepted" and done.stance == "qualifies"
+    ev = [e for e in seeded_store.evidence("entropy-covariance") if e.id == done.evidence_id]
+    assert ev and ev[0].direction == "qualifies" and ev[0].provenance["suggestion"]["stance"] == "contradicts"
+    at.button(key=f"reject_{b.id}").click().run()
+    assert review.get(seeded_store, b.id).state == "rejected"
+    assert "Nothing to review" in at.info[0].value
+
+
+def test_what_changed_page_shows_claims_added_and_moves(app_home):
+    at = AppTest.from_file(CHANGED, default_timeout=TIMEOUT)
+    at.session_state["diff_from"] = dt.date(2025, 11, 1)
+    at.session_state["diff_to"] = dt.date(2025, 12, 31)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "2 claims added, 1 statuses moved" in at.caption[0].value
+    ids = {i for df in at.dataframe if "id" in df.value.columns for i in df.value["id"]}
+    assert "justrl-simple-recipe-no-collapse" in ids
+    # JustRL (2025-12-18) moves the thesis from qualified to contested, with the evidence listed
+    assert any("entropy-collapse-main-bottleneck" in m.value and "contested" in m.value
+               for m in at.markdown)
+
+
+def test_what_changed_page_refuses_reversed_dates(app_home):
+    at = AppTest.from_file(CHANGED, default_timeout=TIMEOUT)
+    at.session_state["diff_from"] = dt.date(2026, 1, 2)
+    at.session_state["diff_to"] = dt.date(2026, 1, 1)
+    at.run()
+    assert "is after" in at.error[0].value
