@@ -9,17 +9,17 @@ transaction; it is idempotent: running it twice changes nothing.
 
 from __future__ import annotations
 
-import datetime as dt
-import shutil
+import os
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from claimtrack import replication
-from claimtrack.errors import CorpusFileError
+from claimtrack import rebuild, replication
+from claimtrack.errors import CorpusFileError, StoreError
 from claimtrack.models import Claim, Evidence, Inquiry, Paper, Relation
-from claimtrack.store import Store
+from claimtrack.store import Store, check_complete, describe
 from corpus import snapshot
 
 
@@ -141,28 +141,103 @@ def init(path: str | Path | None = None, *, force: bool = False,
          data_dir: str | Path | None = None) -> tuple[Store, str]:
     """Create or update the store from the snapshot. Returns the store and a one-line summary.
 
-    Running it again on an unchanged snapshot changes nothing. ``force`` rebuilds from scratch,
-    after moving the old file aside (``.bak-<time>``) so imported evidence is never lost.
+    Running it again on an unchanged snapshot changes nothing. A new store is built in a
+    temporary file and renamed into place only when complete, so an interrupted init leaves no
+    half-built store. ``force`` rebuilds from scratch (``claimtrack.rebuild``): the old store is
+    backed up with SQLite's backup API, every user-data row is carried into the new one, and the
+    live file is swapped in one transaction. A store an earlier init never completed is rebuilt.
     """
     corpus = load_corpus(data_dir)  # validate before touching anything
     from claimtrack import settings
 
     db = Path(path or settings.db_path())
-    backup = None
-    if force and db.exists():
-        backup = db.with_name(db.name + ".bak-" + dt.datetime.now().strftime("%Y%m%dT%H%M%S"))
-        shutil.move(db, backup)
-        for suffix in ("-wal", "-shm"):
-            side = db.with_name(db.name + suffix)
-            if side.exists():
-                side.unlink()
-    store = Store.open(db)
-    if store.get_meta("corpus_digest") == corpus.digest:
-        return store, f"store {db} is up to date with the corpus; nothing changed"
-    added = build(store, corpus)
-    summary = (f"store {db}: {len(corpus.papers)} papers, {len(corpus.claims)} claims, "
-               f"{len(corpus.relations)} relations, {added['evidence']} new evidence, "
-               f"{added['runs']} new replication runs")
-    if backup:
-        summary += f" (old store kept at {backup})"
-    return store, summary
+    with rebuild.init_lock(db):
+        if db.exists() and not force:
+            try:
+                check_complete(db)
+            except StoreError:
+                force = True  # a never-completed store: rebuild it (a backup is kept)
+        if not db.exists():
+            tmp, added, _ = _build_temp(db, corpus)
+            os.replace(tmp, db)
+            return Store.open(db), _summary(db, corpus, added)
+        if not force:
+            store = Store.open(db)
+            if store.get_meta("corpus_digest") == corpus.digest:
+                return store, f"store {db} is up to date with the corpus; nothing changed"
+            return store, _summary(db, corpus, build(store, corpus))
+        return _rebuild(db, corpus)
+
+
+def _summary(db: Path, corpus: Corpus, added: dict[str, int]) -> str:
+    return (f"store {db}: {len(corpus.papers)} papers, {len(corpus.claims)} claims, "
+            f"{len(corpus.relations)} relations, {added['evidence']} new evidence, "
+            f"{added['runs']} new replication runs")
+
+
+def _build_temp(db: Path, corpus: Corpus, carry_from: Path | None = None) -> tuple[Path, dict, dict]:
+    """Build the corpus (and carry user rows from the store at ``carry_from``) into a fresh
+    temporary file beside ``db``. Returns its path, the build counts and the carry counts;
+    removes it on failure."""
+    tmp = rebuild.temp_path(db)
+    rebuild.remove(tmp)
+    try:
+        store = Store.open(tmp)
+        try:
+            added = build(store, corpus)
+            carried = {}
+            if carry_from is not None:
+                with store.transaction():
+                    carried = rebuild.carry(store.conn, carry_from)
+                rebuild.detach(store.conn, "old")
+        finally:
+            store.close()
+        return tmp, added, carried
+    except sqlite3.Error as exc:  # e.g. a full disk: the live store was not touched
+        rebuild.remove(tmp)
+        raise StoreError(f"{describe(str(tmp), exc)}; {db} was not changed") from None
+    except BaseException:
+        rebuild.remove(tmp)
+        raise
+
+
+def _carried_text(carried: dict) -> str:
+    n = sum(c["carried"] for c in carried.values())
+    parts = ", ".join(f"{t} {c['carried']}" for t, c in carried.items() if c["carried"])
+    left = sum(c["left_out"] for c in carried.values())
+    text = f"carried {n} user row(s) from the old store" + (f" ({parts})" if parts else "")
+    if left:
+        text += (f"; {left} row(s) left out because they refer to papers or claims no longer "
+                 "in the corpus (they stay in the backup)")
+    return text
+
+
+def _rebuild(db: Path, corpus: Corpus) -> tuple[Store, str]:
+    rebuild.check_writable(db)
+    bak = rebuild.backup_path(db)
+    try:
+        live = Store.open(db) if db.stat().st_size else None
+    except StoreError:
+        live = None
+    if live is None:  # unreadable or empty: nothing SQLite can read to carry
+        tmp, added, _ = _build_temp(db, corpus)
+        rebuild.replace_file(db, tmp, bak)
+        return Store.open(db), (_summary(db, corpus, added)
+                                + f"; the unreadable old store was moved to {bak} (old store kept)")
+    tmp = rebuild.temp_path(db)
+    with live._lock:
+        live.execute("BEGIN IMMEDIATE")  # no commit can slip in between backup and swap
+        try:
+            rebuild.backup(db, bak)
+            tmp, added, carried = _build_temp(db, corpus, carry_from=bak)
+            rebuild.swap(live.conn, tmp)
+            live.execute("COMMIT")
+        except BaseException:
+            if live.conn.in_transaction:
+                live.conn.execute("ROLLBACK")
+            raise
+        finally:
+            rebuild.detach(live.conn, "new")
+            rebuild.remove(tmp)
+    summary = _summary(db, corpus, added)
+    return live, f"{summary}; {_carried_text(carried)}; old store kept at {bak}"
