@@ -8,15 +8,15 @@ One run, for each inquiry (default: all), in this order:
    paper's version history (``ingest.merge_paper``) and flags each claim resting on it
    ``source-revised`` — a ``source-check`` evidence item, direction ``inconclusive`` (it moves no
    status), naming the version and its date.
-3. **Saved arXiv queries** (``Inquiry.watch`` in ``corpus/data/inquiries.yaml``): submissions since
-   the last check, newest first, paged, at most one request every 3 s (``ingest.ingest_query``;
-   candidate claims are extracted as ``ingest`` does). A paper whose abstract shares enough
-   words with a tracked claim is queued as candidate evidence for it.
 2. **Citing papers of each tracked source**: Semantic Scholar first (it has the citation
    contexts), then OpenAlex for what S2 lacks (``claimtrack.citations``). Each citing paper is
    queued once per tracked claim it bears on (``review.bearing``), with a stance suggestion
    (``claimtrack.stance``), its contexts and its source. Citing papers with an arXiv id are then
    stored as papers, with candidate claims.
+3. **Saved arXiv queries** (``Inquiry.watch`` in ``corpus/data/inquiries.yaml``): submissions since
+   the last check, newest first, paged, at most one request every 3 s (``ingest.ingest_query``;
+   candidate claims are extracted as ``ingest`` does). A paper whose abstract shares enough
+   words with a tracked claim is queued as candidate evidence for it.
 
 Resumable and idempotent: each (source, paper) step is written in one transaction together with
 its "checked on" mark (``watch_marks``), so a failure keeps what earlier steps wrote; the next run
