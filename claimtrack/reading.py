@@ -59,8 +59,51 @@ def _names(views: list[ClaimView]) -> str:
     return ", ".join(f"{v.id} ({v.status.status})" for v in views)
 
 
+def family_read(views: list[ClaimView], thesis: ClaimView | None, as_of: dt.date) -> str:
+    """The read of an inquiry about another family than entropy collapse (``inquiry new``).
+
+    Same rules, centred on the family of the inquiry's first claim (the claim closest to the
+    question): how many of its claims hold up, which other families hold up, what is disputed.
+    """
+    counts = Counter(v.status.status for v in views)
+    focus = thesis.claim.topic if thesis else (views[0].claim.topic if views else "other")
+    lines = [f"As of {as_of}: {len(views)} claims bear on this question ("
+             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + ")."]
+    own = [v for v in views if v.claim.topic == focus]
+    held = [v for v in own if v.status.status in HOLDING]
+    lines.append(f"{focus} family: {len(held)} of {len(own)} claims hold up "
+                 f"(supported/replicated/qualified): {_names(held) or 'none'}.")
+    others: dict[str, list[ClaimView]] = {}
+    for v in views:
+        if v.claim.topic != focus and v.status.status in HOLDING:
+            others.setdefault(v.claim.topic, []).append(v)
+    if others:
+        lines.append("Other families with independent support: "
+                     + "; ".join(f"{t} ({_names(vs)})" for t, vs in sorted(others.items())) + ".")
+    disputed = [v for v in views if v.status.status in ("contested", "refuted")]
+    if disputed:
+        lines.append(f"Disputed: {_names(disputed)}.")
+    flagged = [v for v in views if v.status.flags]
+    if flagged:
+        lines.append("Source checks flag " + ", ".join(
+            f"{v.id} [{', '.join(v.status.flags)}]" for v in flagged) + ".")
+    t = thesis.status.status if thesis else "absent"
+    if t in ("contested", "refuted"):
+        verdict = f"Read: the claim closest to the question, {thesis.id}, is {t}: the question is open."
+    elif t in HOLDING:
+        verdict = f"Read: the claim closest to the question, {thesis.id}, is {t}" + (
+            f"; {len(disputed)} related claims are disputed." if disputed else "; nothing related is disputed.")
+    else:
+        verdict = (f"Read: undecided — the claim closest to the question is {t}, "
+                   f"{len(held)} claims of its family hold up.")
+    lines.append(verdict)
+    return "\n".join(lines)
+
+
 def honest_read(views: list[ClaimView], thesis: ClaimView | None, as_of: dt.date) -> str:
     """A short read of where the question stands, derived from the statuses as of ``as_of``."""
+    if thesis is not None and thesis.claim.topic not in ENTROPY_TOPICS:
+        return family_read(views, thesis, as_of)
     counts = Counter(v.status.status for v in views)
     lines = [f"As of {as_of}: {len(views)} claims bear on this question ("
              + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + ")."]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 
 import pytest
 
@@ -15,6 +16,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chromadb
+# One ONNX export of the embedding model per machine, shared by every test's fresh home
+# (claimtrack.embedding re-exports it if the file is missing or damaged).
+os.environ.setdefault("CLAIMTRACK_MODELS", os.path.join(tempfile.gettempdir(), "claimtrack-test-models"))
 
 
 @pytest.fixture(autouse=True)
