@@ -61,6 +61,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import replicate.trainer as engine_trainer  # noqa: E402
+from replicate.model import ModelConfig  # noqa: E402
 from replicate.pretrain import get_base, heldout_problems  # noqa: E402
 from replicate.scales import SCALES  # noqa: E402
 from replicate.tasks import Problem, make_task  # noqa: E402
@@ -241,10 +242,33 @@ def run_trl(base, task, cfg, *, warm: int, steps: int, seed: int, problems, tok,
     return out
 
 
-# ---- main --------------------------------------------------------------------------------------
+# ---- main ----------------------------------------------------------------------------------------
+def bench_scales() -> dict:
+    """The project's scales plus ``probe-0.4m``: the smoke task and batch with a d128 / 2-layer / 4-head
+    model (~0.39M parameters, the size of the planned cpu scale) and the same pretraining recipe."""
+    probe = replace(SCALES["smoke"], name="probe-0.4m", model=ModelConfig(d_model=128, n_layers=2, n_heads=4, max_positions=64))
+    return {**SCALES, "probe-0.4m": probe}
+
+
+def setup_scale(name: str, a) -> dict:
+    """Task, matched/shipped engine configs, pretrained base and held-out set of one scale."""
+    scale = bench_scales()[name]
+    task = make_task(scale.task, **scale.task_kwargs)
+    # matched engine config: every group updated (TRL does not drop uniform groups), no after-update
+    # re-measurement (TRL has none), validation only at steps 0 and `steps` (untimed)
+    cfg = replace(scale.grpo, val_every=10**9, val_problems=16, filter_uniform_groups=False, measure_after=False)
+    shipped = replace(scale.grpo, val_every=10**9, val_problems=16)
+    val = heldout_problems(task, scale.grpo.val_problems)
+    t0 = time.perf_counter()
+    base, meta = get_base(task, scale.task_kwargs, scale.model, scale.pretrain, scale=scale.name, seed=a.seed, device="cpu", cache=Path(a.cache), exclude={p.prompt for p in val})
+    params = sum(p.numel() for p in {id(p): p for p in base.parameters()}.values())
+    print(f"[{name}] base: {params} params, cache_hit={meta.get('cache_hit')}, {time.perf_counter() - t0:.1f}s", flush=True)
+    return {"scale": scale, "task": task, "cfg": cfg, "shipped": shipped, "val": val[: cfg.val_problems], "base": base, "params": params}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--scale", default="smoke", choices=sorted(SCALES))
+    ap.add_argument("--scales", default="smoke,probe-0.4m", help="comma-separated: smoke, probe-0.4m, cpu (once registered), ...; interleaved in one run")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--warm", type=int, default=3, help="RL steps discarded per repetition and side")
     ap.add_argument("--steps", type=int, default=5, help="RL steps timed per repetition and side")
@@ -262,65 +286,63 @@ def main() -> None:
     hf_logging.set_verbosity_error()
     warnings.filterwarnings("ignore")
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-
-    scale = SCALES[a.scale]
-    task = make_task(scale.task, **scale.task_kwargs)
-    # matched engine config: every group updated (TRL does not drop uniform groups), no
-    # after-update re-measurement (TRL has none), validation only at steps 0 and `steps` (untimed)
-    cfg = replace(scale.grpo, val_every=10**9, val_problems=16, filter_uniform_groups=False, measure_after=False)
-    shipped = replace(scale.grpo, val_every=10**9, val_problems=16)
-    val = heldout_problems(task, scale.grpo.val_problems)
-    exclude = {p.prompt for p in val}
-    t0 = time.perf_counter()
-    base, meta = get_base(task, scale.task_kwargs, scale.model, scale.pretrain, scale=scale.name, seed=a.seed, device="cpu", cache=Path(a.cache), exclude=exclude)
-    print(f"base: {sum(p.numel() for p in base.parameters())} params, cache_hit={meta.get('cache_hit')}, {time.perf_counter() - t0:.1f}s", flush=True)
-    val = val[: cfg.val_problems]
+    names = [n.strip() for n in a.scales.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(bench_scales()))
+    if unknown:
+        sys.exit(f"unknown scale(s) {unknown}; choose from {sorted(bench_scales())}")
+    S = {n: setup_scale(n, a) for n in names}
     tok = hf_char_tokenizer()
-    rows = cfg.prompts_per_step * cfg.group_size
 
     sides = ["engine", "trl"] + (["engine_shipped"] if a.engine_as_shipped else []) + (["trl_raw_prompts"] if a.trl_raw_prompts else [])
-    res: dict[str, list[dict]] = {s: [] for s in sides}
+    res: dict[str, dict[str, list[dict]]] = {n: {s: [] for s in sides} for n in names}
+    t_start = time.perf_counter()
     with tempfile.TemporaryDirectory() as td:
         for rep in range(a.reps):
-            order = sides if rep % 2 == 0 else sides[::-1]  # alternate order against drift
-            for side in order:
-                seed = a.seed + rep
-                if side.startswith("trl"):
-                    problems = engine_prompt_stream(task, cfg, seed=seed, val=val, n_steps=a.warm + a.steps)
-                    r = run_trl(base, task, cfg, warm=a.warm, steps=a.steps, seed=seed, problems=problems, tok=tok, out_dir=td, pad_prompts=side == "trl")
-                else:
-                    r = run_engine(base, task, cfg if side == "engine" else shipped, warm=a.warm, steps=a.steps, seed=seed, val=val)
-                res[side].append(r)
-                print(f"rep {rep} {side:15s} cpu: {r['cpu_steps_per_s']:.3f} RL steps/s {r['cpu_gen_tok_per_s']:6.0f} gen tok/s | "
-                      f"wall: {r['wall_steps_per_s']:.3f} RL steps/s {r['wall_gen_tok_per_s']:6.0f} gen tok/s | "
-                      f"{r['tokens_per_step']:.0f} tok/step, reward {r['reward']:.3f}", flush=True)
+            for n in names:
+                x = S[n]
+                order = sides if rep % 2 == 0 else sides[::-1]  # alternate order against drift
+                for side in order:
+                    seed = a.seed + rep
+                    if side.startswith("trl"):
+                        problems = engine_prompt_stream(x["task"], x["cfg"], seed=seed, val=x["val"], n_steps=a.warm + a.steps)
+                        r = run_trl(x["base"], x["task"], x["cfg"], warm=a.warm, steps=a.steps, seed=seed, problems=problems, tok=tok, out_dir=td, pad_prompts=side == "trl")
+                    else:
+                        r = run_engine(x["base"], x["task"], x["cfg"] if side == "engine" else x["shipped"], warm=a.warm, steps=a.steps, seed=seed, val=x["val"])
+                    res[n][side].append(r)
+                    print(f"rep {rep} {n:11s} {side:15s} cpu: {r['cpu_steps_per_s']:.3f} RL steps/s {r['cpu_gen_tok_per_s']:6.0f} gen tok/s | "
+                          f"wall: {r['wall_steps_per_s']:.3f} RL steps/s {r['wall_gen_tok_per_s']:6.0f} gen tok/s | "
+                          f"{r['tokens_per_step']:.0f} tok/step, reward {r['reward']:.3f}", flush=True)
 
     keys = [f"{c}_{k}" for c in ("cpu", "wall") for k in ("steps_per_s", "gen_tok_per_s", "e2e_tok_per_s", "gen_s_per_step")] + ["tokens_per_step"]
-    med = {s: {k: statistics.median(r[k] for r in res[s]) for k in keys} for s in sides}
     rkeys = [f"{c}_{k}" for c in ("cpu", "wall") for k in ("steps_per_s", "gen_tok_per_s", "e2e_tok_per_s")]
-    pairs = [(e, t) for e in sides if e.startswith("engine") for t in sides if t.startswith("trl")]
-    ratio = {f"{e}/{t}": {k: med[e][k] / med[t][k] for k in rkeys} for e, t in pairs}
-    per_rep = {k: [e[k] / t[k] for e, t in zip(res["engine"], res["trl"], strict=True)] for k in rkeys}
     env = {
         "python": platform.python_version(), "torch": torch.__version__, "transformers": transformers.__version__, "trl": trl.__version__,
         "cpu": platform.processor() or platform.machine(), "nproc": os.cpu_count(), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-        "torch_threads": torch.get_num_threads(), "loadavg_end": os.getloadavg(),
+        "torch_threads": torch.get_num_threads(), "loadavg_end": os.getloadavg(), "wall_s": round(time.perf_counter() - t_start, 1),
     }
-    setup = {"scale": a.scale, "params": sum(p.numel() for p in base.parameters()), "prompts": cfg.prompts_per_step, "group": cfg.group_size,
-             "rows": rows, "mini_batches": cfg.mini_batches, "max_new_tokens": task.max_response_len, "prompt_len": task.prompt_len,
-             "reps": a.reps, "warm": a.warm, "steps": a.steps}
-    print("\nsetup:", json.dumps(setup))
-    print("env:", json.dumps(env))
-    for c in ("cpu", "wall"):
-        print(f"\n[{c} time] {'side':15s} {'RL steps/s':>10s} {'gen tok/s':>10s} {'e2e tok/s':>10s} {'gen s/step':>10s} {'tok/step':>9s}  (median of {a.reps})")
-        for s in sides:
-            m = med[s]
-            print(f"{'':{len(c) + 8}s} {s:15s} {m[c + '_steps_per_s']:10.3f} {m[c + '_gen_tok_per_s']:10.0f} {m[c + '_e2e_tok_per_s']:10.0f} {m[c + '_gen_s_per_step']:10.3f} {m['tokens_per_step']:9.0f}")
-        for pair, r in ratio.items():
-            print(f"  ratio {pair}: RL steps/s {r[c + '_steps_per_s']:.2f}  gen tok/s {r[c + '_gen_tok_per_s']:.2f}  e2e tok/s {r[c + '_e2e_tok_per_s']:.2f}")
-        print(f"  per-rep engine/trl: RL steps/s {[round(x, 2) for x in per_rep[c + '_steps_per_s']]}  gen tok/s {[round(x, 2) for x in per_rep[c + '_gen_tok_per_s']]}")
+    print("\nenv:", json.dumps(env))
+    out: dict = {"env": env, "scales": {}}
+    for n in names:
+        x, rn = S[n], res[n]
+        cfg, task = x["cfg"], x["task"]
+        med = {s: {k: statistics.median(r[k] for r in rn[s]) for k in keys} for s in sides}
+        pairs = [(e, t) for e in sides if e.startswith("engine") for t in sides if t.startswith("trl")]
+        ratio = {f"{e}/{t}": {k: med[e][k] / med[t][k] for k in rkeys} for e, t in pairs}
+        per_rep = {k: [e[k] / t[k] for e, t in zip(rn["engine"], rn["trl"], strict=True)] for k in rkeys}
+        setup = {"scale": n, "params": x["params"], "prompts": cfg.prompts_per_step, "group": cfg.group_size, "rows": cfg.prompts_per_step * cfg.group_size,
+                 "mini_batches": cfg.mini_batches, "max_new_tokens": task.max_response_len, "prompt_len": task.prompt_len, "reps": a.reps, "warm": a.warm, "steps": a.steps}
+        print(f"\n== {n} ==  setup:", json.dumps(setup))
+        for c in ("cpu", "wall"):
+            print(f"[{c} time] {'side':15s} {'RL steps/s':>10s} {'gen tok/s':>10s} {'e2e tok/s':>10s} {'gen s/step':>10s} {'tok/step':>9s}  (median of {a.reps})")
+            for s in sides:
+                m = med[s]
+                print(f"{'':{len(c) + 8}s} {s:15s} {m[c + '_steps_per_s']:10.3f} {m[c + '_gen_tok_per_s']:10.0f} {m[c + '_e2e_tok_per_s']:10.0f} {m[c + '_gen_s_per_step']:10.3f} {m['tokens_per_step']:9.0f}")
+            for pair, r in ratio.items():
+                print(f"  ratio {pair}: RL steps/s {r[c + '_steps_per_s']:.2f}  gen tok/s {r[c + '_gen_tok_per_s']:.2f}  e2e tok/s {r[c + '_e2e_tok_per_s']:.2f}")
+            print(f"  per-rep engine/trl: RL steps/s {[round(v, 2) for v in per_rep[c + '_steps_per_s']]}  gen tok/s {[round(v, 2) for v in per_rep[c + '_gen_tok_per_s']]}")
+        out["scales"][n] = {"setup": setup, "runs": rn, "median": med, "ratio": ratio, "per_rep_ratio": per_rep}
     if a.json:
-        Path(a.json).write_text(json.dumps({"setup": setup, "env": env, "runs": res, "median": med, "ratio": ratio, "per_rep_ratio": per_rep}, indent=1))
+        Path(a.json).write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

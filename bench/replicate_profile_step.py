@@ -39,18 +39,11 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 import replicate.trainer as trainer  # noqa: E402
-from replicate.model import ModelConfig  # noqa: E402
 from replicate.pretrain import get_base, heldout_problems  # noqa: E402
-from replicate.scales import SCALES, SMOKE  # noqa: E402
 from replicate.tasks import make_task  # noqa: E402
+from replicate_grpo_vs_trl import bench_scales  # noqa: E402  (bench/ is on sys.path: this script's folder)
 
 PHASES = ("sampling", "old_logp", "update", "reforward", "validation", "other")
-
-
-def bench_scales() -> dict:
-    """The project's scales plus ``probe-0.4m`` (the smoke setup at the lead's cpu-scale model size)."""
-    probe = replace(SMOKE, name="probe-0.4m", model=ModelConfig(d_model=128, n_layers=2, n_heads=4, max_positions=64))
-    return {**SCALES, "probe-0.4m": probe}
 
 
 class PhaseClock:

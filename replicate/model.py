@@ -189,3 +189,8 @@ class KVCache:
         self.k = [torch.empty(shape, device=dev, dtype=dt) for _ in lean.layers]
         self.v = [torch.empty(shape, device=dev, dtype=dt) for _ in lean.layers]
         self.length = 0
+
+    def keep(self, rows: torch.Tensor) -> None:
+        """Keep only these batch rows (finished sequences leave the cache)."""
+        self.k = [k.index_select(0, rows) for k in self.k]
+        self.v = [v.index_select(0, rows) for v in self.v]

@@ -78,8 +78,8 @@ def sample(
     if lean_supported(model):
         lean = LeanLlama(model, max_len=P + max_new_tokens)
         cache = KVCache(lean, B, P + max_new_tokens)
-        first = lean.forward(prompt_ids, keep_from=P - 1, cache=cache)[:, -1]
-        tokens, n = _decode(first, lambda nxt: lean.step(nxt, cache), B, max_new_tokens, eos_id, pad_id, temperature, generator, store)
+        first = _prefill(lean, prompt_ids, cache)
+        tokens, n = _decode(first, lambda nxt: lean.step(nxt, cache), B, max_new_tokens, eos_id, pad_id, temperature, generator, store, compact=cache.keep)
     else:
         tokens, n = _hf_decode(model, prompt_ids, max_new_tokens, eos_id, pad_id, temperature, generator, store)
     model.train(was_training)
@@ -90,11 +90,39 @@ def sample(
     return Rollouts(prompt_ids=prompt_ids, response_ids=tokens, response_mask=mask, logits=store)
 
 
-def _decode(logits, step, B, T, eos_id, pad_id, temperature, generator, store):
-    """The decode loop: sample, record, stop when every row has emitted eos. Returns (tokens, steps run)."""
+def _prefill(lean: LeanLlama, prompt_ids: torch.Tensor, cache: KVCache) -> torch.Tensor:
+    """Run the prompts into ``cache``; returns the logits of the first response position (B, V).
+
+    A GRPO batch repeats each prompt ``group_size`` times (and validation ``val_samples`` times): the
+    prompt is run once per distinct row and its keys/values copied to the repeats.
+    """
+    uniq, inverse = torch.unique(prompt_ids, dim=0, return_inverse=True)
+    P = prompt_ids.shape[1]
+    if uniq.shape[0] == prompt_ids.shape[0] or uniq.shape[0] < 4:  # < 4 rows: matmul rounding may differ
+        return lean.forward(prompt_ids, keep_from=P - 1, cache=cache)[:, -1]
+    once = KVCache(lean, uniq.shape[0], P)
+    logits = lean.forward(uniq, keep_from=P - 1, cache=once)[:, -1]
+    for k, v, k1, v1 in zip(cache.k, cache.v, once.k, once.v, strict=True):
+        k[:, :, :P].copy_(k1[inverse])
+        v[:, :, :P].copy_(v1[inverse])
+    cache.length = P
+    return logits[inverse]
+
+
+def _decode(logits, step, B, T, eos_id, pad_id, temperature, generator, store, compact=None):
+    """The decode loop: sample, record, stop when every row has emitted eos. Returns (tokens, steps run).
+
+    ``compact(keep)`` (lean path) drops finished rows from the cache once a quarter of its rows are
+    done, so later positions run only the live rows. Sampling still draws for all B rows (finished
+    rows from their last logits, then overwritten with pad): the generator's stream and every live
+    row's draw are unchanged. On x86 CPU a matmul row's result does not depend on the row count
+    from 4 rows up (1-3 rows take a different kernel), so compaction stops at 4 live rows and the
+    tokens stay identical to the uncompacted loop's (tests/replicate/test_engine_speed.py).
+    """
     dev = logits.device
     tokens = torch.full((B, T), pad_id, dtype=torch.long, device=dev)
     done = torch.zeros(B, dtype=torch.bool, device=dev)
+    rows = None  # the batch rows held in the cache, in order (None = all B)
     for t in range(T):
         if store is not None:
             store[:, t] = logits
@@ -109,9 +137,18 @@ def _decode(logits, step, B, T, eos_id, pad_id, temperature, generator, store):
         tokens[:, t] = nxt
         done |= nxt == eos_id
         # one host sync per token; cheap next to the forward and lets short batches stop early
-        if t == T - 1 or bool(done.all()):
+        live = int((~done).sum())
+        if t == T - 1 or live == 0:
             return tokens, t + 1
-        logits = step(nxt)
+        held = B if rows is None else rows.numel()
+        if compact is not None and live >= 4 and held - live >= held // 4:
+            keep = (~done if rows is None else ~done[rows]).nonzero().squeeze(1)  # positions in the cache
+            compact(keep)
+            rows = keep if rows is None else rows[keep]
+        if rows is None:
+            logits = step(nxt)
+        else:  # finished rows keep stale (finite) logits: their draws are discarded and their positions masked
+            logits = logits.index_copy(0, rows, step(nxt[rows]))
     return tokens, T
 
 

@@ -61,10 +61,10 @@ def test_lean_gradients_match_hf_gradients():
         assert torch.allclose(g, grads[1][n], rtol=1e-4, atol=1e-6), n
 
 
-@pytest.mark.parametrize("temperature", [1.0, 0.7, 0.0])
-def test_static_cache_decode_draws_the_same_tokens_as_the_hf_loop(temperature):
+@pytest.mark.parametrize("temperature,group", [(1.0, 1), (0.7, 1), (0.0, 1), (1.0, 6)])
+def test_static_cache_decode_draws_the_same_tokens_as_the_hf_loop(temperature, group):
     m = _model(seed=1)
-    prompts = _prompts()
+    prompts = _prompts(24 // group).repeat_interleave(group, 0)  # group > 1: prefill once per distinct prompt
     kw = dict(max_new_tokens=14, eos_id=TOK.eos_id, pad_id=TOK.pad_id, temperature=temperature)
     fast = sampling.sample(m, prompts, generator=torch.Generator().manual_seed(5), keep_logits=True, **kw)
     ref_tokens, n = sampling._hf_decode(m, prompts, 14, TOK.eos_id, TOK.pad_id, temperature, torch.Generator().manual_seed(5), None)
