@@ -2,18 +2,24 @@
 
     streamlit run app/streamlit_app.py --server.address 127.0.0.1
 
-Each page under ``app/screens/`` (not ``pages/``: that folder name makes Streamlit serve its legacy multipage app) also runs on its own (``streamlit run app/screens/claims.py``).
+The landing page is the board (which bottleneck claims still hold as of a date). Each page under
+``app/screens/`` (not ``pages/``: that folder name makes Streamlit serve its legacy multipage
+app) also runs on its own (``streamlit run app/screens/claims.py``). The view lives in the URL
+(``?as_of=2026-01-31&compare=...&inquiry=...&claim=...``): copy it to share the view.
 The store is ``$CLAIMTRACK_HOME/claimtrack.db``; build it with ``claimtrack init``.
 """
 
 import streamlit as st
 
-st.set_page_config(page_title="claimtrack", page_icon=":material/hub:", layout="wide")
+# An emoji icon is drawn from an inline SVG; a ":material/...:" page icon makes the browser fetch
+# the favicon from fonts.gstatic.com on every load, which fails offline.
+st.set_page_config(page_title="claimtrack", page_icon="🧭", layout="wide")
 
 pages = {
     "Claims": [
-        st.Page("screens/claims.py", title="Claims", icon=":material/table:", url_path="claims",
+        st.Page("screens/board.py", title="Board", icon=":material/dashboard:", url_path="board",
                 default=True),
+        st.Page("screens/claims.py", title="Claims", icon=":material/table:", url_path="claims"),
         st.Page("screens/claim_detail.py", title="Claim detail", icon=":material/article:",
                 url_path="claim"),
         st.Page("screens/claim_graph.py", title="Graph", icon=":material/hub:", url_path="graph"),
@@ -28,8 +34,9 @@ pages = {
     "Sources and runs": [
         st.Page("screens/papers.py", title="Papers", icon=":material/description:",
                 url_path="papers"),
-        st.Page("screens/replications.py", title="Replications", icon=":material/science:",
-                url_path="replications"),
+        st.Page("screens/replications.py", title="Runs", icon=":material/science:",
+                url_path="runs"),
+        st.Page("screens/run.py", title="Run", icon=":material/monitoring:", url_path="run"),
     ],
 }
 st.navigation(pages).run()

@@ -1,14 +1,18 @@
-"""Shared page furniture: the store check, the as-of date control, going to a claim.
+"""Shared page furniture: the store check, the shared state (as-of date, comparison date,
+inquiry, open claim) and its URL, going to a claim or a run.
 
-Every page calls ``load_graph()`` then ``as_of_control(graph)``. The as-of date lives in
-``st.session_state["as_of"]`` (a plain key, not a widget key), so it survives page switches;
-the sidebar widget is re-seeded from it on every run.
+Every page calls ``load_graph()`` then ``as_of_control(graph)``, and ends with ``share(...)``
+naming the state keys its view depends on. Shared state lives in plain ``st.session_state``
+keys (``as_of``, ``compare``, ``inquiry``, ``claim``, ``run``), not widget keys, so it survives
+page switches; each widget is re-seeded from its plain key on every run and copies its value back
+in ``on_change``. The URL is read into that state once per browser session (opening a shared
+URL is a new session) and written back on every run — never the other way round, which is what
+made a picker snap back to the value the URL held on the previous run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -17,6 +21,9 @@ from claimtrack import ClaimView, Graph, settings, views
 from claimtrack.errors import StoreError
 
 CLAIM_PAGE = "screens/claim_detail.py"
+RUN_PAGE = "screens/run.py"
+DATE_KEYS = ("as_of", "compare")
+URL_KEYS = ("as_of", "compare", "inquiry", "claim", "run", "vs")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -31,8 +38,36 @@ def _claims(version: tuple, as_of: dt.date, _graph: Graph) -> list[ClaimView]:
     return _graph.claims(as_of)
 
 
+def read_url() -> None:
+    """Copy the URL's shared keys into session state, once per browser session.
+
+    Bad dates in a hand-edited URL are ignored with a warning (the page still renders)."""
+    if st.session_state.get("_url_read"):
+        return
+    st.session_state["_url_read"] = True
+    for key in URL_KEYS:
+        raw = st.query_params.get(key)
+        if not raw:
+            continue
+        if key in DATE_KEYS:
+            try:
+                st.session_state[key] = dt.date.fromisoformat(raw)
+            except ValueError:
+                st.warning(f"Ignored {key}={raw!r} in the URL: expected YYYY-MM-DD.")
+        else:
+            st.session_state[key] = raw
+
+
+def share(*keys: str) -> None:
+    """Write the page's shared state into the URL, so copying it reproduces this view."""
+    want = {k: str(st.session_state[k]) for k in keys if st.session_state.get(k)}
+    if {k: st.query_params.get(k) for k in st.query_params} != want:
+        st.query_params.from_dict(want)
+
+
 def load_graph() -> Graph:
     """The graph snapshot of the store as it is now, or a clear message and stop without one."""
+    read_url()
     try:
         return _graph(views.store_version())
     except StoreError as exc:
@@ -46,50 +81,100 @@ def claims(graph: Graph, as_of: dt.date) -> list[ClaimView]:
     return _claims(views.store_version(), as_of, graph)
 
 
-def _keep_as_of() -> None:
-    st.session_state["as_of"] = st.session_state["as_of_input"]
+def _copy(widget_key: str, key: str) -> None:
+    st.session_state[key] = st.session_state[widget_key]
+
+
+def _take_date(key: str, first: dt.date, last: dt.date) -> None:
+    """on_change of a date field: parse what was typed (Enter or leaving the field applies it)."""
+    raw = st.session_state[f"{key}_input"].strip()
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        st.session_state[f"{key}_error"] = f"{raw!r} is not a date: type YYYY-MM-DD, e.g. 2025-06-30."
+        return
+    if not first <= day <= last:
+        st.session_state[f"{key}_error"] = f"{day} is outside {first} … {last}: used the nearest."
+    st.session_state[key] = min(max(day, first), last)
+
+
+def _date(label: str, key: str, default: dt.date, first: dt.date, last: dt.date, help: str,
+          *, pin: bool) -> dt.date:
+    """A sidebar date bound to ``st.session_state[key]``. ``pin``: store the default too, so the
+    URL names the date (else the key is set only once the user picks a date, and the default
+    keeps following the other controls).
+
+    A text field, not ``st.date_input``: typing a date there and pressing Enter did not apply it
+    (Streamlit 1.67's segmented date field commits only from its calendar)."""
+    value = min(max(st.session_state.get(key) or default, first), last)
+    if pin or key in st.session_state:
+        st.session_state[key] = value
+    st.session_state[f"{key}_input"] = value.isoformat()
+    st.sidebar.text_input(label, key=f"{key}_input", on_change=_take_date, args=(key, first, last),
+                          placeholder="YYYY-MM-DD", max_chars=10,
+                          help=f"{help} Type YYYY-MM-DD ({first} to {last}) and press Enter.")
+    if error := st.session_state.pop(f"{key}_error", None):
+        st.sidebar.error(error)
+    return value
 
 
 def as_of_control(graph: Graph) -> dt.date:
-    """The sidebar date that replays the graph; shared by all pages."""
+    """The sidebar date that replays the graph; shared by all pages (``?as_of=`` in the URL)."""
     first, today = views.date_bounds(graph)
-    chosen = st.session_state.get("as_of") or today
-    st.session_state["as_of_input"] = min(max(chosen, first), today)
-    st.sidebar.date_input("Graph as of", key="as_of_input", min_value=first, max_value=today,
-                          on_change=_keep_as_of, format="YYYY-MM-DD",
-                          help="Statuses are replayed from the evidence dated on or before this day.")
-    st.session_state["as_of"] = st.session_state["as_of_input"]
-    return st.session_state["as_of"]
+    return _date("Graph as of", "as_of", today, first, today,
+                 "Statuses are replayed from the evidence dated on or before this day.", pin=True)
+
+
+def compare_control(graph: Graph, as_of: dt.date, default: dt.date) -> dt.date:
+    """The comparison date of the board's change markers (``?compare=``)."""
+    first, _ = views.date_bounds(graph)
+    return _date("Compared with", "compare", default, first, as_of,
+                 "Change markers say how each status moved since this day (default: 6 months earlier).",
+                 pin=False)
+
+
+def inquiry_control(graph: Graph) -> str | None:
+    """The open inquiry (``?inquiry=``), picked in the sidebar; None when the store has none."""
+    ids = [q.id for q in graph.inquiries()]
+    if not ids:
+        return None
+    if st.session_state.get("inquiry") not in ids:
+        st.session_state["inquiry"] = ids[0]
+    st.session_state["inquiry_input"] = st.session_state["inquiry"]
+    st.sidebar.selectbox("Inquiry", ids, key="inquiry_input", on_change=_copy,
+                         args=("inquiry_input", "inquiry"))
+    return st.session_state["inquiry"]
 
 
 def go_to_claim(claim_id: str) -> None:
-    """Open the claim detail page on ``claim_id``."""
-    st.session_state["claim_id"] = claim_id
+    """Open the claim detail page on ``claim_id`` (with the shared dates in its URL)."""
+    st.session_state["claim"] = claim_id
+    _switch(CLAIM_PAGE, {"claim": claim_id}, f"open {claim_id}")
+
+
+def go_to_run(run_id: str, vs: str | None = None) -> None:
+    """Open the run page on ``run_id`` (optionally side by side with ``vs``)."""
+    st.session_state["run"] = run_id
+    st.session_state["vs"] = vs
+    _switch(RUN_PAGE, {"run": run_id, **({"vs": vs} if vs else {})}, f"open run {run_id}")
+
+
+def _switch(page: str, params: dict[str, str], what: str) -> None:
+    params = {**{k: str(st.session_state[k]) for k in DATE_KEYS if st.session_state.get(k)}, **params}
     try:
-        st.switch_page(CLAIM_PAGE, query_params={"claim": claim_id})
+        st.switch_page(page, query_params=params)
     except st.errors.StreamlitAPIException:  # this page runs on its own, without the router
-        st.info(f"Run the whole app (`make run`) to open {claim_id}.")
+        st.info(f"Run the whole app (`make run`) to {what}.")
 
 
-def show_result(result: dict[str, Any], path: Path, claim_id: str | None = None) -> None:
-    """A replication result: its verdict (for ``claim_id``, or per claim), its summary, the plots
-    built from its series, the PNGs it wrote."""
+def show_result(result: dict[str, Any], path: Any, claim_id: str | None = None) -> None:
+    """A replication result's plots: ours from its series, then the PNGs the run wrote that we
+    did not already draw (the run's own entropy_law.png is the same fit as ours)."""
     from claimtrack import charts  # matplotlib: imported only by pages that plot
 
-    verdict = views.claim_verdicts(result, claim_id)
-    st.markdown(f"**Verdict: {verdict}** — run `{result.get('run_id', '?')}`, "
-                f"{(result.get('scale') or {}).get('description', '')}")
-    st.write(result.get("summary", ""))
-    for _title, fig in charts.figures(result):
+    drawn = []
+    for title, fig in charts.figures(result):
         st.pyplot(fig, width="stretch")
-    for png in views.plot_files(result, path):
+        drawn.append(title)
+    for png in views.plot_files(result, path, skip=charts.drawn_files(drawn)):
         st.image(str(png), caption=f"{png.name} (written by the run)")
-
-
-def pick_inquiry(graph: Graph, key: str) -> str:
-    """An inquiry chosen in a select box (stops the page when the store has none)."""
-    inquiries = graph.inquiries()
-    if not inquiries:
-        st.info("The store holds no inquiry yet.")
-        st.stop()
-    return st.selectbox("Inquiry", [q.id for q in inquiries], key=key)

@@ -251,6 +251,17 @@ BUILDERS = (
 )
 
 
+# PNGs replicate writes that show the same data as one of our builders (drawing both showed
+# the same fit twice with different bands).
+DRAWN_FILES = {"R vs H with the fitted law": ("entropy_law.png",), "pass@k": ("pass_at_k.png",),
+               "Calibration": ("reliability.png",)}
+
+
+def drawn_files(titles: list[str]) -> set[str]:
+    """File names of the run's own plots that duplicate the figures titled ``titles``."""
+    return {f for t in titles for f in DRAWN_FILES.get(t, ())}
+
+
 def figures(result: dict[str, Any]) -> list[tuple[str, Figure]]:
     """Every plot the result has data for, in a fixed order."""
     out = []

@@ -10,8 +10,11 @@ progress history is read back from the ``PROGRESS {json}`` lines in its log (par
 
 from __future__ import annotations
 
+import ast
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from claimtrack import jobs
@@ -102,3 +105,62 @@ def run_rows(runs: list[Job]) -> list[dict[str, Any]]:
     return [{"id": r.id, "experiment": r.experiment, "scale": r.scale, "seeds": r.seeds,
              "device": r.device, "state": r.state, "done": round(100 * fraction_done(r)),
              "created": f"{r.created_at:%Y-%m-%d %H:%M:%S}", "error": r.error or ""} for r in runs]
+
+
+# -- what the queue form and the live progress show --------------------------------------------
+EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "replicate" / "experiments"
+
+
+def min_seeds(experiment: Experiment, scale: str | None = None) -> int | None:
+    """The fewest seeds the experiment's verdict rule accepts: ``min_seeds`` from the listing
+    when it says so, else ``THRESHOLDS["min_seeds"]`` read (not imported: claimtrack never
+    imports replicate) from ``replicate/experiments/<name>.py``. None when neither says."""
+    listed = (experiment.scale_info.get(scale or "", {}) or {}).get("min_seeds")
+    if isinstance(listed, int):
+        return listed
+    path = EXPERIMENTS_DIR / f"{experiment.name.replace('-', '_')}.py"
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return None
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "THRESHOLDS" for t in node.targets)
+                and isinstance(node.value, ast.Dict)):
+            for k, v in zip(node.value.keys, node.value.values):
+                if isinstance(k, ast.Constant) and k.value == "min_seeds" and isinstance(v, ast.Constant):
+                    return int(v.value)
+    return None
+
+
+def progress_text(job: Job) -> str:
+    """The last PROGRESS payload in words: 'seed 2/3 · arm grpo · step 12/20'."""
+    p = job.progress
+    if not p:
+        return "waiting for a worker" if job.state == "queued" else "no step yet"
+    parts = []
+    if "seed" in p:
+        parts.append(f"seed {int(p['seed']) + 1}/{job.seeds}")
+    if p.get("arm"):
+        parts.append(f"arm {p['arm']}")
+    if p.get("phase"):
+        parts.append(str(p["phase"]))
+    if "step" in p:
+        parts.append(f"step {p['step']}" + (f"/{p['of']}" if p.get("of") else ""))
+    return " · ".join(parts) or ", ".join(f"{k} {v}" for k, v in p.items())
+
+
+def eta_seconds(job: Job, now: dt.datetime | None = None) -> float | None:
+    """Seconds left, extrapolated from the time since the attempt started and the share done;
+    None before there is a share to extrapolate from."""
+    frac = fraction_done(job)
+    if job.state != "running" or not job.started_at or frac <= 0.02:
+        return None
+    now = now or dt.datetime.now(dt.timezone.utc)
+    elapsed = (now - job.started_at).total_seconds()
+    return max(0.0, elapsed / frac * (1 - frac))
+
+
+def scale_lines(experiment: Experiment) -> list[str]:
+    """'smoke: ~2 min per seed on a 2-core CPU' for each scale, as the listing says."""
+    return [f"**{name}**: {info.get('expected') or 'time not stated'}"
+            for name, info in experiment.scale_info.items()]

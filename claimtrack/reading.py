@@ -33,6 +33,11 @@ class InquiryReading:
     next_lines: list[str] = field(default_factory=list)
     disagreements: list[str] = field(default_factory=list)
 
+    @property
+    def verdict(self) -> str:
+        """The read in one sentence, verdict first (the last line of ``honest_read``)."""
+        return self.honest_read.splitlines()[-1].removeprefix("Read: ")
+
     def to_dict(self) -> dict:
         return {
             "id": self.inquiry.id, "question": self.inquiry.question,
@@ -156,7 +161,9 @@ def next_lines(views: list[ClaimView], as_of: dt.date) -> list[str]:
     out = []
     recent = as_of - dt.timedelta(days=RECENT_DAYS)
     for v in views:
-        new_con = [e for e in v.evidence if e.direction == "contradicts" and e.date >= recent]
+        # weak evidence (smoke-scale runs) moves no status, so it is never headlined here
+        new_con = [e for e in v.evidence if e.direction == "contradicts" and e.date >= recent
+                   and e.strength != "weak"]
         if new_con:
             out.append(f"Newly contradicted: {v.id} — {new_con[-1].summary} ({new_con[-1].date}, "
                        f"{new_con[-1].source}). Does it still hold?")
@@ -185,9 +192,11 @@ def disagreements(graph: Graph, views: list[ClaimView], as_of: dt.date) -> list[
                             if r.kind == "contradicts" and (r.source in ids or r.target in ids)]
     out = [f"{r.source} contradicts {r.target} ({r.date}, {r.source_ref or r.asserted_by}): {r.note}"
            for r in sorted(rels, key=lambda r: r.date, reverse=True)]
+    # a contradiction already told as a relation (same claim, same source paper) is told once
+    told = {(end, r.source_ref) for r in rels for end in (r.source, r.target)}
     for v in views:
         con = [e for e in v.evidence if e.direction == "contradicts" and e.kind != "source-check"]
-        if con and v.status.status in ("contested", "refuted"):
+        if con and v.status.status in ("contested", "refuted") and (v.id, con[-1].source) not in told:
             e = con[-1]
             out.append(f"{v.id} is {v.status.status}: {e.summary} ({e.source}, {e.date})")
     return out

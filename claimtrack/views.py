@@ -1,11 +1,12 @@
-"""Ready-to-render data for the Streamlit app: table rows, status history, the graph as DOT.
+"""Ready-to-render data for the Streamlit app: table rows, status history, the claim network,
+the claim page's timeline and relations, the board's lines.
 
 The app's pages stay thin (no SQL, no HTTP, no torch in ``app/``): they call these helpers and
 render what comes back. Nothing here imports streamlit, so every helper is testable on its own.
 
     graph = load_graph()                       # StoreError with a "run claimtrack init" hint
     rows = claim_rows(graph.claims(as_of))     # list of dicts for st.dataframe
-    dot = graph_dot(graph, as_of, color_by="status")
+    network = claim_network(graph, as_of)     # networkx graph (claimtrack.interactive draws it)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import networkx as nx
 
 from claimtrack import settings
+from claimtrack.errors import NotFoundError
 from claimtrack.graph import ClaimView, Graph
 from claimtrack.models import TOPICS
 from claimtrack.store import Store
@@ -35,11 +37,9 @@ STATUS_BADGES = {
 _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
             "#7f7f7f", "#bcbd22", "#17becf"]
 TOPIC_COLORS = {t: _PALETTE[i % len(_PALETTE)] for i, t in enumerate(TOPICS)}
-RELATION_STYLES = {  # DOT edge attributes per relation kind
-    "supports": 'color="#2ca02c"', "contradicts": 'color="#d62728", penwidth=2',
-    "qualifies": 'color="#bcbd22", style=dashed', "competes-with": 'color="#9467bd", dir=both',
-    "generalizes": 'color="#1f77b4", style=dotted', "supersedes": 'color="#000000", penwidth=2',
-}
+RELATION_COLORS = {"supports": "#2ca02c", "contradicts": "#d62728", "qualifies": "#bcbd22",
+                   "competes-with": "#9467bd", "generalizes": "#1f77b4", "supersedes": "#000000"}
+GRAPH_MAX_NODES = 600  # more dots than this are unreadable (and slow to lay out) in one chart
 
 
 def load_graph(path: str | Path | None = None) -> Graph:
@@ -165,11 +165,15 @@ def claim_verdicts(result: dict[str, Any], claim_id: str | None = None) -> str:
     return "; ".join(f"{cid}: {v}" for cid, v in per_claim.items()) or result.get("verdict", "?")
 
 
-def plot_files(result: dict[str, Any], result_path: str | Path) -> list[Path]:
-    """PNG plots a run wrote (``files.plots``), resolved against the result file's folder."""
+def plot_files(result: dict[str, Any], result_path: str | Path, skip: set[str] | frozenset = frozenset()
+               ) -> list[Path]:
+    """PNG plots a run wrote (``files.plots``), resolved against the result file's folder;
+    file names in ``skip`` (plots the page already drew from the series) are left out."""
     base = Path(result_path).parent
     out = []
     for p in (result.get("files") or {}).get("plots") or []:
+        if Path(p).name in skip:
+            continue
         path = Path(p) if Path(p).is_absolute() else base / p
         if not path.is_file():
             path = base / Path(p).name
@@ -203,49 +207,6 @@ def claim_network(graph: Graph, as_of: dt.date, ids: list[str] | None = None) ->
     return g
 
 
-def _q(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
-
-
-def graph_dot(graph: Graph, as_of: dt.date, *, color_by: str = "status",
-              ids: list[str] | None = None) -> str:
-    """The claim network as a Graphviz DOT string (``st.graphviz_chart`` renders it in the page).
-
-    Nodes are filled by status or by topic (bottleneck family), grouped in one cluster per
-    topic; edges are styled per relation kind (contradicts: red and thick). Tooltips carry the
-    statement.
-    """
-    g = claim_network(graph, as_of, ids)
-    lines = ["digraph claims {", "  rankdir=LR; splines=true; overlap=false;",
-             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
-             '  edge [fontname="Helvetica", fontsize=8];']
-    by_topic: dict[str, list[str]] = {}
-    for n, d in g.nodes(data=True):
-        by_topic.setdefault(d["topic"], []).append(n)
-    for i, (topic, nodes) in enumerate(sorted(by_topic.items())):
-        lines.append(f"  subgraph cluster_{i} {{ label={_q(topic)}; color=\"#cccccc\"; fontsize=9;")
-        for n in nodes:
-            d = g.nodes[n]
-            fill = (STATUS_COLORS.get(d["status"], "#ffffff") if color_by == "status"
-                    else TOPIC_COLORS.get(d["topic"], "#ffffff"))
-            label = f"{n}\\n[{d['status']}]"
-            lines.append(f"    {_q(n)} [label=\"{label}\", fillcolor={_q(fill)}, "
-                         f"tooltip={_q(d['statement'][:200])}];")
-        lines.append("  }")
-    for a, b, d in g.edges(data=True):
-        style = RELATION_STYLES.get(d["kind"], "")
-        lines.append(f"  {_q(a)} -> {_q(b)} [label={_q(d['kind'])}, {style}];")
-    lines.append("}")
-    return "\n".join(lines)
-
-
-def legend(color_by: str) -> list[tuple[str, str]]:
-    """(name, colour) pairs for the graph legend."""
-    if color_by == "status":
-        return [(s, c) for s, c in STATUS_COLORS.items() if s != "not-yet-asserted"]
-    return list(TOPIC_COLORS.items())
-
-
 def filter_claims(views: list[ClaimView], *, topics: list[str] | None = None,
                   statuses: list[str] | None = None, text: str = "") -> list[ClaimView]:
     """Claims matching every given filter (empty filter = no constraint); text is case-blind."""
@@ -257,8 +218,11 @@ def filter_claims(views: list[ClaimView], *, topics: list[str] | None = None,
 
 
 # -- semantic search and ingestion ----------------------------------------------------------
-def semantic_search(query: str, *, kind: str = "papers", k: int = 10) -> list[dict[str, Any]]:
-    """Papers (or claims) nearest in meaning to ``query`` (claimtrack.index), as plain rows.
+def semantic_search(query: str, *, kind: str = "papers", k: int = 10,
+                    as_of: dt.date | None = None) -> list[dict[str, Any]]:
+    """Papers (or claims) nearest to ``query`` (claimtrack.index → claimtrack.search, issue 13),
+    as plain rows; with ``as_of``, only those submitted (papers) or first asserted (claims) by
+    then — the search filters by date itself, so k hits remain.
 
     The first call loads the embedding model and syncs the index with the store (seconds);
     later calls only embed the query.
@@ -267,7 +231,7 @@ def semantic_search(query: str, *, kind: str = "papers", k: int = 10) -> list[di
 
     store = Store.open(settings.db_path(), create=False)
     try:
-        return [h.to_dict() for h in index.search(store, query, kind=kind, k=k)]
+        return [h.to_dict() for h in index.search(store, query, kind=kind, k=k, as_of=as_of)]
     finally:
         store.close()
 
@@ -286,3 +250,82 @@ def ingest_papers(arxiv_ids: list[str]) -> str:
         return f"{report.summary()}, {len(suggested)} suggested relations to review"
     finally:
         store.close()
+
+
+# -- the board -------------------------------------------------------------------------------
+def by_ladder(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """(status, count) pairs in ladder order, zero counts left out."""
+    from claimtrack.status import LADDER
+
+    return [(s, counts[s]) for s in LADDER if counts.get(s)]
+
+
+def board_line(row: Any) -> str:
+    """One board row's markdown: change marker, reason, latest replication, flags."""
+    marker = {1: "▲ ", -1: "▼ "}.get(row.direction, "✚ " if row.change == "new" else "")
+    parts = [f"**{marker}{row.change}**" if row.change else "", row.reason]
+    if row.replication:
+        parts.append(f"replication: {row.replication}")
+    if row.flags:
+        parts.append("flags: " + ", ".join(row.flags))
+    return " · ".join(p for p in parts if p)
+
+
+# -- the claim page --------------------------------------------------------------------------
+def timeline(graph: Graph, view: ClaimView) -> list[dict[str, Any]]:
+    """The claim's evidence, oldest first, with the source named by its paper title and date
+    (or the run / curator it came from), and whether the piece decided the status."""
+    decided = set(view.status.because)
+    out = []
+    for e in view.evidence:
+        try:
+            p = graph.paper(e.source)
+            source = f"{p.title} (arXiv:{p.arxiv_id}, {p.first_submitted})"
+        except NotFoundError:  # a run id, 'curator', 'verification-notes'
+            source = f"run {e.source}" if e.kind == "replication" else e.source
+        first = e.summary.strip().splitlines()[0] if e.summary.strip() else ""
+        out.append({"date": e.date, "kind": e.kind, "direction": e.direction,
+                    "strength": e.strength, "source": source, "decides": e.id in decided,
+                    "headline": first if len(first) <= 110 else first[:107] + "…",
+                    "summary": e.summary, "flags": ", ".join(e.flags), "scope": e.scope,
+                    "run": e.source if e.kind == "replication" else None, "id": e.id})
+    return out
+
+
+def relation_links(view: ClaimView) -> list[dict[str, Any]]:
+    """Each relation seen from this claim: the other claim, the kind and which way it points."""
+    out = []
+    for r in view.relations:
+        outgoing = r.source == view.id
+        other = r.target if outgoing else r.source
+        text = (f"this claim **{r.kind}** `{other}`" if outgoing
+                else f"`{other}` **{r.kind}** this claim")
+        out.append({"other": other, "kind": r.kind, "text": text, "date": r.date,
+                    "ref": r.source_ref or r.asserted_by, "note": r.note})
+    return out
+
+
+def replication_runs(view: ClaimView) -> list[dict[str, Any]]:
+    """The replication runs in the claim's evidence, newest first: verdict, scale, why."""
+    out = []
+    for e in sorted((e for e in view.evidence if e.kind == "replication"), key=lambda e: e.date,
+                    reverse=True):
+        pv = e.provenance
+        out.append({"run": e.source, "date": e.date, "verdict": pv.get("verdict", e.direction),
+                    "scale": (pv.get("scale") or {}).get("name", "?"),
+                    "seeds": len(pv.get("seeds") or []), "weak": e.strength == "weak",
+                    "summary": e.summary})
+    return out
+
+
+def first_asserted(graph: Graph, claim_id: str) -> dt.date | None:
+    """When a claim was first asserted, or None if the store has no such claim."""
+    try:
+        return graph.claim(claim_id).claim.first_asserted
+    except NotFoundError:  # unknown id, or asserted after today
+        return None
+
+
+def anchor_papers(graph: Graph, arxiv_ids: list[str], as_of: dt.date) -> list[Any]:
+    """The inquiry's anchor papers submitted on or before ``as_of`` (later ones did not exist yet)."""
+    return [p for p in (graph.paper(a) for a in arxiv_ids) if p.first_submitted <= as_of]

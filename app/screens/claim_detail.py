@@ -1,5 +1,6 @@
-"""Claim detail: statement, scope, quantities, sources, status and why, evidence, relations,
-and the plots of the replication runs that tested it."""
+"""Claim detail: statement, status and why, the status over time, the evidence timeline (paper
+titles and dates; full summaries on expand), relations that open the other claim, and the
+replication runs that tested it. The open claim is ``?claim=`` in the URL."""
 
 import streamlit as st
 
@@ -9,26 +10,38 @@ from claimtrack import views
 graph = ui.load_graph()
 as_of = ui.as_of_control(graph)
 ids = [v.id for v in ui.claims(graph, as_of)]
-if not ids:
-    st.info(f"No claim had been asserted by {as_of}.")
+wanted = st.session_state.get("claim") or (ids[0] if ids else None)
+st.session_state["claim"] = wanted
+# the picker is re-seeded from the open claim; picking copies back (no snap-back, no swap)
+st.session_state["claim_pick"] = wanted if wanted in ids else None
+st.selectbox("Claim", ids, key="claim_pick", index=None, placeholder="Pick a claim",
+             on_change=lambda: st.session_state.update(claim=st.session_state["claim_pick"]))
+ui.share("as_of", "claim")
+if wanted not in ids:
+    first = views.first_asserted(graph, wanted) if wanted else None
+    if first:
+        st.title(wanted)
+        st.warning(f"**{wanted}** was not yet asserted as of {as_of}: it was first asserted on "
+                   f"{first}. Move the date to {first} or later to see it.")
+    elif wanted:
+        st.error(f"No claim {wanted!r} in the store.")
+    else:
+        st.info(f"No claim had been asserted by {as_of}.")
     st.stop()
-wanted = st.query_params.get("claim") or st.session_state.get("claim_id")
-if wanted in ids and st.session_state.get("claim_pick") != wanted:
-    st.session_state["claim_pick"] = wanted
-claim_id = st.selectbox("Claim", ids, key="claim_pick")
-st.session_state["claim_id"] = claim_id
-st.query_params["claim"] = claim_id
-view = graph.claim(claim_id, as_of)
-c, s = view.claim, view.status
 
+view = graph.claim(wanted, as_of)
+c, s = view.claim, view.status
 st.title(c.id)
 st.markdown(f"**{c.statement}**")
-st.markdown(f"### {views.badge(s.status)}  \nas of {as_of}: {s.reason}"
-            + (f" — because of {', '.join(f'`{b}`' for b in s.because)}" if s.because else ""))
+st.markdown(f"### {views.badge(s.status)}  \nas of {as_of}: {s.reason}")
 if s.flags:
     st.warning("Source-check flags: " + ", ".join(s.flags))
 history = views.status_history(graph, c.id, as_of)
 st.caption("Status over time: " + " → ".join(f"{st_} ({d})" for d, st_ in history))
+from claimtrack import interactive  # noqa: E402  (altair: only pages that chart import it)
+
+st.altair_chart(interactive.status_chart(history, as_of, views.STATUS_COLORS), key="status_chart",
+                width="stretch")
 st.markdown(f"**Family:** {c.topic} · **kind:** {c.kind} · **first asserted:** "
             f"{c.first_asserted} · **scope:** {c.scope or '—'}")
 st.markdown("**Sources:** " + "; ".join(
@@ -39,23 +52,34 @@ if c.prediction:
     st.info(f"Testable prediction (`{c.prediction.experiment}`): {c.prediction.text}")
 
 st.subheader("Evidence timeline")
-if view.evidence:
-    st.dataframe(views.evidence_rows(view), hide_index=True, key="evidence_table",
-                 column_config={"summary": st.column_config.TextColumn(width="large")})
-else:
+if not view.evidence:
     st.caption("No evidence yet: only its own source asserts it.")
-st.subheader("Relations")
-if view.relations:
-    st.dataframe(views.relation_rows(view), hide_index=True, key="relations_table")
-else:
-    st.caption("No relation to other claims as of this date.")
+for e in views.timeline(graph, view):
+    mark = " ★ decides the status" if e["decides"] else ""
+    with st.expander(f"{e['date']} · {e['direction']} · {e['source']}{mark}"):
+        st.markdown(e["summary"])
+        st.caption(f"{e['kind']}, {e['strength']}" + (f" · scope: {e['scope']}" if e["scope"] else "")
+                   + (f" · flags: {e['flags']}" if e["flags"] else "") + f" · `{e['id']}`")
 
-st.subheader("Replication results")
-results = views.result_files(view)
-if not results:
-    st.caption("No replication run has tested this claim yet (see the Replications page).")
-for path in results:
-    result = views.read_result(path)
-    verdict = views.claim_verdicts(result, view.id)
-    with st.expander(f"{result.get('run_id', path.parent.name)} — {verdict}", expanded=True):
-        ui.show_result(result, path, view.id)
+st.subheader("Relations")
+links = views.relation_links(view)
+if not links:
+    st.caption("No relation to other claims as of this date.")
+for i, r in enumerate(links):
+    left, right = st.columns([3, 5], vertical_alignment="center")
+    left.markdown(r["text"])
+    if right.button(f"Open {r['other']}", key=f"rel_{i}_{r['other']}", type="tertiary",
+                    help=f"{r['date']}, {r['ref']}: {r['note']}"):
+        ui.go_to_claim(r["other"])
+
+st.subheader("Replication runs")
+runs = views.replication_runs(view)
+if not runs:
+    st.caption("No replication run has tested this claim yet (queue one on the Runs page).")
+for r in runs:
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    left.markdown(f"**{r['verdict']}** at {r['scale']} scale, {r['seeds']} seed(s), {r['date']}"
+                  + (" — weak evidence (smoke scale): it moves no status" if r["weak"] else "")
+                  + f"  \n`{r['run']}`")
+    if right.button("Open run", key=f"open_run_{r['run']}"):
+        ui.go_to_run(r["run"])

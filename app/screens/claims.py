@@ -43,14 +43,10 @@ table = st.dataframe(
 
 ids = [v.id for v in shown]
 rows = table.selection.rows if table else []
-if rows and rows[0] < len(ids) and st.session_state.get("claims_last_row") != ids[rows[0]]:
-    st.session_state["claims_last_row"] = st.session_state["open_claim"] = ids[rows[0]]
-if st.session_state.get("open_claim") not in ids:
-    st.session_state.pop("open_claim", None)
-if ids:
-    col_pick, col_go = st.columns([4, 1], vertical_alignment="bottom")
-    target = col_pick.selectbox("Open a claim (or select a row above)", ids, key="open_claim")
-    if col_go.button("Open claim", key="open_claim_btn", type="primary"):
-        ui.go_to_claim(target)
-else:
+if rows and rows[0] < len(ids):
+    ui.go_to_claim(ids[rows[0]])
+if not ids:
     st.info("No claim matches these filters as of this date.")
+else:
+    st.caption("Select a row to open the claim.")
+ui.share("as_of")

@@ -1,4 +1,5 @@
-"""Inquiry: the question, the honest read derived from the statuses, its claims, next lines."""
+"""Inquiry: the question, the honest read derived from the statuses, its claims (select one to
+open it), the next inquiring lines, each disagreement once, and the anchor papers known by then."""
 
 import streamlit as st
 
@@ -8,8 +9,12 @@ from claimtrack.reading import read_inquiry
 
 graph = ui.load_graph()
 as_of = ui.as_of_control(graph)
-inquiry_id = ui.pick_inquiry(graph, key="inquiry_id")
+inquiry_id = ui.inquiry_control(graph)
+if inquiry_id is None:
+    st.info("The store holds no inquiry yet.")
+    st.stop()
 reading = read_inquiry(graph, inquiry_id, as_of)
+ui.share("as_of", "inquiry")
 
 st.title(reading.inquiry.question)
 if reading.inquiry.description:
@@ -20,9 +25,15 @@ st.caption("Derived from the claims' statuses on this date; change the date in t
            "to replay it.")
 
 st.subheader("Claims")
-st.dataframe(views.claim_rows(reading.claims), hide_index=True, key="inquiry_claims",
-             column_order=("id", "status", "topic", "source", "asserted", "flags", "statement"),
-             column_config={"statement": st.column_config.TextColumn(width="large")})
+ids = [v.id for v in reading.claims]
+table = st.dataframe(views.claim_rows(reading.claims), hide_index=True, key="inquiry_claims",
+                     on_select="rerun", selection_mode="single-row",
+                     column_order=("id", "status", "topic", "source", "asserted", "flags", "statement"),
+                     column_config={"statement": st.column_config.TextColumn(width="large")})
+st.caption("Select a row to open the claim.")
+picked = table.selection.rows if table else []
+if picked and picked[0] < len(ids):
+    ui.go_to_claim(ids[picked[0]])
 
 st.subheader("Next inquiring lines")
 for line in reading.next_lines or ["None derived as of this date."]:
@@ -31,7 +42,7 @@ if reading.disagreements:
     st.subheader("Disagreements")
     for line in reading.disagreements:
         st.markdown(f"- {line}")
-anchors = [graph.paper(p) for p in reading.inquiry.anchor_papers]
+anchors = views.anchor_papers(graph, reading.inquiry.anchor_papers, as_of)
 if anchors:
     st.subheader("Anchor papers")
     for p in anchors:

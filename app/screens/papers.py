@@ -29,7 +29,8 @@ kind = st.radio("Search", ["papers", "claims"], horizontal=True, key="papers_kin
 if query:
     try:
         with st.spinner("Searching (the first search loads the embedding model)…"):
-            hits = views.semantic_search(query, kind=kind)
+            hits = views.semantic_search(query, kind=kind, as_of=as_of)
+        st.caption(f"Only {kind} {'submitted' if kind == 'papers' else 'first asserted'} by {as_of}.")
         st.dataframe(hits, hide_index=True, key="papers_hits")
     except ClaimtrackError as exc:
         st.error(str(exc))
@@ -41,3 +42,4 @@ if st.button("Ingest", key="papers_ingest_btn") and ids.strip():
         st.success(views.ingest_papers([i.strip() for i in ids.split(",") if i.strip()]))
     except ClaimtrackError as exc:
         st.error(str(exc))
+ui.share("as_of")

@@ -1,80 +1,109 @@
-"""Replications: queue a registered experiment at a scale, watch its progress, open its results.
+"""Runs: every replication run (shipped with the corpus and run here) like an experiment
+tracker — experiment, scale, seeds, status, verdict per claim, wall time, code revision — the
+live progress of active jobs, and the form that queues a new one.
 
 Only experiments and scales from ``python -m replicate list --json`` are offered. "Start run"
 queues a job (``claimtrack.launch`` over ``claimtrack.jobs``, which validates every request); a
-``claimtrack worker`` runs it and imports its result as evidence when it completes.
+``claimtrack worker`` runs it and imports its result as evidence when it completes. The page
+refreshes itself only while a job is queued or running.
 """
-
-from pathlib import Path
 
 import streamlit as st
 
 from app import ui
-from claimtrack import charts, launch, views
+from claimtrack import launch, tracker, views
 from claimtrack.errors import ClaimtrackError
 
-st.title("Replications")
+st.title("Runs")
 graph = ui.load_graph()
 ui.as_of_control(graph)
+if queued := st.session_state.pop("rep_queued", None):
+    st.success(queued)
+jobs = launch.list_runs()
+active = [j.id for j in jobs if j.state in ("queued", "running")]
+
+
+@st.fragment(run_every=2 if active else None)
+def live(ids: list[str]) -> None:
+    """Progress of the active jobs; a full rerun once one ends (table, evidence, no timer)."""
+    now = [launch.get_run(i) for i in ids]
+    if any(j.state not in ("queued", "running") for j in now):
+        st.rerun()
+    for j in now:
+        eta = launch.eta_seconds(j)
+        left, right = st.columns([6, 1], vertical_alignment="bottom")
+        left.progress(launch.fraction_done(j), text=(
+            f"**{j.experiment}** ({j.scale}, {j.seeds} seed(s)) — {j.state}: {launch.progress_text(j)}"
+            + (f" — about {tracker.wall_time(eta)} left" if eta is not None else "")))
+        if right.button("Cancel", key=f"rep_cancel_{j.id}"):
+            launch.cancel(j.id)
+    if any(j.state == "queued" for j in now):
+        st.caption(launch.WORKER_HINT)
+
+
+if active:
+    st.subheader("Active")
+    live(active)
+
+st.subheader("All runs")
+rows = tracker.run_rows(views.runs(), jobs)
+if not rows:
+    st.caption(f"No run yet. {launch.WORKER_HINT}")
+else:
+    st.caption(f"{len(rows)} runs ({sum(r['origin'] == 'shipped' for r in rows)} shipped with the corpus). "
+               "Select a row to open the run.")
+    table = st.dataframe(rows, hide_index=True, key="rep_runs", on_select="rerun",
+                         selection_mode="single-row",
+                         column_order=("run", "experiment", "scale", "seeds", "status", "verdict",
+                                       "wall time", "code revision", "origin", "finished"),
+                         column_config={"verdict": st.column_config.TextColumn(width="large")})
+    picked = table.selection.rows if table else []
+    if picked and picked[0] < len(rows):
+        ui.go_to_run(rows[picked[0]]["run"])
+
+done = [r["run"] for r in rows if r["status"] == "completed"]
+if len(done) >= 2:
+    st.subheader("Compare two runs")
+    a, b, go = st.columns([3, 3, 1], vertical_alignment="bottom")
+    first = a.selectbox("Run", done, key="rep_cmp_a")
+    second = b.selectbox("side by side with", [r for r in done if r != first], key="rep_cmp_b")
+    if go.button("Compare", key="rep_cmp_go"):
+        ui.go_to_run(first, vs=second)
+# last: listing the experiments runs `python -m replicate list` once per server (seconds), and
+# the runs above are on screen meanwhile
 try:
     registry = {e.name: e for e in launch.experiments()}
 except ClaimtrackError as exc:
     st.error(f"Cannot read the experiment registry: {exc}")
     registry = {}
 
-if registry:
-    name = st.selectbox("Experiment", list(registry), key="rep_experiment",
-                        format_func=lambda n: f"{n} — tests {', '.join(registry[n].claims)}")
-    exp = registry[name]
-    info = exp.scale_info
-    scale = st.selectbox("Scale", list(exp.scales), key="rep_scale",
-                         format_func=lambda s: f"{s}: {info.get(s, {}).get('description', '')}")
-    st.caption(f"Expected: {info.get(scale, {}).get('expected', '—')}")
-    left, right = st.columns(2)
-    seeds = left.number_input("Seeds", 1, launch.MAX_SEEDS, key=f"rep_seeds_{name}_{scale}",
-                              value=int(info.get(scale, {}).get("default_seeds") or 1))
-    device = right.selectbox("Device", launch.DEVICES, key="rep_device")
-    if st.button("Start run", key="rep_start", type="primary"):
-        try:
-            started = launch.start(name, scale, int(seeds), device)
-            st.session_state["rep_run"] = started.id
-            st.success(f"Queued job {started.id}: {name} --scale {scale}, {int(seeds)} seed(s).")
-        except ClaimtrackError as exc:
-            st.error(str(exc))
+st.subheader("Queue a run")
+with st.container(border=True):
+    if registry:
+        name = st.selectbox("Experiment", list(registry), key="rep_experiment",
+                            format_func=lambda n: f"{n} — tests {', '.join(registry[n].claims)}")
+        exp = registry[name]
+        info = exp.scale_info
+        scale = st.selectbox("Scale", list(exp.scales), key="rep_scale",
+                             format_func=lambda s: f"{s}: {info.get(s, {}).get('description', '')}")
+        st.caption("Expected time per scale — " + "; ".join(launch.scale_lines(exp)))
+        need = launch.min_seeds(exp, scale)
+        left, right = st.columns(2)
+        seeds = left.number_input("Seeds", 1, launch.MAX_SEEDS, key=f"rep_seeds_{name}_{scale}",
+                                  value=need or int(info.get(scale, {}).get("default_seeds") or 1))
+        device = right.selectbox("Device", launch.DEVICES, key="rep_device")
+        if need and seeds < need:
+            st.warning(f"The verdict rule of {name} needs at least {need} seeds: with {int(seeds)} "
+                       "the run can only come out inconclusive (fine for a plumbing check).")
+        elif need:
+            st.caption(f"The verdict rule needs at least {need} seeds.")
+        if st.button("Start run", key="rep_start", type="primary"):
+            try:
+                started = launch.start(name, scale, int(seeds), device)
+                st.session_state["rep_queued"] = (f"Queued job {started.id}: {name} --scale {scale}, "
+                                                  f"{int(seeds)} seed(s).")
+                st.rerun()  # from the top, so the new job shows under "Active" at once
+            except ClaimtrackError as exc:
+                st.error(str(exc))
 
-runs = launch.list_runs()
-st.subheader("Runs")
-if not runs:
-    st.caption(f"No run yet. {launch.WORKER_HINT}")
-    st.stop()
-st.dataframe(launch.run_rows(runs), hide_index=True, key="rep_runs",
-             column_config={"done": st.column_config.ProgressColumn(min_value=0, max_value=100)})
-if any(r.state == "queued" for r in runs):
-    st.info(launch.WORKER_HINT)
-if st.session_state.get("rep_run") not in [r.id for r in runs]:
-    st.session_state.pop("rep_run", None)
-run_id = st.selectbox("Open run", [r.id for r in runs], key="rep_run")
-live = launch.get_run(run_id).state in ("queued", "running")
-
-
-@st.fragment(run_every=3 if live else None)
-def watch(run_id: str) -> None:
-    run = launch.get_run(run_id)
-    log = launch.run_log(run.id)
-    history = launch.progress_history(log)
-    st.progress(launch.fraction_done(run), text=f"{run.state} — {run.progress or 'no step yet'}")
-    fig = charts.training_curves(launch.progress_series(run, history)) if history else None
-    if fig is not None and run.state != "completed":
-        st.pyplot(fig, width="stretch")
-    if run.error:
-        st.error(run.error)
-    if run.state in ("queued", "running") and st.button("Cancel run", key="rep_cancel"):
-        launch.cancel(run.id)
-    if run.result_path:
-        st.success(f"Imported as evidence (run {run.run_id}).")
-        ui.show_result(views.read_result(run.result_path), Path(run.result_path))
-    with st.expander("Log"):
-        st.code(log[-5000:] or "(empty)", language=None)
-
-
-watch(run_id)
+ui.share("as_of")

@@ -8,7 +8,11 @@ from claimtrack.prompt import PROMPT_VERSION, build_prompt
 st.title("Research prompt")
 graph = ui.load_graph()
 as_of = ui.as_of_control(graph)
-inquiry_id = ui.pick_inquiry(graph, key="prompt_inquiry")
+inquiry_id = ui.inquiry_control(graph)
+if inquiry_id is None:
+    st.info("The store holds no inquiry yet.")
+    st.stop()
+ui.share("as_of", "inquiry")
 st.caption(f"Dated {as_of} (change it in the sidebar). Same store and date → same prompt "
            f"({PROMPT_VERSION}). Copy with the button at the top right of the box.")
 

@@ -55,7 +55,7 @@ def test_claims_filters(app_home):
     at = run(APP / "screens" / "claims.py")
     at.multiselect(key="claims_statuses").set_value(["contested"]).run()
     assert set(at.dataframe[0].value["status"]) == {"🟠 contested"}
-    at.text_input(key="claims_text").set_value("pass-at-k").run()
+    at.text_input(key="claims_text").set_value("narrows-pass-at-k").run()
     assert list(at.dataframe[0].value["id"]) == ["rl-narrows-pass-at-k"]
 
 
@@ -66,39 +66,84 @@ def test_as_of_replays_statuses(app_home):
     # ProRL (2025-05-30) had not contradicted it yet
     row = early.dataframe[0].value.set_index("id").loc["rl-narrows-pass-at-k"]
     assert row["status"] != "🟠 contested"
-    assert early.sidebar.date_input(key="as_of_input").value == dt.date(2025, 4, 30)
+    assert early.sidebar.text_input(key="as_of_input").value == "2025-04-30"
 
 
-def test_open_claim_and_as_of_survive_page_switch(app_home):
+def test_board_opens_a_claim_keeping_the_date_and_url(app_home):
     at = run(ENTRY)
-    at.sidebar.date_input(key="as_of_input").set_value(dt.date(2025, 9, 30)).run()
-    at.selectbox(key="open_claim").set_value("entropy-law")
-    at.button(key="open_claim_btn").click().run()
+    assert at.info[0].value.startswith("**entropy collapse is one bottleneck")  # verdict first
+    at.sidebar.text_input(key="as_of_input").set_value("2025-09-30").run()
+    assert dict(at.query_params)["as_of"] == "2025-09-30"
+    at.button(key="board_open_entropy-law").click().run()
     assert not at.exception
     assert at.title[0].value == "entropy-law"
     assert at.session_state["as_of"] == dt.date(2025, 9, 30)
     assert "as of 2025-09-30" in texts(at)
+    assert dict(at.query_params) == {"as_of": "2025-09-30", "claim": "entropy-law"}
 
 
-def test_claim_detail_shows_status_sources_evidence_and_plots(app_home):
-    at = run(APP / "screens" / "claim_detail.py", claim_id="entropy-law")
+def test_board_change_markers_against_the_comparison_date(app_home):
+    at = run(APP / "screens" / "board.py", as_of=dt.date(2025, 7, 1), compare=dt.date(2025, 5, 1))
+    assert at.button(key="board_open_rl-narrows-pass-at-k").label.startswith(("🟠 contested", "🔴 refuted"))
+    assert any("▼ was asserted" in m.value for m in at.markdown)  # ProRL contradicted it in between
+    assert "changed since 2025-05-01" in texts(at)
+    at.sidebar.text_input(key="compare_input").set_value("not a date").run()
+    assert "is not a date" in at.sidebar.error[0].value and at.session_state["compare"] == dt.date(2025, 5, 1)
+
+
+def test_shared_url_reproduces_the_view(app_home):
+    at = AppTest.from_file(str(APP / "screens" / "claim_detail.py"), default_timeout=TIMEOUT)
+    at.query_params.update({"claim": "dapo-clip-higher", "as_of": "2026-01-01"})
+    at.run()
+    assert at.title[0].value == "dapo-clip-higher" and "as of 2026-01-01" in texts(at)
+    assert at.sidebar.text_input(key="as_of_input").value == "2026-01-01"
+
+
+def test_claim_picker_does_not_snap_back(app_home):
+    at = AppTest.from_file(str(APP / "screens" / "claim_detail.py"), default_timeout=TIMEOUT)
+    at.query_params["claim"] = "rl-narrows-pass-at-k"
+    at.run()
+    at.selectbox(key="claim_pick").set_value("entropy-law").run()
+    at.run()  # the old bug: ?claim= of the previous run overwrote the picker on the next one
+    assert at.title[0].value == "entropy-law" and dict(at.query_params)["claim"] == "entropy-law"
+
+
+def test_earlier_date_says_not_yet_asserted_and_keeps_the_claim(app_home):
+    at = run(APP / "screens" / "claim_detail.py", claim="dro-faster-training")
+    at.sidebar.text_input(key="as_of_input").set_value("2025-06-30").run()
+    assert "not yet asserted as of 2025-06-30" in at.warning[0].value
+    assert at.title[0].value == "dro-faster-training"
+    at.sidebar.text_input(key="as_of_input").set_value(dt.date.today().isoformat()).run()
+    assert at.title[0].value == "dro-faster-training"
+    assert at.selectbox(key="claim_pick").value == "dro-faster-training"
+
+
+def test_claim_detail_shows_timeline_relations_and_runs(app_home):
+    at = run(APP / "screens" / "claim_detail.py", claim="entropy-law")
     body = texts(at)
     assert at.title[0].value == "entropy-law"
-    assert "https://arxiv.org/abs/2505.22617" in body
-    assert "Status over time:" in body and "Verdict: holds" in body
-    evidence = next(d.value for d in at.dataframe if "direction" in d.value.columns)
-    assert "replication" in set(evidence["kind"])
-    images = at.get("image")
-    assert len(images) >= 3  # R vs H, training curves, and the run's own PNG
+    assert "https://arxiv.org/abs/2505.22617" in body and "Status over time:" in body
+    labels = [e.label for e in at.expander]
+    assert any("2025-06-02" in lbl and "arXiv:2506.01939" in lbl for lbl in labels)  # title + date
+    assert not any(" ev-" in lbl for lbl in labels)
+    assert len(at.get("vega_lite_chart")) == 1  # the status step chart
+    assert "**holds** at gpu scale" in body  # the imported fixture run
+    assert at.button(key="open_run_entropy-law-gpu-20260101T000000Z-abc123")
+    app = run(ENTRY)
+    app.button(key="board_open_entropy-law").click().run()
+    rel = next(b for b in app.button if b.key and b.key.startswith("rel_"))
+    rel.click().run()
+    assert app.title[0].value == rel.label.removeprefix("Open ")  # the relation opened its claim
 
 
-def test_graph_page_renders_graphviz_coloured_by_status_and_family(app_home):
+def test_graph_page_draws_clickable_nodes_coloured_by_status_and_family(app_home):
     at = run(APP / "screens" / "claim_graph.py")
-    spec = at.get("graphviz_chart")[0].proto.spec
+    chart = at.get("vega_lite_chart")[0].proto
+    spec = chart.spec
     assert '"rl-narrows-pass-at-k"' in spec and "#ff7f0e" in spec  # contested = orange
-    assert "contradicts" in spec
+    assert '"node"' in spec and "contradicts" in spec  # the click selection; relation kinds
     at.radio(key="graph_color").set_value("family").run()
-    assert at.get("graphviz_chart")[0].proto.spec != spec
+    assert at.get("vega_lite_chart")[0].proto.spec != spec
 
 
 def test_inquiry_page_shows_question_read_claims_and_next_lines(app_home):
@@ -107,6 +152,13 @@ def test_inquiry_page_shows_question_read_claims_and_next_lines(app_home):
     assert at.info[0].value.startswith("As of ")
     assert "entropy-law" in set(at.dataframe[0].value["id"])
     assert any(m.value.startswith("- ") for m in at.markdown)
+
+
+def test_inquiry_page_lists_only_anchor_papers_known_by_the_date(app_home):
+    at = run(APP / "screens" / "inquiry.py", as_of=dt.date(2025, 6, 1))
+    anchors = [m.value for m in at.markdown if m.value.startswith("- [arXiv:")]
+    assert any("2505.22617" in a for a in anchors)
+    assert not any("2510.13786" in a for a in anchors)  # submitted in October 2025
 
 
 def test_research_prompt_has_arxiv_ids_and_download(app_home):
@@ -123,7 +175,7 @@ def test_papers_page_lists_and_filters(app_home):
     assert list(at.dataframe[0].value["arxiv_id"]) == ["2505.22617"]
 
 
-def test_replications_page_offers_only_registered_choices(app_home):
+def test_replications_page_offers_only_registered_choices_and_lists_every_run(app_home):
     from tests.fake_replicate import EXPERIMENTS
 
     registered = [e["experiment"] for e in EXPERIMENTS]
@@ -131,10 +183,15 @@ def test_replications_page_offers_only_registered_choices(app_home):
     assert at.selectbox(key="rep_experiment").value == "entropy-law"
     assert [o.split(" —")[0] for o in at.selectbox(key="rep_experiment").options] == registered
     assert [o.split(":")[0] for o in at.selectbox(key="rep_scale").options] == ["smoke", "gpu"]
-    assert "Expected: ~2 min per seed on CPU" in texts(at)
-    at.selectbox(key="rep_scale").set_value("gpu").run()
-    assert at.number_input(key="rep_seeds_entropy-law_gpu").value == 3
-    assert "No run yet. Queued jobs run when a `claimtrack worker` is running" in texts(at)
+    assert "**smoke**: ~2 min per seed on CPU" in texts(at) and "**gpu**: ~20 min on one GPU" in texts(at)
+    # the rule's minimum (THRESHOLDS["min_seeds"] = 3 in entropy_law.py), not the listing's 1
+    assert at.number_input(key="rep_seeds_entropy-law_smoke").value == 3
+    assert "needs at least 3 seeds" in texts(at)
+    at.number_input(key="rep_seeds_entropy-law_smoke").set_value(1).run()
+    assert "can only come out inconclusive" in at.warning[0].value
+    table = at.dataframe[0].value
+    assert (table["origin"] == "shipped").sum() == 8 and len(table) == 9  # + the fixture's run
+    assert "Active" not in texts(at)  # nothing running: no progress, no timer
 
 
 def test_replications_page_queues_a_job_and_shows_it_finished(app_home, monkeypatch, tmp_path):
@@ -145,36 +202,54 @@ def test_replications_page_queues_a_job_and_shows_it_finished(app_home, monkeypa
 
     monkeypatch.setenv("FAKE_RESULT", str(fake_result(tmp_path / "template", scale="smoke")))
     at = run(APP / "screens" / "replications.py")
+    at.number_input(key="rep_seeds_entropy-law_smoke").set_value(2).run()
     at.button(key="rep_start").click().run()
     assert at.success[0].value.startswith("Queued job ")
-    run_id = at.session_state["rep_run"]
-    assert launch.get_run(run_id).state == "queued"
-    assert launch.WORKER_HINT in texts(at)  # no worker in this test until we start one
+    job_id = at.success[0].value.split()[2].rstrip(":")
+    assert launch.get_run(job_id).state == "queued" and launch.get_run(job_id).seeds == 2
+    assert "Active" in texts(at) and launch.WORKER_HINT in texts(at)  # no worker until we start one
+    assert at.get("progress")
     store = Store.open(create=False)
     try:
         assert Worker(store).run(once=True) == 1
-        done = launch.get_run(run_id)
+        done = launch.get_run(job_id)
         assert done.state == "completed", done.error
         # the worker imported the result as evidence, exactly once
         assert [e.source for e in store.evidence("entropy-law")].count(done.run_id) == 1
     finally:
         store.close()
     at.run()
-    assert at.dataframe[0].value.set_index("id").loc[run_id, "state"] == "completed"
-    assert "Verdict: holds" in texts(at) and len(at.get("image")) >= 2
-    assert any(m.value == f"Imported as evidence (run {done.run_id})." for m in at.success)
+    row = at.dataframe[0].value.set_index("run").loc[done.run_id]
+    assert row["status"] == "completed" and row["origin"] == "local" and row["verdict"] == "entropy-law: holds"
+    assert "Active" not in texts(at)
+    page = run(APP / "screens" / "run.py", run=done.run_id)
+    assert page.title[0].value == done.run_id
+    assert "**holds**" in texts(page) and len(page.get("vega_lite_chart")) >= 2  # curves
+    assert len(page.get("image")) >= 2  # R vs H with its fit; the run's PNG is not drawn twice
+    claim = run(APP / "screens" / "claim_detail.py", claim="entropy-law")
+    assert done.run_id in texts(claim)
+
+
+def test_run_page_side_by_side(app_home):
+    from claimtrack import views
+
+    a, b = [r["run_id"] for r in views.runs()][:2]
+    at = run(APP / "screens" / "run.py", run=a, vs=b)
+    assert at.title[0].value == "Two runs side by side"
+    assert {s.value for s in at.subheader} >= {a, b}
+    assert dict(at.query_params) == {"as_of": dt.date.today().isoformat(), "run": a, "vs": b}
 
 
 def test_papers_page_semantic_search_and_ingest_call_claimtrack(app_home, monkeypatch):
     from claimtrack import views
 
     calls = []
-    monkeypatch.setattr(views, "semantic_search", lambda q, kind="papers", k=10: calls.append(
-        (q, kind)) or [{"id": "2505.22617", "kind": kind, "score": 0.9, "text": "entropy"}])
+    monkeypatch.setattr(views, "semantic_search", lambda q, kind="papers", k=10, as_of=None: calls.append(
+        (q, kind, as_of)) or [{"id": "2505.22617", "kind": kind, "score": 0.9, "text": "entropy"}])
     monkeypatch.setattr(views, "ingest_papers", lambda ids: calls.append(ids) or "1 papers stored")
-    at = run(APP / "screens" / "papers.py")
+    at = run(APP / "screens" / "papers.py", as_of=dt.date(2025, 6, 30))
     at.text_input(key="papers_query").set_value("entropy collapse").run()
-    assert calls[0] == ("entropy collapse", "papers")
+    assert calls[0] == ("entropy collapse", "papers", dt.date(2025, 6, 30))  # no papers from after D
     assert list(at.dataframe[1].value["id"]) == ["2505.22617"]
     at.text_input(key="papers_ingest_ids").set_value("2509.03646, 2605.27954")
     at.button(key="papers_ingest_btn").click().run()

@@ -1,4 +1,4 @@
-"""claimtrack.views: rows, status history and the DOT graph the app renders.
+"""claimtrack.views: rows, status history and the claim network the app renders.
 
     python -m pytest tests/claimtrack/test_views.py -q
 """
@@ -26,20 +26,18 @@ def test_rows_filters_and_history(seeded_store):
     assert {"id", "status", "topic", "source", "asserted"} <= set(rows[0])
     contested = views.filter_claims(all_views, statuses=["contested"])
     assert contested and all(v.status.status == "contested" for v in contested)
-    assert [v.id for v in views.filter_claims(all_views, text="PASS-AT-K")] == ["rl-narrows-pass-at-k"]
+    assert [v.id for v in views.filter_claims(all_views, text="NARROWS-PASS-AT-K")] == ["rl-narrows-pass-at-k"]
     history = views.status_history(graph, "rl-narrows-pass-at-k", today)
     assert history[0] == (dt.date(2025, 4, 18), "asserted") and history[-1][1] == "contested"
 
 
-def test_graph_dot_colours_and_scopes(seeded_store):
+def test_claim_network_by_date_and_scope(seeded_store):
     graph = views.load_graph()
     as_of = dt.date(2025, 6, 30)
-    dot = views.graph_dot(graph, as_of)
-    assert dot.startswith("digraph") and '"rl-narrows-pass-at-k"' in dot
-    assert '"dro-faster-training"' not in dot  # asserted 2026-05-07
-    assert views.STATUS_COLORS["contested"] in views.graph_dot(graph, dt.date.today())
-    family = views.graph_dot(graph, as_of, color_by="topic")
-    assert views.TOPIC_COLORS["latent-capability"] in family
+    net = views.claim_network(graph, as_of)
+    assert "rl-narrows-pass-at-k" in net and "dro-faster-training" not in net  # asserted 2026-05-07
+    assert net.nodes["rl-narrows-pass-at-k"]["status"] in views.STATUS_COLORS
+    assert any(d["kind"] == "contradicts" for *_, d in views.claim_network(graph, dt.date.today()).edges(data=True))
     only = views.claim_network(graph, as_of, ids=["entropy-law"])
     assert list(only.nodes) == ["entropy-law"]
 

@@ -1,0 +1,98 @@
+"""One run (``?run=``): config, per-seed and seed-mean curves, fits, the numbers that decided
+the verdict, and the plots; with ``?vs=`` a second run side by side. A job still queued or
+running shows its live progress and log instead."""
+
+import json
+
+import streamlit as st
+
+from app import ui
+from claimtrack import launch, tracker, views
+
+graph = ui.load_graph()
+ui.as_of_control(graph)
+runs = views.runs()
+rows = tracker.run_rows(runs, launch.list_runs())
+ids = [r["run"] for r in rows]
+if not ids:
+    st.title("Run")
+    st.info(f"No run yet. Queue one on the Runs page. {launch.WORKER_HINT}")
+    st.stop()
+if st.session_state.get("run") not in ids:
+    st.session_state["run"] = ids[0]
+if st.session_state.get("vs") not in ids:
+    st.session_state["vs"] = None
+st.session_state["run_pick"], st.session_state["vs_pick"] = st.session_state["run"], st.session_state["vs"]
+left, right = st.columns(2)
+left.selectbox("Run", ids, key="run_pick",
+               on_change=lambda: st.session_state.update(run=st.session_state["run_pick"]))
+right.selectbox("Side by side with", ids, key="vs_pick", placeholder="(none)",
+                on_change=lambda: st.session_state.update(vs=st.session_state["vs_pick"]))
+ui.share("as_of", "run", "vs")
+run_id, vs = st.session_state["run"], st.session_state["vs"]
+row = rows[ids.index(run_id)]
+
+
+def job_view(job_id: str) -> None:
+    job = launch.get_run(job_id)
+
+    @st.fragment(run_every=2 if job.state in ("queued", "running") else None)
+    def progress() -> None:
+        j = launch.get_run(job_id)
+        if j.state != job.state:
+            st.rerun()
+        eta = launch.eta_seconds(j)
+        st.progress(launch.fraction_done(j), text=f"{j.state}: {launch.progress_text(j)}"
+                    + (f" — about {tracker.wall_time(eta)} left" if eta is not None else ""))
+        if j.error:
+            st.error(j.error)
+        with st.expander("Log"):
+            st.code(launch.run_log(j.id)[-5000:] or "(empty)", language=None)
+
+    progress()
+
+
+def result_view(run: str, box) -> None:
+    result = tracker.result_of(runs, run) or {}
+    numbers = tracker.summary_numbers(result)
+    box.table([{"": k, "value": v} for k, v in numbers.items()])
+    box.markdown("**What decided the verdict**")
+    for d in tracker.deciding(result):
+        box.markdown(f"- `{d['claim']}`: **{d['verdict']}** — {d['because']}")
+    crit = result.get("criterion") or {}
+    if crit.get("text"):
+        box.caption(f"Rule (registered in `{crit.get('registered_in', '?')}` before the run): {crit['text']}")
+    from claimtrack import interactive
+
+    curves = tracker.curve_rows(result)
+    for metric in tracker.METRICS:
+        chart = interactive.curves_chart(curves, metric)
+        if chart is not None:
+            box.altair_chart(chart, key=f"curve_{run}_{metric}", width="stretch")
+    with box.expander("Fits"):
+        st.dataframe(tracker.flat(result.get("fits") or {}), hide_index=True, key=f"fits_{run}")
+    with box.expander("Config and thresholds"):
+        st.code(json.dumps({"config": result.get("config"), "thresholds": crit.get("thresholds"),
+                            "seeds": result.get("seeds"), "device": result.get("device_name")},
+                           indent=1), language="json")
+
+
+if row["status"] != "completed":
+    st.title(f"{row['experiment']} ({row['scale']})")
+    st.caption(f"job {row['job']}: {row['status']}")
+    job_view(row["job"])
+elif vs:
+    st.title("Two runs side by side")
+    a, b = st.columns(2)
+    a.subheader(run_id)
+    b.subheader(vs)
+    result_view(run_id, a)
+    result_view(vs, b)
+else:
+    st.title(run_id)
+    st.caption(f"{row['origin']} run · finished {row['finished']} · {row['verdict']}")
+    result_view(run_id, st)
+    path = tracker.result_path(runs, run_id)
+    if path and path.is_file():
+        st.subheader("Plots")
+        ui.show_result(tracker.result_of(runs, run_id), path)

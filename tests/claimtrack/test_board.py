@@ -1,0 +1,80 @@
+"""The board and the claim page's data (claimtrack.board, claimtrack.views) on the shipped corpus,
+and the inquiry read's fixes (claimtrack.reading): contradictions told once, weak evidence never
+headlined as newly contradicted, anchors known by the date.
+
+    python -m pytest tests/claimtrack/test_board.py -q
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from claimtrack import views
+from claimtrack.board import board, change_marker, default_compare
+from claimtrack.reading import read_inquiry
+
+INQ = "entropy-collapse-bottleneck"
+
+
+def test_board_sections_verdict_and_change_markers(seeded_store):
+    graph = views.load_graph()
+    b = board(graph, INQ, dt.date(2025, 7, 1), dt.date(2025, 5, 1))
+    assert b.verdict and not b.verdict.startswith("Read:")  # one sentence, verdict first
+    assert list(b.sections)[0] == "entropy-collapse"  # families in TOPICS order
+    rows = {r.id: r for rs in b.sections.values() for r in rs}
+    assert set(rows) == {v.id for v in read_inquiry(graph, INQ, dt.date(2025, 7, 1)).claims}
+    # ProRL (2025-05-30) contradicted it between the two dates: a worse status, marked
+    assert rows["rl-narrows-pass-at-k"].status in ("contested", "refuted")
+    assert rows["rl-narrows-pass-at-k"].change.startswith("was ") and rows["rl-narrows-pass-at-k"].direction == -1
+    assert rows["entropy-law"].change == "new"  # asserted 2025-05-28, after the comparison date
+    assert b.changed >= 2 and sum(b.counts.values()) == len(rows)
+
+
+def test_board_latest_replication_has_verdict_and_scale(seeded_store):
+    b = board(views.load_graph(), INQ, dt.date.today())
+    rows = {r.id: r for rs in b.sections.values() for r in rs}
+    assert rows["entropy-law"].replication.startswith("inconclusive (smoke, ")
+    assert b.compare == default_compare(dt.date.today())
+
+
+def test_board_without_inquiry_caps_each_family(seeded_store):
+    b = board(views.load_graph(), None, dt.date.today(), per_family=2)
+    assert all(len(rs) <= 2 for rs in b.sections.values()) and b.hidden > 0
+
+
+def test_change_marker():
+    assert change_marker("contested", None) == ("new", 0)
+    assert change_marker("supported", "asserted") == ("was asserted", 1)
+    assert change_marker("refuted", "contested") == ("was contested", -1)
+    assert change_marker("supported", "supported") == ("", 0)
+
+
+def test_timeline_names_papers_and_relations_link(seeded_store):
+    graph = views.load_graph()
+    view = graph.claim("rl-narrows-pass-at-k")
+    items = views.timeline(graph, view)
+    prorl = next(e for e in items if "2505.24864" in e["source"])
+    assert "ProRL" in prorl["source"] and "2025-05-30" in prorl["source"]  # a title, not an ev- id
+    assert not any(e["source"].startswith("ev-") for e in items)
+    links = views.relation_links(view)
+    assert any(r["other"] == "prorl-expands-boundary" and r["kind"] == "contradicts" for r in links)
+    assert views.first_asserted(graph, "dro-faster-training") == dt.date(2026, 5, 7)
+    assert views.first_asserted(graph, "no-such-claim") is None
+
+
+def test_reading_tells_each_contradiction_once_and_never_headlines_weak(seeded_store):
+    graph = views.load_graph()
+    r = read_inquiry(graph, INQ, dt.date.today())
+    # the ProRL contradiction is a relation; the contested-claim line for it is not repeated
+    assert sum("2505.24864" in line and "rl-narrows-pass-at-k" in line for line in r.disagreements) == 1
+    headlined = [line for line in r.next_lines if line.startswith("Newly contradicted")]
+    assert not any("smoke" in line for line in headlined)  # smoke runs are weak evidence
+    assert not any(line.startswith("Newly contradicted: gppo-gradient-preservation") for line in headlined)
+
+
+def test_anchor_papers_only_those_known_by_the_date(seeded_store):
+    graph = views.load_graph()
+    anchors = graph.inquiry(INQ).anchor_papers
+    early = views.anchor_papers(graph, anchors, dt.date(2025, 6, 1))
+    assert early and all(p.first_submitted <= dt.date(2025, 6, 1) for p in early)
+    assert len(early) < len(views.anchor_papers(graph, anchors, dt.date.today()))
