@@ -168,9 +168,13 @@ def inquiries(as_json: bool) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
 def prompt(inquiry_id: str, as_of: str | None, out: Path | None) -> None:
     """A research prompt for an LLM, grounded in the graph as of a date."""
+    from claimtrack.cli_inquiry import require_claims
     from claimtrack.prompt import build_prompt
+    from claimtrack.reading import read_inquiry
 
-    text = build_prompt(open_graph(), inquiry_id, as_of)
+    graph = open_graph()
+    require_claims(graph, read_inquiry(graph, inquiry_id, as_of))
+    text = build_prompt(graph, inquiry_id, as_of)
     if out:
         out.write_text(text, encoding="utf-8")
         click.echo(f"wrote {out}", err=True)
@@ -200,8 +204,24 @@ def import_(result: Path, ship: bool) -> None:
         run = replication.read_result(result)
         dest = snapshot.DATA_DIR / snapshot.RESULTS_DIR
         dest.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(result, dest / f"{run.run_id}.json")
-    click.echo(f"{'imported' if new else 'already imported'} {result}: {added} new evidence")
+        shutil.copyfile(result, dest / f"{replication.safe_id(run.run_id)}.json")
+    flags = (store.run(replication.read_result(result).run_id) or {}).get("data", {}).get("flags", [])
+    note = f" [{', '.join(flags)}]" if flags else ""
+    if "external" in flags:
+        note += " (external: moves no status until `claimtrack evidence accept RUN_ID --by NAME`)"
+    click.echo(f"{'imported' if new else 'already imported'} {result}: {added} new evidence{note}")
+
+
+@evidence.command("accept")
+@click.argument("run_id")
+@click.option("--by", required=True, help="Who accepts it (recorded with the evidence).")
+def accept(run_id: str, by: str) -> None:
+    """Accept an external replication run's evidence so that it can move statuses."""
+    from claimtrack import replication
+
+    new = replication.accept_external(Store.open(create=False), run_id, by)
+    click.echo(f"accepted {len(new)} piece(s) of evidence from run {run_id}: "
+               + ", ".join(e.id for e in new))
 
 
 # -- replication jobs (claimtrack.jobs, claimtrack.worker, claimtrack.ray_backend) ------------

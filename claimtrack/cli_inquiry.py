@@ -13,6 +13,7 @@ written until every input has been checked; a bad input is one line on stderr, e
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from pathlib import Path
 
@@ -46,13 +47,24 @@ def inquiry_show(inquiry_id: str, as_of: str | None, as_json: bool) -> None:
     """An inquiry as of a date: question, honest read, claims, next inquiring lines."""
     from claimtrack.reading import read_inquiry, replication_notes
 
-    r = read_inquiry(open_graph(), inquiry_id, as_of)
+    graph = open_graph()
+    r = read_inquiry(graph, inquiry_id, as_of)
+    require_claims(graph, r)
     text = [r.inquiry.question, "", r.honest_read, "", "claims:"]
     for v in r.claims:
         text.append(f"  {v.status.status:<11} {v.id}")
         text += [f"              replication: {n}" for n in replication_notes(v)]
     text += ["", "next inquiring lines:"] + [f"  - {line}" for line in r.next_lines]
     emit(r.to_dict(), as_json, "\n".join(text))
+
+
+def require_claims(graph: Graph, reading) -> None:
+    """--as-of before any of the inquiry's claims: a one-line error, not an empty read."""
+    if reading.claims:
+        return
+    dates = [v.claim.first_asserted for v in graph.claims(dt.date.max, ids=reading.inquiry.claims)]
+    first = f"; its first claim dates from {min(dates)}" if dates else ""
+    raise InputError(f"inquiry {reading.inquiry.id!r} has no claim asserted by {reading.as_of}{first}")
 
 
 def _split(values: tuple[str, ...]) -> list[str]:

@@ -28,13 +28,24 @@ import io
 import json
 import re
 
-from claimtrack import __version__
 from claimtrack.errors import InputError
 from claimtrack.graph import ClaimView, Graph, parse_date
 from claimtrack.models import Paper
 from claimtrack.store import Store
 
 FORMATS = ("bibtex", "jsonld", "csv", "prompt")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("claimtrack")
+    except PackageNotFoundError:
+        return "dev"
+
+
+__version__ = _version()
 CT = "https://w3id.org/claimtrack/ns#"
 CONTEXT = {
     "@version": 1.1,

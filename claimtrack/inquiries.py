@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from claimtrack import search
+from claimtrack import lexical, search
 from claimtrack.errors import InputError, NotFoundError
 from claimtrack.graph import Graph, closest, parse_date
 from claimtrack.models import TOPICS, Inquiry
@@ -33,7 +33,10 @@ from claimtrack.store import Store
 MAX_QUESTION = 500
 K_SEARCH = 10
 HOP_FROM = 5  # relations are followed from the best this-many hits (and every seed claim)
-MIN_COSINE = 0.30  # below this, and with no BM25 match, a hit is not about the question
+# A hit is about the question when its cosine similarity reaches MIN_COSINE, or when the question
+# names something (an id, "Author et al.", an acronym) and BM25 ranks the hit in its top 3. A BM25
+# match alone is not enough: "best" in "best soup recipe" matches "best-of-N".
+MIN_COSINE = 0.22  # measured: off-topic questions (soup, cats) peak at 0.13-0.19, on-topic hits 0.26+
 STOP = frozenset("a an the is are was were does do did of in on for to and or by with as at be it "
                  "its from that this what which how why when whether".split())
 
@@ -129,8 +132,10 @@ def propose(store: Store, graph: Graph, question: str, *, inquiry_id: str | None
             where = (f"it was first asserted after {day}" if graph.claims(None, ids=[cid])
                      else closest(cid, list(known)))
             raise NotFoundError(f"seed claim {cid!r} is not in the graph as of {day}; {where}")
+    named = lexical.names_in(question) > 0
     hits = [h for h in search.search(store, question, k=k, as_of=day)
-            if h.metadata.get("bm25_rank") or (h.metadata.get("cosine") or 0) >= MIN_COSINE]
+            if (h.metadata.get("cosine") or 0) >= MIN_COSINE
+            or (named and (h.metadata.get("bm25_rank") or 99) <= 3)]
     if not hits and not seeds:
         fams = ", ".join(nearest_families(store, question, day))
         raise NotFoundError(f"nothing in the graph as of {day} matches {question!r}; nearest "
