@@ -44,7 +44,7 @@ from claimtrack.citations import CitingPaper, NotIndexed, OpenAlexSource, S2Sour
 from claimtrack.errors import ClaimtrackError, NotFoundError
 from claimtrack.graph import closest
 from claimtrack.ingest import IngestError, ingest_ids, ingest_query, merge_paper
-from claimtrack.models import Claim, Evidence, Inquiry, Paper
+from claimtrack.models import Claim, Evidence, Inquiry, Paper, SavedQuery
 from claimtrack.review import Candidate, bearing, candidate_id, queue, words
 from claimtrack.stance import StanceSuggester
 from claimtrack.store import Store
@@ -316,6 +316,48 @@ class Watcher:
         self.report.new_papers += [s["arxiv_id"] for s in rep.stored if s["change"] == "new"]
         if rep.unknown:
             self.echo(f"watch: arXiv does not know {', '.join(rep.unknown)}; queued without a paper record")
+
+
+def format_queries(queries: list[SavedQuery]) -> str:
+    """Saved queries as editable text, one a line: ``phrase, phrase | cs.LG cs.CL | 100``."""
+    return "\n".join(f"{', '.join(q.keywords)} | {' '.join(q.categories)} | {q.max_results}"
+                     for q in queries)
+
+
+def parse_queries(text: str) -> list[SavedQuery]:
+    """The inverse of ``format_queries``; InputError names the first bad line."""
+    from pydantic import ValidationError
+
+    from claimtrack.errors import InputError
+
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) > 3:
+            raise InputError(f"saved query line {n}: at most 'phrases | categories | max'")
+        keywords = [k.strip() for k in parts[0].split(",") if k.strip()]
+        categories = parts[1].split() if len(parts) > 1 else []
+        try:
+            max_results = int(parts[2]) if len(parts) > 2 and parts[2] else 100
+            out.append(SavedQuery(keywords=keywords, categories=categories, max_results=max_results))
+        except (ValueError, ValidationError) as exc:
+            msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            raise InputError(f"saved query line {n}: {msg.removeprefix('Value error, ')}") from None
+    return out
+
+
+def save_queries(store: Store, inquiry_id: str, text: str) -> Inquiry:
+    """Replace an inquiry's saved queries in the store (the app's editor). The corpus YAML is the
+    shipped default: `claimtrack init` after a corpus change writes its queries back."""
+    inq = store.inquiry(inquiry_id)
+    if inq is None:
+        raise NotFoundError(f"unknown inquiry {inquiry_id!r}")
+    updated = inq.model_copy(update={"watch": parse_queries(text)})
+    with store.transaction():
+        store.upsert_inquiry(updated)
+    return updated
 
 
 def enabled() -> bool:

@@ -10,7 +10,7 @@ with the change to their abstract. Logic: ``claimtrack.review``.
 import streamlit as st
 
 from app import ui
-from claimtrack import review
+from claimtrack import review, watch
 from claimtrack.errors import ClaimtrackError
 from claimtrack.stance import STANCES
 from claimtrack.store import Store
@@ -53,3 +53,16 @@ if revised:
         st.markdown(f"`{paper.arxiv_id}` {paper.latest_version} ({paper.updated}) — flags "
                     f"{', '.join(claim_ids)} `source-revised`")
         st.code("\n".join(diff) or "(no earlier abstract to compare)", language="diff")
+
+st.subheader("Saved arXiv queries")
+st.caption("One query a line: `phrase, phrase | categories | max per run`. `claimtrack watch` runs "
+           "them for new submissions. Saved in the store; the corpus file "
+           "(corpus/data/inquiries.yaml) is the shipped default and wins again when the corpus changes.")
+for inq in store.inquiries():
+    text = st.text_area(inq.id, watch.format_queries(inq.watch), key=f"queries_{inq.id}")
+    if st.button("Save queries", key=f"save_queries_{inq.id}"):
+        try:
+            watch.save_queries(store, inq.id, text)
+            st.success(f"Saved {inq.id}'s queries.")
+        except ClaimtrackError as exc:
+            st.error(str(exc))

@@ -68,3 +68,18 @@ def test_what_changed_page_refuses_reversed_dates(app_home):
     at.session_state["diff_to"] = dt.date(2026, 1, 1)
     at.run()
     assert "is after" in at.error[0].value
+
+
+def test_saved_queries_are_editable_in_the_app(app_home, seeded_store):
+    at = AppTest.from_file(REVIEW, default_timeout=TIMEOUT).run()
+    box = at.text_area(key="queries_entropy-collapse-bottleneck")
+    assert "entropy collapse, policy entropy" in box.value
+    box.set_value("entropy eruption, agent RL | cs.LG | 50").run()
+    at.button(key="save_queries_entropy-collapse-bottleneck").click().run()
+    assert not at.error and "Saved" in at.success[0].value
+    [q] = seeded_store.inquiry("entropy-collapse-bottleneck").watch
+    assert (q.keywords, q.categories, q.max_results) == (["entropy eruption", "agent RL"], ["cs.LG"], 50)
+    at.text_area(key="queries_entropy-collapse-bottleneck").set_value("x | not a category!").run()
+    at.button(key="save_queries_entropy-collapse-bottleneck").click().run()
+    assert "line 1" in at.error[0].value
+    assert len(seeded_store.inquiry("entropy-collapse-bottleneck").watch) == 1  # nothing half-written
