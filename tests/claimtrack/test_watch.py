@@ -230,3 +230,11 @@ def test_the_worker_tries_the_daily_watch_between_jobs(store, monkeypatch):
     monkeypatch.setattr(watch, "run_daily", lambda s, echo: calls.append(s))
     Worker(store, poll=0.05, echo=lambda m: None).run(once=True)
     assert calls == [store]
+
+
+def test_diff_bad_input_is_one_line(store):
+    for args, msg in ((["--from", "2026-11-29", "--to", "2026-11-01"], "is after"),
+                      (["--from", "yesterday"], "bad date"),
+                      (["--from", "2026-11-01", "--inquiry", "nope"], "unknown inquiry")):
+        out = CliRunner().invoke(main, ["diff", *args])
+        assert out.exit_code == 1 and msg in out.output and "Traceback" not in out.output
