@@ -266,12 +266,20 @@ def renew(store: Store, job: Job, worker_id: str, lease_s: float, *,
 
 
 def _complete(store: Store, job: Job, result: Path, where: str, params: tuple) -> int:
-    """Import ``result`` and mark the job completed, in one transaction. Returns new evidence."""
+    """Import ``result`` and mark the job completed, in one transaction. Returns new evidence.
+
+    The result came out of this job's own folder, so this installation's worker signs it
+    (claimtrack.signing) before the import checks it; the checks (``replicate verify``, which
+    recomputes the verdict) run before the write transaction, so they never hold the store."""
+    from claimtrack import signing
+
     run = replication.read_result(result)
+    signing.sign(result)
+    checked = None if store.run(run.run_id) else replication.check(result)
     with store.transaction():
         if not store.query(f"SELECT 1 FROM jobs WHERE {where}", params):
             return -1
-        added, _ = replication.import_result(store, result)
+        added = replication.record(store, checked)[0] if checked else 0
         store.execute(
             "UPDATE jobs SET state='completed', finished_at=?, result_path=?, run_id=?, error=NULL,"
             " lease_expires_at=NULL, pid=NULL WHERE id=?",

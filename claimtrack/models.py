@@ -42,6 +42,11 @@ FLAGS = (
     "version-dependent",
     "scope-narrower",
     "source-revised",  # a newer arXiv version of a source appeared (claimtrack watch)
+    # replication provenance (claimtrack.replication): a result file this installation's worker
+    # did not sign; a result whose registered code / whose verdict could not be checked
+    "external",
+    "unverified-code",
+    "unverified-verdict",
 )
 
 # New-style (2505.22617, optionally v3) and old-style (hep-th/9901001) arXiv identifiers.

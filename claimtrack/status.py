@@ -16,6 +16,9 @@ What counts ("moving" evidence):
   shown in the timeline but does not move the status;
 - ``replication`` evidence marked ``weak`` (smoke runs: plumbing checks on a 0.2M-parameter
   model) and any ``inconclusive`` evidence never move the status;
+- evidence flagged ``external`` (a result file this installation's worker did not sign) never
+  moves the status; a person's acceptance (``claimtrack evidence accept``) adds a new, unflagged
+  piece of evidence that does;
 - ``source-check`` evidence contributes flags (misattributed, unverified-figure, ...) and moves
   the status only when its direction is not ``inconclusive`` (e.g. a figure that is not found in
   any version of the paper contradicts the claim that states it).
@@ -64,6 +67,8 @@ def is_moving(claim: Claim, ev: Evidence) -> bool:
     if ev.kind == "paper" and ev.source in claim.sources:
         return False
     if ev.kind == "replication" and ev.strength == "weak":
+        return False
+    if "external" in ev.flags:  # a result file from elsewhere moves nothing until accepted
         return False
     return True
 

@@ -1,10 +1,11 @@
 """Command line: list experiments, run one, validate a result file.
 
     python -m replicate list [--json]
-    python -m replicate run EXPERIMENT --scale smoke|gpu [--seeds N] [--device cpu|cuda] --out DIR
+    python -m replicate run EXPERIMENT --scale smoke|cpu|gpu [--seeds N] [--device cpu|cuda] --out DIR
                             [--cache DIR] [--progress-jsonl]
     python -m replicate run entropy-law,entropy-covariance ...   # one set of runs, DIR/<exp>/result.json
     python -m replicate validate RESULT.json
+    python -m replicate verify RESULT.json          # recompute the verdict from the run's records (JSON report)
 
 ``run`` prints one ``PROGRESS {json}`` line per RL step and a final ``RESULT {json}`` line on
 stdout; logs go to stderr (``--progress-jsonl`` silences them, leaving stdout pure JSON lines after
@@ -114,7 +115,7 @@ def main(argv=None) -> int:
     pl.add_argument("--json", action="store_true")
     pr = sub.add_parser("run", help="run an experiment and write result.json into --out")
     pr.add_argument("experiment", help="experiment name, or several comma-separated sharing one scale")
-    pr.add_argument("--scale", required=True, choices=["smoke", "gpu", "tiny"])
+    pr.add_argument("--scale", required=True, choices=["smoke", "cpu", "gpu", "tiny"])
     pr.add_argument("--seeds", type=int, default=None, help="number of seeds (0..N-1); default per scale")
     pr.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     pr.add_argument("--out", required=True)
@@ -122,12 +123,18 @@ def main(argv=None) -> int:
     pr.add_argument("--progress-jsonl", action="store_true", help="stdout carries only PROGRESS/RESULT lines; no stderr logs")
     pv = sub.add_parser("validate", help="schema-check a result.json")
     pv.add_argument("path")
+    pw = sub.add_parser("verify", help="check code provenance and recompute the verdict from metrics.jsonl (JSON)")
+    pw.add_argument("path")
     args = p.parse_args(argv)
     try:
         if args.cmd == "list":
             return _list(args.json)
         if args.cmd == "run":
             return _run(args)
+        if args.cmd == "verify":
+            from replicate.verify import main as verify
+
+            return verify(args.path)
         return _validate(args.path)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

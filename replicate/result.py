@@ -7,11 +7,13 @@ added in later versions; none of those below may be removed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import math
 import os
+import re
 import secrets
 import subprocess
 from pathlib import Path
@@ -133,9 +135,60 @@ def validate(res) -> list[str]:
             errs.append(f"{k} is not ISO-8601")
     if "metrics" not in res["files"] or not isinstance(res["files"].get("plots"), list):
         errs.append("files needs metrics and plots[]")
+    errs += _ranges(res)
     if "step" not in res["series"]:
         errs.append("series needs step")
     errs += _finite(res)
+    return errs
+
+
+RUN_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}-(smoke|gpu|tiny|cpu)-\d{8}T\d{6}Z-[0-9a-f]{6}$")
+FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")  # a plain file name in the result folder
+CLOCK_SKEW = dt.timedelta(days=1)
+
+
+def _ranges(res: dict) -> list[str]:
+    """Range and vocabulary checks: what a well-formed but forged or edited file gets wrong."""
+    from replicate import registry
+
+    errs = []
+    if not RUN_ID_RE.match(res["run_id"]):
+        errs.append("run_id must look like <experiment>-<scale>-YYYYMMDDTHHMMSSZ-<6 hex>")
+    exp = registry.EXPERIMENTS.get(res["experiment"])
+    if exp is None:
+        errs.append(f"experiment {res['experiment']!r} is not registered")
+    ids = [c.get("id") for c in res["claims"] if isinstance(c, dict)]
+    if len(set(ids)) != len(ids):
+        errs.append("claims must not repeat a claim id")
+    if exp is not None:
+        untested = [i for i in ids if i not in exp["claims"]]
+        if untested:
+            errs.append(f"claims {untested} are not tested by {res['experiment']} (it tests {exp['claims']})")
+        if res["criterion"].get("registered_in") != exp["module"].replace(".", "/") + ".py":
+            errs.append("criterion.registered_in is not the experiment's module")
+    if not re.fullmatch(r"[0-9a-f]{64}", str(res["criterion"].get("registered_sha256", ""))):
+        errs.append("criterion.registered_sha256 must be 64 lowercase hex digits")
+    if res["scale"].get("name") not in ("smoke", "gpu", "tiny", "cpu"):
+        errs.append("scale.name must be smoke, gpu, tiny or cpu")
+    if isinstance(res["scale"].get("params"), int) and res["scale"]["params"] <= 0:
+        errs.append("scale.params must be positive")
+    seeds = res["seeds"]
+    if any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds) or len(set(map(str, seeds))) != len(seeds):
+        errs.append("seeds must be distinct non-negative ints")
+    times = {}
+    for k in ("started_at", "finished_at"):
+        with contextlib.suppress(ValueError, AttributeError):
+            t = dt.datetime.fromisoformat(res[k].replace("Z", "+00:00"))
+            times[k] = t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+    if len(times) == 2:
+        if times["finished_at"] < times["started_at"]:
+            errs.append("finished_at is before started_at")
+        if times["finished_at"] > utc_now() + CLOCK_SKEW:
+            errs.append("finished_at is in the future")
+    files = res["files"]
+    names = [files.get("metrics"), *(files.get("plots") or [])]
+    if any(not isinstance(n, str) or not FILE_RE.match(n) for n in names):
+        errs.append("files must name plain files in the result folder (no paths)")
     return errs
 
 

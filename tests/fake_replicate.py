@@ -9,7 +9,7 @@ expected time). ``run`` prints ``FAKE_STEPS`` (default 5) PROGRESS lines per see
 (0.05) seconds apart, then writes ``DIR/result.json`` testing the claim ``entropy-law``: a copy of
 ``$FAKE_RESULT``'s folder (result and plots) when that is set, else a generated minimal result.
 Experiments ``always-fails`` (exit 1, one stderr line) and ``no-result`` (exit 0, no file)
-exercise failures.
+exercise failures. ``verify RESULT.json`` recomputes the fake rule from ``metrics.jsonl``.
 """
 
 from __future__ import annotations
@@ -60,6 +60,24 @@ def result(exp: str, scale: str, seeds: int, device: str, started: dt.datetime) 
     }
 
 
+def verify(path: Path) -> int:
+    """``verify``: the fake rule recomputed from metrics.jsonl (holds iff the last reward of every
+    seed is >= 0.9), in ``replicate verify``'s report shape."""
+    res = json.loads(path.read_text())
+    report = {"problems": [], "code": {"status": "unverified", "why": "fake engine"}}
+    try:
+        recs = [json.loads(line) for line in (path.parent / "metrics.jsonl").read_text().splitlines() if line]
+        last = {r["seed"]: r["reward"] for r in recs}
+        again = "holds" if last and min(last.values()) >= 0.9 else "does-not-hold"
+    except (OSError, ValueError, KeyError):
+        report["verdict"] = {"status": "unverified", "why": "no fake records"}
+    else:
+        same = all(c["verdict"] == again for c in res["claims"])
+        report["verdict"] = {"status": "verified" if same else "mismatch", "why": f"recomputed {again}"}
+    print(json.dumps(report))
+    return 0 if report["verdict"]["status"] != "mismatch" else 1
+
+
 def write_result(args: argparse.Namespace, started: dt.datetime) -> None:
     template = os.environ.get("FAKE_RESULT")
     if template:  # a full result with series and plots (the app tests)
@@ -82,10 +100,14 @@ def main(argv: list[str]) -> int:
     run.add_argument("--seeds", type=int, default=1)
     run.add_argument("--device", default="cpu")
     run.add_argument("--out", type=Path, required=True)
+    ver = sub.add_parser("verify")
+    ver.add_argument("path")
     args = parser.parse_args(argv)
     if args.cmd == "list":
         print(json.dumps({"experiments": EXPERIMENTS}))
         return 0
+    if args.cmd == "verify":
+        return verify(Path(args.path))
     started = dt.datetime.now(dt.timezone.utc)
     steps, pause = int(os.environ.get("FAKE_STEPS", "5")), float(os.environ.get("FAKE_STEP_S", "0.05"))
     args.out.mkdir(parents=True, exist_ok=True)

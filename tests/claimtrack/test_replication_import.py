@@ -34,6 +34,12 @@ def test_import_adds_dated_evidence_once(store):
     assert ev.direction == "contradicts" and ev.strength == "moderate"
     assert ev.date == dt.date(2026, 1, 1)
     assert "4.2M-parameter" in ev.scope and ev.provenance["seeds"] == [0, 1, 2]
+    # a hand-written file is external (unsigned) and unverifiable: it moves nothing ...
+    assert set(ev.flags) == {"external", "unverified-code", "unverified-verdict"}
+    assert Graph(store).claim("entropy-law", dt.date(2026, 1, 2)).status.status == "asserted"
+    # ... until a person accepts it
+    [acc] = replication.accept_external(store, "entropy-law-gpu-20260101T000000Z-abc123", "tester")
+    assert acc.id == f"accepted:{ev.id}" and "external" not in acc.flags
     g = Graph(store)
     assert g.claim("entropy-law", dt.date(2026, 1, 2)).status.status == "contested"
     assert g.claim("entropy-law", dt.date(2025, 12, 31)).status.status == "asserted"
@@ -41,7 +47,7 @@ def test_import_adds_dated_evidence_once(store):
 
 def test_smoke_results_are_weak_and_do_not_move_status(store, tmp_path):
     raw = json.loads((FIX / "results" / "entropy-law-gpu-sample.json").read_text())
-    raw.update(run_id="smoke-1", verdict="holds",
+    raw.update(run_id="entropy-law-smoke-20260101T000000Z-abc124", verdict="holds",
                claims=[{"id": "entropy-law", "verdict": "holds", "because": "x"}])
     raw["scale"]["name"] = "smoke"
     path = tmp_path / "r.json"
