@@ -19,7 +19,11 @@ def test_prompt_content_and_determinism(tmp_path):
     assert text == build_prompt(Graph(store), "mini-inquiry", "2025-12-31")
     assert "dated claims, not current truth" in text
     assert "[contested] RL wins at k=1" in text  # status with the claim
-    assert "arXiv:2504.13837 (Apr 2025)" in text and "first asserted 2025-04-18" in text
+    assert "— rl-narrows-pass-at-k; arXiv:2504.13837, 2025-04-18." in text  # id, source, date
+    # research-prompt/2: ends with the output format, says each fact once
+    assert "ANSWER IN THIS FORMAT" in text and "| claim id | status here | your verdict" in text
+    assert text.rstrip().endswith("up to 2025-12-31.") and "Open questions" in text
+    assert "Source checks flag" not in text and "Our replications (" not in text
     assert "ProRL reports pass@k gains" in text  # why it is contested
     assert "prorl-expands-boundary contradicts rl-narrows-pass-at-k" in text  # disagreements
     assert "from 2025-07-01 to 2025-12-31" in text  # six months before D
@@ -34,3 +38,13 @@ def test_prompt_as_of_hides_later_claims(tmp_path):
     store, _ = init(tmp_path / "t.db", data_dir=MINI)
     text = build_prompt(Graph(store), "mini-inquiry", "2025-05-29")
     assert "Prolonged RL" not in text and "[asserted] RL wins at k=1" in text
+
+
+def test_weak_evidence_is_one_line_per_claim_and_runs_are_listed_once(seeded_store):
+    text = build_prompt(Graph(seeded_store), "entropy-collapse-bottleneck", "2026-11-29")
+    claims = text.split("OUR REPLICATION RUNS")[0]
+    for block in claims.split("\n- [")[1:]:
+        assert block.count("runs/weak:") <= 1
+    runs = [line for line in text.splitlines() if line.startswith("  • R")]
+    assert runs and all(text.count(line.split(" = run ")[1].split(":")[0]) == 1 for line in runs)
+    assert "our run R1:" in claims
