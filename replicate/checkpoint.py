@@ -33,6 +33,11 @@ def cache_key(task: str, scale: str, seed: int, config: dict) -> str:
     return f"{task}-{scale}-seed{seed}-{digest}"
 
 
+def exists(cache: Path, key: str) -> bool:
+    """A complete checkpoint (its meta.json is written last, inside the renamed temp dir) is cached."""
+    return (Path(cache) / key / "meta.json").exists()
+
+
 def load(cache: Path, key: str) -> tuple[LlamaForCausalLM, dict] | None:
     """Return (model, meta) if a complete checkpoint exists under ``cache/key``, else None."""
     d = Path(cache) / key

@@ -133,3 +133,19 @@ def early_fit(H, R, *, frac: float = 0.15, min_points: int = 3) -> dict:
     pred = f["slope"] * np.exp(H[k:]) + f["intercept"]
     rmse = float(np.sqrt(np.mean((pred - R[k:]) ** 2)))
     return {"n_fit": k, "n_pred": len(H) - k, "rmse": rmse, "a": -f["slope"], "b": f["intercept"], "final_error": float(pred[-1] - R[-1])}
+
+
+def form_gap(H, a: float, b: float) -> float:
+    """Largest |law - best line| over the observed H: how far R = -a e^H + b bends from a straight line.
+
+    The best line is the least-squares line through the law's own values at the observed H, so the
+    gap is what the data would need to resolve to tell the two forms apart. Over H in [0.05, 0.35]
+    e^H is nearly linear and the gap is a fraction of a point of accuracy (issue 11): the law's
+    functional form is then untestable, whatever the AIC says.
+    """
+    H = np.asarray(H, float)
+    if H.size < 3 or np.ptp(H) == 0:
+        return 0.0
+    law = -a * np.exp(H) + b
+    line = ols(H, law)
+    return float(np.max(np.abs(law - (line["slope"] * H + line["intercept"]))))

@@ -41,8 +41,24 @@ class PretrainConfig:
 
 
 def heldout_problems(task, n: int):
-    """The fixed validation set (same for all seeds and runs)."""
-    return task.sample_problems(np.random.default_rng(HELDOUT_SEED), n)
+    """The fixed validation set (same for all seeds and runs); ``n`` distinct prompts where the task asks for it.
+
+    Countdown's sets are drawn with replacement (kept so existing bases and results stay valid);
+    a task with ``distinct_heldout`` gets n distinct prompts, so the SE over "distinct problems" is
+    over n of them.
+    """
+    rng = np.random.default_rng(HELDOUT_SEED)
+    if not getattr(task, "distinct_heldout", False):
+        return task.sample_problems(rng, n)
+    out, seen = [], set()
+    for _ in range(1000):
+        for p in task.sample_problems(rng, n):
+            if p.prompt not in seen and len(out) < n:
+                seen.add(p.prompt)
+                out.append(p)
+        if len(out) == n:
+            return out
+    raise ValueError(f"the task has fewer than {n} distinct prompts")
 
 
 def encode_traces(tok: CharTokenizer, task, problems, responses, device) -> tuple[torch.Tensor, torch.Tensor]:

@@ -8,14 +8,18 @@ them) and a final ``RESULT {json}`` line; human-readable logs go to stderr.
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
+import os
 import shutil
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from replicate import checkpoint
 from replicate import result as resultfile
 from replicate.model import count_params
 from replicate.pretrain import get_base, heldout_problems
@@ -51,12 +55,62 @@ def device_name(device: str) -> str:
     return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} torch thread(s))"
 
 
+# Scales whose seeds and arms run as separate single-thread processes on CPU by default (issue 10:
+# "so both cores work"); smoke and tiny stay in-process, where spawning would cost more than it saves.
+PARALLEL_CPU_SCALES = ("cpu", "gpu")
+
+
+def worker_count(device: str, n_jobs: int, scale_name: str) -> int:
+    """Processes for ``n_jobs`` independent (seed, arm) jobs: ``REPLICATE_WORKERS``, else 8 on CUDA,
+    the CPU count for the cpu/gpu scales on CPU, else 1 (in-process)."""
+    env = os.environ.get("REPLICATE_WORKERS")
+    if env:
+        n = int(env)
+    elif device == "cuda":
+        n = 8  # a few-M model decodes latency-bound: one GPU serves several runs at once
+    else:
+        n = (os.cpu_count() or 1) if scale_name in PARALLEL_CPU_SCALES else 1
+    return max(1, min(n, n_jobs))
+
+
+def _pretrain_job(job: dict) -> int:
+    torch.set_num_threads(1)
+    scale, seed = job["scale"], job["seed"]
+    task = make_task(scale.task, **scale.task_kwargs)
+    get_base(task, scale.task_kwargs, scale.model, scale.pretrain, scale=scale.name, seed=seed, device=job["device"], cache=Path(job["cache"]), exclude=job["exclude"], log=stderr_log)
+    return seed
+
+
+def prepare_bases(scale, seeds, *, device: str, cache: Path, exclude, log=None) -> None:
+    """Pretrain the bases of ``seeds`` that are not cached yet, one single-thread process per core.
+
+    The cache writes each base atomically (a temp dir renamed into place), so two runs that need the
+    same base at once both end up with one complete checkpoint.
+    """
+    missing = [s for s in seeds if not checkpoint.exists(cache, base_key(scale, s))]
+    workers = worker_count(device, len(missing), scale.name)
+    if workers <= 1 or device == "cuda":
+        return  # pretrained in-process on first use
+    if log:
+        log(f"pretraining {len(missing)} base(s) on {workers} processes")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
+        list(ex.map(_pretrain_job, [{"scale": scale, "seed": s, "device": device, "cache": str(cache), "exclude": exclude} for s in missing]))
+
+
+def base_key(scale, seed: int) -> str:
+    task = make_task(scale.task, **scale.task_kwargs)
+    return checkpoint.cache_key(task.name, scale.name, seed, {"task": scale.task_kwargs, "model": scale.model.to_dict(), "pretrain": scale.pretrain.to_dict()})
+
+
 def run_seeds(scale, seeds, *, device: str, out_dir: Path, cache: Path, grpo=None, log=None) -> dict:
     """Pretrain (or load) a base and run GRPO for each seed; stream metrics and PROGRESS lines."""
     grpo = grpo or scale.grpo
     task = make_task(scale.task, **scale.task_kwargs)
     val = heldout_problems(task, grpo.val_problems)
     exclude = frozenset(p.prompt for p in val)
+    prepare_bases(scale, seeds, device=device, cache=cache, exclude=exclude, log=log)
+    if worker_count(device, len(seeds), scale.name) > 1:
+        return _run_seeds_parallel(scale, seeds, grpo, device=device, out_dir=out_dir, cache=cache, log=log)
     runs = {}
     metrics_path = Path(out_dir) / "metrics.jsonl"
     with metrics_path.open("w") as mf:
@@ -76,6 +130,55 @@ def run_seeds(scale, seeds, *, device: str, out_dir: Path, cache: Path, grpo=Non
             runs[seed] = {"records": records, "base": meta, "params": count_params(model), "rl_seconds": time.time() - t1, "seed_seconds": time.time() - t0}
             if log:
                 log(f"seed {seed}: {grpo.steps} GRPO steps in {time.time() - t1:.1f}s")
+    return runs
+
+
+_COUNTER = None  # RL steps finished by all seed processes (a shared multiprocessing Value)
+
+
+def _init_worker(counter) -> None:
+    global _COUNTER
+    _COUNTER = counter
+
+
+def _seed_job(job: dict) -> dict:
+    """One seed's GRPO run in a worker process (one torch thread); PROGRESS lines go to the shared stdout."""
+    torch.set_num_threads(1)
+    scale, grpo, seed, total = job["scale"], job["grpo"], job["seed"], job["total"]
+    task = make_task(scale.task, **scale.task_kwargs)
+    val = heldout_problems(task, grpo.val_problems)
+    t0 = time.time()
+    model, meta = get_base(task, scale.task_kwargs, scale.model, scale.pretrain, scale=scale.name, seed=seed, device=job["device"], cache=Path(job["cache"]), exclude=frozenset(p.prompt for p in val))
+    finished = [0]
+
+    def on_step(rec):
+        with _COUNTER.get_lock():  # print under the lock so `done` never goes back across processes
+            _COUNTER.value += steps_done(rec, grpo.steps) - finished[0]
+            finished[0] = steps_done(rec, grpo.steps)
+            progress(rec, grpo.steps, done=_COUNTER.value, total=total, seed=seed)
+
+    t1 = time.time()
+    records = train_grpo(model, task, grpo, seed=seed, device=job["device"], val_problems=val, on_step=on_step)
+    return {"seed": seed, "records": records, "base": meta, "params": count_params(model), "rl_seconds": time.time() - t1, "seed_seconds": time.time() - t0}
+
+
+def _run_seeds_parallel(scale, seeds, grpo, *, device: str, out_dir: Path, cache: Path, log=None) -> dict:
+    workers = worker_count(device, len(seeds), scale.name)
+    if log:
+        log(f"{len(seeds)} seed(s) on {workers} single-thread processes")
+    ctx = mp.get_context("spawn")
+    counter = ctx.Value("q", 0)
+    jobs = [{"scale": scale, "grpo": grpo, "seed": s, "device": device, "cache": str(cache), "total": len(seeds) * grpo.steps} for s in seeds]
+    runs = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(counter,)) as ex:
+        for res in ex.map(_seed_job, jobs):
+            runs[res.pop("seed")] = res
+    with (Path(out_dir) / "metrics.jsonl").open("w") as mf:
+        for seed in seeds:
+            for rec in runs[seed]["records"]:
+                mf.write(json.dumps(plain({"seed": seed, **rec}, 6)) + "\n")
+            if log:
+                log(f"seed {seed}: {grpo.steps} GRPO steps in {runs[seed]['rl_seconds']:.1f}s")
     return runs
 
 

@@ -1,4 +1,5 @@
-"""The two scales every experiment runs at: ``smoke`` (CPU, minutes) and ``gpu`` (one GPU).
+"""The scales every experiment runs at: ``smoke`` (CPU plumbing check), ``cpu`` (decides on a
+2-core laptop, minutes) and ``gpu`` (one GPU).
 
 A scale fixes task, model, base pretraining and GRPO settings; experiments may override GRPO
 fields. Bases are cached per (task, scale, seed, config hash), so two experiments at one scale
@@ -70,6 +71,23 @@ GPU = Scale(
     expected="~4-5 min for 3 seeds incl. base pretraining on one H100 (not yet measured)",
 )
 
+CPU = Scale(
+    name="cpu",
+    # ModWalk (replicate/tasks/modwalk.py): free moves + one-token running sums, so the base starts
+    # near 1 nat (countdown-lite: 0.23-0.35) and the entropy law's functional form is testable;
+    # a parity-locked hard subset (~17% of the held-out set) is the non-transferable ceiling
+    task="modwalk",
+    task_kwargs={"n_moves": 6, "n_allowed": 5, "min_allowed": 4, "hard_frac": 0.25, "p_wrong_plan": 0.5, "eps_exec": 0.1},
+    # rl-methods §0.4: "CPU tests use 0.1-0.5M params"; d128 x 2 layers = 0.39M at vocab 39
+    model=ModelConfig(d_model=128, n_layers=2, n_heads=4, max_positions=32),
+    pretrain=PretrainConfig(n_traces=60_000, steps=2000, batch_size=128, lr=3e-3, warmup=50, eval_problems=256, eval_samples=16),
+    # issue 10: >= 256 held-out problems x >= 4 samples per validation point, >= 40 points per seed
+    grpo=GRPOConfig(steps=160, prompts_per_step=32, group_size=8, lr=3e-4, mini_batches=4, val_every=4, val_problems=256, val_samples=4),
+    default_seeds=3,
+    summary="{params}-parameter Llama, ModWalk (6 moves mod 10, parity-locked hard subset), 160 GRPO steps x 256 rollouts, 2-core CPU",
+    expected="~4 min per seed after a ~4 min base (measured: see bench/results/replicate_cpu_scale.md)",
+)
+
 # A tiny scale for tests of the gpu code path on CPU (same shapes of config, minutes -> seconds).
 TINY = Scale(
     name="tiny",
@@ -82,4 +100,4 @@ TINY = Scale(
     summary="{params}-parameter Llama, countdown-lite (2 numbers), 4 GRPO steps x 16 rollouts (test scale)",
 )
 
-SCALES = {"smoke": SMOKE, "gpu": GPU, "tiny": TINY}
+SCALES = {"smoke": SMOKE, "cpu": CPU, "gpu": GPU, "tiny": TINY}

@@ -53,7 +53,10 @@ class GRPOConfig:
     weight_decay: float = 0.0
     val_every: int = 4  # "validation every 4 rollout steps" (2505.22617 Fig. 3/4)
     val_problems: int = 128
-    val_temperature: float = 1.0  # R = mean accuracy of one T=1 sample per held-out problem (pass@1)
+    val_temperature: float = 1.0  # R = mean accuracy of T=1 samples per held-out problem (pass@1)
+    # samples per held-out problem at each validation point: 4 x 256 problems puts the per-point SE
+    # near 1.5 pp at R ~ 0.5, small enough to see the curve (issue 10)
+    val_samples: int = 1
     # same-batch entropy after the update (delta_entropy, lemma1_*): one extra forward per step. The
     # entropy-covariance test (2505.22617 Eq. 8-10 vs dH) needs it; experiments that never read dH turn it off
     measure_after: bool = True
@@ -87,15 +90,20 @@ def _bucket(acc: float) -> str | None:
 
 
 @torch.no_grad()
-def evaluate(model, task, problems, prompt_ids, *, temperature: float, generator, tok: CharTokenizer) -> tuple[float, float]:
-    """(accuracy, response entropy) of one sample per problem."""
+def evaluate(model, task, problems, prompt_ids, *, temperature: float, generator, tok: CharTokenizer, n_samples: int = 1) -> tuple[float, float, list[int]]:
+    """(accuracy, response entropy, correct samples per problem) of ``n_samples`` samples per problem."""
+    if n_samples > 1:
+        prompt_ids = prompt_ids.repeat_interleave(n_samples, 0)
+        problems = [p for p in problems for _ in range(n_samples)]
     ro = sample(model, prompt_ids, max_new_tokens=task.max_response_len, eos_id=tok.eos_id, pad_id=tok.pad_id, temperature=temperature, generator=generator, keep_logits=True)
     resp = [tok.decode_response(r) for r in ro.response_ids.tolist()]
-    acc = float(np.mean([task.reward(p, r) for p, r in zip(problems, resp, strict=True)]))
+    correct = np.array([task.reward(p, r) for p, r in zip(problems, resp, strict=True)])
+    acc = float(correct.mean())
+    counts = correct.reshape(-1, n_samples).sum(1).astype(int).tolist()
     width = max(1, int(ro.lengths.max()))
     # the sampler's T=1 logits are the policy's logits at each response position (no second forward)
     ent = float(seq_mean_token_mean(entropy_from_logits(ro.logits[:, :width]), ro.response_mask[:, :width]))
-    return acc, ent
+    return acc, ent, counts
 
 
 def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_problems, on_step=None, token_loss_fn=ppo_clip_token_loss, loss_kwargs=None, token_advantage_fn=None, reward_fn=None, rollout_hook=None) -> list[dict]:
@@ -208,8 +216,10 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
 
         # ---- validation ----------------------------------------------------------------------
         if step % cfg.val_every == 0 or step == cfg.steps:
-            acc, vent = evaluate(model, task, val_problems, val_prompts, temperature=cfg.val_temperature, generator=gen, tok=tok)
+            acc, vent, counts = evaluate(model, task, val_problems, val_prompts, temperature=cfg.val_temperature, generator=gen, tok=tok, n_samples=cfg.val_samples)
             rec["val_accuracy"], rec["val_entropy"], rec["val_n"] = acc, vent, len(val_problems)
+            if cfg.val_samples > 1:  # per-problem correct counts: the SE over problems is recomputable from the file
+                rec["val_samples"], rec["val_counts"] = cfg.val_samples, counts
         if step == cfg.steps:
             rec["step_s"] = time.time() - t0
             records.append(rec)

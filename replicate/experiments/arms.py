@@ -6,9 +6,8 @@ keys and printing ``PROGRESS`` lines (the ``replicate.runner`` contract):
 - ``run_arms`` (entropy-interventions, latent-capability, two-phase; their ``run`` hook): arms are
   ``Arm`` specs. Every (arm, seed) job starts from the same base checkpoint and sees the same training
   prompts (the trainer's prompt RNG depends only on the seed), so arms are matched controls of one
-  another. On CUDA the jobs run in parallel worker processes: a few-M model decodes latency-bound, so
-  one GPU serves several runs at once nearly for free (``REPLICATE_WORKERS``, default 8); on CPU they
-  run one after another in-process. The returned ``runs`` maps seed -> {"records": the control arm's
+  another. Jobs run in parallel single-thread worker processes (``replicate.runner.worker_count``:
+  ``REPLICATE_WORKERS``, default 8 on CUDA, one per core at the cpu scale, in-process at smoke). The returned ``runs`` maps seed -> {"records": the control arm's
   records, "arms": {arm: {"records", "evals", "seconds"}}, "base", "params", "rl_seconds", "seed_seconds"}.
 - ``train_each_arm`` + ``ArmLog`` (calibration, reward-variance, critique): the experiment's own
   ``run`` trains each arm in-process from a copy of the base weights; there ``runs[seed]["arms"]``
@@ -24,7 +23,6 @@ import copy
 import importlib
 import json
 import multiprocessing as mp
-import os
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -38,7 +36,7 @@ from replicate import losses
 from replicate.model import count_params
 from replicate.pretrain import get_base, heldout_problems
 from replicate.result import plain
-from replicate.runner import progress, steps_done
+from replicate.runner import prepare_bases, progress, steps_done, worker_count
 from replicate.tasks import make_task
 from replicate.trainer import train_grpo
 
@@ -184,6 +182,7 @@ def run_arms(module, scale, seeds, arms_for_seed, *, device: str, out_dir: Path,
     val = heldout_problems(task, scale.grpo.val_problems)
     exclude = frozenset(p.prompt for p in val)
     runs, jobs, bases = {}, [], {}
+    prepare_bases(scale, seeds, device=device, cache=cache, exclude=exclude, log=log)
     for seed in seeds:
         t0 = time.time()
         model, meta = get_base(task, scale.task_kwargs, scale.model, scale.pretrain, scale=scale.name, seed=seed, device=device, cache=cache, exclude=exclude, log=log)
@@ -194,8 +193,7 @@ def run_arms(module, scale, seeds, arms_for_seed, *, device: str, out_dir: Path,
         runs[seed] = {"records": [], "arms": {}, "base": meta, "params": count_params(model), "rl_seconds": 0.0, "seed_seconds": time.time() - t0, "arm_specs": {a.name: a for a in arms}, "control": arms[0].name}
         for arm in arms:
             jobs.append({"module": module.__name__, "scale": scale.name, "arm": arm, "seed": seed, "device": device, "cache": str(cache)})
-    env = os.environ.get("REPLICATE_WORKERS")  # default: 8 processes on CUDA, in-process on CPU
-    workers = min(len(jobs), int(env) if env else (8 if device == "cuda" else 1))
+    workers = worker_count(device, len(jobs), scale.name)
     counter, total = mp.get_context("spawn").Value("q", 0), sum(_arm_steps(scale, job["arm"]) for job in jobs)
     jobs = [{**job, "total": total} for job in jobs]
     metrics = ArmLog(out_dir, scale.grpo.steps)

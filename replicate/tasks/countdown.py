@@ -50,12 +50,13 @@ def _apply(x: int, op: str, y: int) -> int | None:
 
 
 @lru_cache(maxsize=200_000)
-def _plans(numbers: tuple[int, ...]) -> tuple[tuple[str, tuple[int, ...], int], ...]:
-    """All valid (skeleton, permutation, value) for ``numbers``; cached per multiset-ordered tuple."""
+def _plans(numbers: tuple[int, ...], min_used: int | None = None) -> tuple[tuple[str, tuple[int, ...], int], ...]:
+    """All valid (skeleton, permutation, value) using >= ``min_used`` (default: all) of ``numbers``."""
     out = []
     n = len(numbers)
-    for perm in itertools.permutations(range(n)):
-        for ops in itertools.product(ALL_OPS, repeat=n - 1):
+    perms = (p for k in range(min_used or n, n + 1) for p in itertools.permutations(range(n), k))
+    for perm in perms:
+        for ops in itertools.product(ALL_OPS, repeat=len(perm) - 1):
             v = numbers[perm[0]]
             for op, j in zip(ops, perm[1:], strict=True):
                 v = _apply(v, op, numbers[j])
@@ -69,9 +70,9 @@ def _plans(numbers: tuple[int, ...]) -> tuple[tuple[str, tuple[int, ...], int], 
 
 
 @lru_cache(maxsize=200_000)
-def _targets(numbers: tuple[int, ...], max_target: int) -> tuple[list[int], list[int]]:
+def _targets(numbers: tuple[int, ...], max_target: int, min_used: int | None = None) -> tuple[list[int], list[int]]:
     """(values of +-* plans with repeats, targets reachable only with '/') within [1, max_target]."""
-    plans = _plans(numbers)
+    plans = _plans(numbers, min_used)
     easy = [v for s, _, v in plans if "/" not in s and 1 <= v <= max_target]
     hard = sorted({v for s, _, v in plans if "/" in s and 1 <= v <= max_target} - set(easy))
     return easy, hard
@@ -89,16 +90,27 @@ class Countdown:
     eps_exec: float = 0.15  # each EXEC step corrupted with this probability (rl-methods §0.3)
     p_div: float = 0.02  # teacher uses '/' on a hard problem: "the base almost never shows" it
     swap_prob: float = 0.5  # phrasing diversity: commutative operands written in either order
+    # EXEC segment: "full" writes each step "x op y=z"; "values" only the running value z; "none"
+    # writes the plan alone. Fewer determined tokens per response = higher per-token entropy
+    # (issue 10: the law's functional form is untestable when H stays below ~0.35 nats).
+    exec_format: str = "full"
+    strategy_bias: bool = True  # False: the teacher's wrong plans are uniform over all +-* plans
+    # Countdown's own rule lets a solution leave numbers unused; "use every number" makes the last
+    # letter and the eos of every plan determined tokens (zero entropy). min_used=None: use all.
+    min_used: int | None = None
     name: str = "countdown"
 
     def __post_init__(self) -> None:
         if not 2 <= self.n_numbers <= len(LETTERS):
             raise ValueError(f"n_numbers must be in 2..{len(LETTERS)}")
+        if self.exec_format not in ("full", "values", "none"):
+            raise ValueError("exec_format must be full, values or none")
         w = len(str(self.max_number))
         self.prompt_len = self.n_numbers * (w + 1) + len(str(self.max_target)) + 1
-        # plan + '|' + steps "x op y=z" (+';') + '$'
-        step = 3 + 2 * len(str(MAX_VALUE)) + len(str(MAX_VALUE)) + 1
-        self.max_response_len = (2 * self.n_numbers - 1) + 1 + (self.n_numbers - 1) * step + 1
+        # plan + '|' + steps (+';') + '$'; "x op y=z" is 2 operands, op, '=' and the value
+        step = {"full": 3 + 3 * len(str(MAX_VALUE)), "values": len(str(MAX_VALUE))}.get(self.exec_format, 0) + 1
+        plan = 2 * self.n_numbers - 1
+        self.max_response_len = plan + 1 if self.exec_format == "none" else plan + 1 + (self.n_numbers - 1) * step + 1
         self._pool_cache: dict = {}
 
     # ---- problems -------------------------------------------------------------------------
@@ -108,7 +120,7 @@ class Countdown:
             hard = bool(rng.random() < self.hard_frac)
             while True:  # redraw numbers until the chosen subset has a target in range
                 nums = tuple(int(x) for x in rng.integers(1, self.max_number + 1, size=self.n_numbers))
-                easy_vals, hard_vals = _targets(nums, self.max_target)
+                easy_vals, hard_vals = _targets(nums, self.max_target, self.min_used)
                 pool = hard_vals if hard else easy_vals
                 if pool:
                     break
@@ -126,6 +138,8 @@ class Countdown:
     def _strategy_weight(self, skel: str) -> float:
         # biased strategy mixture (rl-methods §0.3): '+' first, '*' common, '-' rare, and
         # numbers taken in prompt order preferred, so some valid strategies are rare
+        if not self.strategy_bias:
+            return 1.0
         w = 1.0
         for op, ow in (("+", 1.0), ("*", 0.6), ("-", 0.25), ("/", 1.0)):
             w *= ow ** skel.count(op)
@@ -151,8 +165,10 @@ class Countdown:
             x1, x2 = v, y
             if rng is not None and op in "+*" and rng.random() < swap:
                 x1, x2 = y, v
-            steps.append(f"{x1}{op}{x2}={z}")
+            steps.append(f"{x1}{op}{x2}={z}" if self.exec_format == "full" else str(z))
             v = z
+        if self.exec_format == "none":
+            return skel + "$"
         return skel + "|" + ";".join(steps) + "$"
 
     def teacher_trace(self, problem: Problem, rng) -> str:
@@ -173,7 +189,7 @@ class Countdown:
     def _table(self, nums: tuple[int, ...]):
         # cached per number tuple: skeletons, values, uses-'/' flags and strategy-mixture weights
         if nums not in self._pool_cache:
-            plans = _plans(nums)
+            plans = _plans(nums, self.min_used)
             skels = [s for s, _, _ in plans]
             self._pool_cache[nums] = (
                 skels,
@@ -186,18 +202,22 @@ class Countdown:
     # ---- checker and labels ---------------------------------------------------------------
     def reward(self, problem: Problem, response: str) -> float:
         response = response.rstrip("$")
-        if response.count("|") != 1:
+        if self.exec_format == "none":
+            skel, exec_ = response, None
+        elif response.count("|") != 1:
             return 0.0
-        skel, exec_ = response.split("|")
+        else:
+            skel, exec_ = response.split("|")
         n = self.n_numbers
-        if len(skel) != 2 * n - 1 or sorted(skel[0::2][:1] + skel[1::2]) != sorted(LETTERS[:n]):
+        used = (len(skel) + 1) // 2  # numbers the plan uses
+        letters, ops = [skel[:1]] + list(skel[1::2]), list(skel[2::2])
+        if len(skel) % 2 == 0 or not (self.min_used or n) <= used <= n or len(set(letters)) != used or not set(letters) <= set(LETTERS[:n]):
             return 0.0
-        letters, ops = [skel[0]] + list(skel[1::2]), list(skel[2::2])
         if any(o not in ALL_OPS for o in ops):
             return 0.0
         nums = self._numbers(problem)
-        steps = exec_.split(";")
-        if len(steps) != n - 1:
+        steps = exec_.split(";") if exec_ is not None else [None] * (used - 1)
+        if len(steps) != used - 1:
             return 0.0
         v = nums[LETTERS.index(letters[0])]
         for op, letter, step in zip(ops, letters[1:], steps, strict=True):
@@ -205,9 +225,12 @@ class Countdown:
             z = _apply(v, op, y)
             if z is None:
                 return 0.0
-            allowed = {f"{v}{op}{y}={z}"}
-            if op in "+*":
-                allowed.add(f"{y}{op}{v}={z}")
+            if self.exec_format == "full":
+                allowed = {f"{v}{op}{y}={z}"}
+                if op in "+*":
+                    allowed.add(f"{y}{op}{v}={z}")
+            else:
+                allowed = {str(z)} if self.exec_format == "values" else {None}  # "none": nothing to check
             if step not in allowed:
                 return 0.0
             v = z

@@ -1,0 +1,135 @@
+"""ModWalk: reach a target digit with k moves from an allowed set, writing the running sum mod 10.
+
+Built for the ``cpu`` scale (issue 10). Countdown-lite's responses are mostly arithmetic that the
+plan determines, so its policy entropy starts at 0.2-0.35 nats, a range over which e^H and a
+straight line are indistinguishable and the entropy law (arXiv:2505.22617 Eq. 6) goes untested.
+A response here alternates a *free* move with a one-token, locally computable state::
+
+    prompt    0.2.45..8.>7:         allowed moves 0,2,4,5,8 (digit d at place d); target 7
+    response  444852545257$         moves 4,4,5,5,5,5 with running sums 4,8,3,8,3,7 (= target)
+
+    pairs     m1 s1 m2 s2 ... mk sk $      s_i = (s_{i-1} + m_i) mod 10, s_0 = 0
+
+Reward 1.0 iff there are exactly k pairs, every move is allowed, every state is right, and
+s_k equals the target. Moves are *planning* tokens (several valid choices; the last ones must set
+up a reachable target), states are *execution* tokens (determined), eos is other.
+
+The teacher (rl-methods §0.3) plans a correct walk with probability 1 - ``p_wrong_plan`` and
+otherwise walks at random; each state is corrupted with probability ``eps_exec`` (later states
+are computed from the corrupted one, as a slip would be). With the defaults the base starts near
+0.8-0.9 nats: free moves carry ~ln|allowed| nats and noisy states ~0.5.
+
+Hard subset (the ceiling): digit 7 is a move the teacher never writes, and easy problems never
+allow it. A hard problem allows 7 and even digits only and asks for an odd target, which needs an
+odd number of 7-moves (parity). So neither pretraining nor RL on easy problems ever rewards a 7:
+the skill does not transfer, and vanilla RL should plateau near 1 - ``hard_frac``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from replicate.tasks.base import EXECUTION, OTHER, PLANNING, Problem
+
+RARE = 7  # the move the teacher never writes
+EVENS = (0, 2, 4, 6, 8)
+
+
+@dataclass
+class ModWalk:
+    n_moves: int = 6
+    n_allowed: int = 5  # most allowed moves; each problem allows min_allowed..n_allowed of them
+    min_allowed: int = 4
+    hard_frac: float = 0.25
+    p_wrong_plan: float = 0.5  # teacher walks at random: pass@1 << pass@k
+    eps_exec: float = 0.1  # each running-sum digit corrupted with this probability
+    name: str = "modwalk"
+    distinct_heldout = True  # few enough prompts that a drawn validation set would repeat some
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.min_allowed <= self.n_allowed <= 6 or self.n_moves < 2:
+            raise ValueError("need 2 <= min_allowed <= n_allowed <= 6 and n_moves >= 2")
+        # the allowed set is a fixed-width mask, so every prompt has one layout: with a variable-length
+        # list and left padding the 0.4M model mistook the parity of the response positions
+        # (running sums after a pad were right 7-50% of the time, without one 100%)
+        self.prompt_len = 13
+        self.max_response_len = 2 * self.n_moves + 1
+
+    # ---- problems -------------------------------------------------------------------------
+    def reachable(self, allowed: tuple[int, ...]) -> set[int]:
+        """Targets reachable in exactly ``n_moves`` moves from ``allowed``."""
+        states = {0}
+        for _ in range(self.n_moves):
+            states = {(s + m) % 10 for s in states for m in allowed}
+        return states
+
+    def sample_problems(self, rng, n: int) -> list[Problem]:
+        out: list[Problem] = []
+        while len(out) < n:
+            size = int(rng.integers(self.min_allowed, self.n_allowed + 1))
+            if rng.random() < self.hard_frac:
+                evens = rng.choice(EVENS, size=size - 1, replace=False)
+                allowed = tuple(sorted(int(x) for x in (*evens, RARE)))
+                target = int(rng.choice([1, 3, 5, 7, 9]))
+                hard = True
+            else:
+                pool = [d for d in range(10) if d != RARE]
+                allowed = tuple(sorted(int(x) for x in rng.choice(pool, size=size, replace=False)))
+                reach = sorted(self.reachable(allowed))
+                target = int(rng.choice(reach))
+                hard = False
+            prompt = "".join(str(d) if d in allowed else "." for d in range(10)) + ">" + str(target) + ":"
+            out.append(Problem(prompt=prompt, answer=target, hard=hard, meta={"allowed": allowed}))
+        return out
+
+    @staticmethod
+    def _parse(prompt: str) -> tuple[tuple[int, ...], int]:
+        head, target = prompt.rstrip(":").split(">")
+        return tuple(int(c) for c in head if c != "."), int(target)
+
+    # ---- teacher --------------------------------------------------------------------------
+    def teacher_trace(self, problem: Problem, rng) -> str:
+        allowed, target = self._parse(problem.prompt)
+        usable = [m for m in allowed if m != RARE]
+        moves = None
+        if rng.random() >= self.p_wrong_plan:
+            for _ in range(64):  # a correct walk: free moves, then a last move that lands on target
+                head = [int(rng.choice(usable)) for _ in range(self.n_moves - 1)]
+                last = (target - sum(head)) % 10
+                if last in usable:
+                    moves = head + [last]
+                    break
+        if moves is None:  # a random walk, right only by chance
+            moves = [int(rng.choice(usable)) for _ in range(self.n_moves)]
+        out, s = [], 0
+        for m in moves:
+            s = (s + m) % 10
+            if rng.random() < self.eps_exec:
+                s = int((s + rng.integers(1, 10)) % 10)  # a slip; later states follow from it
+            out.append(f"{m}{s}")
+        return "".join(out) + "$"
+
+    # ---- checker and labels ---------------------------------------------------------------
+    def reward(self, problem: Problem, response: str) -> float:
+        response = response.rstrip("$")
+        if len(response) != 2 * self.n_moves or not response.isdigit():
+            return 0.0
+        allowed, target = self._parse(problem.prompt)
+        s = 0
+        for i in range(0, len(response), 2):
+            m, st = int(response[i]), int(response[i + 1])
+            if m not in allowed:
+                return 0.0
+            s = (s + m) % 10
+            if st != s:
+                return 0.0
+        return 1.0 if s == target else 0.0
+
+    def token_labels(self, response: str) -> list[int]:
+        return [OTHER if c == "$" else (PLANNING if i % 2 == 0 else EXECUTION) for i, c in enumerate(response)]
+
+
+def plan_of(text: str) -> str:
+    """The strategic gram of a ModWalk response: its move sequence."""
+    return text.rstrip("$")[0::2]
+
