@@ -30,6 +30,7 @@ pages = {
                 url_path="prompt"),
         st.Page("screens/what_changed.py", title="What changed", icon=":material/difference:", url_path="changes"),
         st.Page("screens/review_queue.py", title="Review queue", icon=":material/rule:", url_path="review"),
+        st.Page("screens/new_inquiry.py", title="New inquiry", icon=":material/add_circle:", url_path="new-inquiry"),
     ],
     "Sources and runs": [
         st.Page("screens/papers.py", title="Papers", icon=":material/description:",

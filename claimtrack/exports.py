@@ -220,3 +220,20 @@ def render(store: Store, fmt: str, inquiry_id: str, as_of: dt.date | str | None 
     digest = store_digest(store)
     return {"bibtex": bibtex, "jsonld": jsonld, "csv": csv_text,
             "prompt": prompt_markdown}[fmt](graph, inquiry_id, day, digest)
+
+
+MIME = {"bibtex": ("application/x-bibtex", "bib"), "jsonld": ("application/ld+json", "jsonld"),
+        "csv": ("text/csv", "csv"), "prompt": ("text/markdown", "md")}
+
+
+def render_home(fmt: str, inquiry_id: str, as_of: dt.date | str | None = None) -> tuple[str, str, str]:
+    """(text, mime type, file name) of an export from the store of ``$CLAIMTRACK_HOME`` (the app)."""
+    from claimtrack import settings
+
+    store = Store.open(settings.db_path(), create=False)
+    try:
+        text = render(store, fmt, inquiry_id, as_of)
+    finally:
+        store.close()
+    mime, ext = MIME[fmt]
+    return text, mime, f"{inquiry_id}-{parse_date(as_of)}.{ext}"

@@ -220,3 +220,28 @@ def sharpen(proposal: Proposal) -> dict | None:
         return None
     fams = [f for f in out.get("missing_families", []) if f in TOPICS]
     return {"question": str(out.get("question", ""))[:MAX_QUESTION], "missing_families": fams}
+
+
+# -- the app's entry points (they open the store of $CLAIMTRACK_HOME themselves) -------------
+def find_candidates(question: str, *, inquiry_id: str | None = None, seed_claims: list[str] | None = None,
+                    as_of: dt.date | str | None = None) -> Proposal:
+    """``propose`` on the store of ``$CLAIMTRACK_HOME`` (the "New inquiry" page)."""
+    from claimtrack import settings
+
+    store = Store.open(settings.db_path(), create=False)
+    try:
+        return propose(store, Graph(store), question, inquiry_id=inquiry_id,
+                       seed_claims=seed_claims, as_of=as_of)
+    finally:
+        store.close()
+
+
+def save_kept(proposal: Proposal, keep: list[str]) -> Inquiry:
+    """Save the kept candidates of a proposal as a user inquiry in ``$CLAIMTRACK_HOME``."""
+    from claimtrack import settings
+
+    store = Store.open(settings.db_path(), create=False)
+    try:
+        return save(store, proposal.inquiry(keep))
+    finally:
+        store.close()
