@@ -31,10 +31,10 @@ import sys
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from claimtrack import replication, settings
-from claimtrack.errors import ClaimtrackError, InputError, NotFoundError
+from claimtrack.errors import ClaimtrackError, InputError, NotFoundError, StoreError
 from claimtrack.graph import closest
 from claimtrack.store import Store
 
@@ -51,7 +51,8 @@ class Job(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(description="job id, e.g. '20261127-093010-3fa2c1'")
+    # the id names the job's folder (runs/<id>/): a strict pattern, never a path
+    id: str = Field(pattern=r"^\d{8}-\d{6}-[0-9a-f]{6}$", description="job id, e.g. '20261127-093010-3fa2c1'")
     experiment: str = Field(description="replication experiment (python -m replicate list)")
     scale: str = Field(description="'smoke' (CPU, minutes) or 'gpu' (one GPU)")
     seeds: int
@@ -147,9 +148,14 @@ def experiments() -> dict[str, Experiment]:
 # -- the queue API (CLI and app) ---------------------------------------------------------------
 def _job(row: Any) -> Job:
     d = dict(row)
-    d["progress"] = json.loads(d["progress"] or "{}")
-    d["cancel_requested"] = bool(d["cancel_requested"])
-    return Job.model_validate(d)
+    try:
+        d["progress"] = json.loads(d["progress"] or "{}")
+        d["cancel_requested"] = bool(d["cancel_requested"])
+        return Job.model_validate(d)
+    except (ValueError, ValidationError) as exc:  # a bad row: one line naming it, no traceback
+        first = exc.errors()[0] if isinstance(exc, ValidationError) else {"loc": ("progress",), "msg": str(exc)}
+        where = ".".join(str(p) for p in first["loc"]) or "row"
+        raise StoreError(f"jobs row {d.get('id')!r} is unreadable: {where}: {first['msg']}") from None
 
 
 def enqueue(store: Store, experiment: str, scale: str, seeds: int = 1, device: str = "cpu",
