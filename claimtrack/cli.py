@@ -34,19 +34,28 @@ from typing import Any
 
 import click
 
-from claimtrack.errors import ClaimtrackError
+from claimtrack.errors import ClaimtrackError, InputError
 from claimtrack.graph import ClaimView, Graph, parse_date
 from claimtrack.models import TOPICS
 from claimtrack.status import STATUSES
 from claimtrack.store import Store
 
 
+class UsageLine(click.ClickException):
+    """A usage error as one line (click prints usage, a hint and the error: four lines); exit 2."""
+
+    exit_code = 2
+
+
 class Group(click.Group):
-    """Turns library errors into one line on stderr (no traceback)."""
+    """Turns library errors and usage errors into one line on stderr (no traceback)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            path = exc.ctx.command_path if exc.ctx else "claimtrack"
+            raise UsageLine(f"{exc.format_message()} (see `{path} --help`)") from None
         except ClaimtrackError as exc:
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
@@ -176,7 +185,12 @@ def prompt(inquiry_id: str, as_of: str | None, out: Path | None) -> None:
     require_claims(graph, read_inquiry(graph, inquiry_id, as_of))
     text = build_prompt(graph, inquiry_id, as_of)
     if out:
-        out.write_text(text, encoding="utf-8")
+        if not out.parent.is_dir():
+            raise InputError(f"cannot write {out}: the folder {out.parent} does not exist")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {out}: {exc.strerror}") from None
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text)
@@ -340,6 +354,8 @@ def ingest_arxiv(ids: tuple[str, ...], query: str | None, max_results: int, sinc
     lines = [f"{s['arxiv_id']:<16} {s['version']:<4} {s['change']:<14} {s['title'][:70]}"
              for s in report.stored]
     lines += [f"{i:<16} up to date" for i in report.skipped]
+    for entry in report.malformed:
+        click.echo(f"skipped a feed entry whose id is not an arXiv id: {entry!r}", err=True)
     lines.append(report.summary() + f", {len(suggested)} suggested relations "
                  "(review: claimtrack relations review)")
     emit({**report.to_dict(), "suggested": [linking.rid(r) for r in suggested]}, as_json, "\n".join(lines))

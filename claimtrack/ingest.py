@@ -54,11 +54,13 @@ class IngestReport:
     stored: list[dict[str, str]] = field(default_factory=list)  # {arxiv_id, version, change}
     skipped: list[str] = field(default_factory=list)  # already at the latest version
     unknown: list[str] = field(default_factory=list)  # arXiv does not know them
+    malformed: list[str] = field(default_factory=list)  # feed entries whose <id> is no arXiv id
     claims: list[str] = field(default_factory=list)  # new or updated candidate claim ids
     requests: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"stored": self.stored, "skipped": self.skipped, "unknown": self.unknown,
+                "malformed": self.malformed,
                 "claims": self.claims, "requests": self.requests}
 
     def summary(self) -> str:
@@ -182,6 +184,7 @@ def ingest_ids(store: Store, source: ArxivSource, ids: list[str], *, extract: Ex
     finally:
         bar.close()
         report.requests = source.adapter.requests_sent
+        report.malformed = list(source.skipped)
     return report
 
 
@@ -218,6 +221,7 @@ def ingest_query(store: Store, source: ArxivSource, query: str, *, max_results: 
     finally:
         bar.close()
         report.requests = source.adapter.requests_sent
+        report.malformed = list(source.skipped)
     return report
 
 

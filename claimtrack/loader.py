@@ -66,6 +66,18 @@ def _unique(entries, key: str) -> None:
         seen[value] = item.line
 
 
+def _unique_relations(entries) -> None:
+    """A relation is (source, kind, target): the store keeps one, so a second is refused rather
+    than silently overwriting the first."""
+    seen: dict[tuple[str, str, str], int] = {}
+    for rec, item in entries:
+        key = (rec.source, rec.kind, rec.target)
+        if key in seen:
+            raise CorpusFileError(item.path, item.line, f"duplicate relation {rec.source} —{rec.kind}→ "
+                                  f"{rec.target} (first at line {seen[key]})")
+        seen[key] = item.line
+
+
 def load_corpus(data_dir: str | Path | None = None) -> Corpus:
     """Read and validate the snapshot. Raises CorpusFileError on the first problem."""
     data_dir = Path(data_dir or snapshot.DATA_DIR)
@@ -78,6 +90,7 @@ def load_corpus(data_dir: str | Path | None = None) -> Corpus:
     _unique(claims, "id")
     _unique(evidence, "id")
     _unique(inquiries, "id")
+    _unique_relations(relations)
     paper_ids = {p.arxiv_id for p, _ in papers}
     claim_by_id: dict[str, Claim] = {c.id: c for c, _ in claims}
 
@@ -130,7 +143,7 @@ def build(store: Store, corpus: Corpus) -> dict[str, int]:
         for q in corpus.inquiries:
             store.upsert_inquiry(q)
         for path in corpus.results:
-            n_ev, new_run = replication.import_result(store, path)
+            n_ev, new_run = replication.import_result(store, path, corpus=True)
             added["evidence"] += n_ev
             added["runs"] += new_run
         store.set_meta("corpus_digest", corpus.digest)

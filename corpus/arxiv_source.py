@@ -42,7 +42,7 @@ import requests
 from lxml import etree
 from requests.adapters import HTTPAdapter
 
-from corpus.ids import split_versioned
+from corpus.ids import parse_id, split_versioned
 
 logger = logging.getLogger(__name__)
 
@@ -239,6 +239,7 @@ class ArxivSource:
                  adapter: ArxivAdapter | None = None) -> None:
         self.url = url
         self.batch_size = batch_size
+        self.skipped: list[str] = []  # <id>s of feed entries that were not arXiv ids
         if adapter is None:
             adapter = ArxivAdapter()
         if _host(url).endswith("arxiv.org") and adapter.delay < POLITE_DELAY_S:
@@ -259,6 +260,10 @@ class ArxivSource:
         page: list[FeedEntry] = []
         try:
             for result in client.results(search):
+                if parse_id(result.get_short_id()) is None:
+                    # a proxy or mirror can send entries whose <id> is not an arXiv id: skip them
+                    self.skipped.append(result.entry_id)
+                    continue
                 page.append(FeedEntry.from_result(result))
                 if len(page) == page_size:
                     yield page

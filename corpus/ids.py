@@ -23,7 +23,9 @@ from typing import NamedTuple
 # Same shape as claimtrack.models.ARXIV_ID_RE, plus the month check (YYMM with MM in 01..12).
 _NEW = r"\d{2}(?:0[1-9]|1[0-2])\.\d{4,5}"
 _OLD = r"[a-z\-]+(?:\.[A-Z]{2})?/\d{2}(?:0[1-9]|1[0-2])\d{3}"
-ID_RE = re.compile(rf"^(?P<base>{_NEW}|{_OLD})(?P<version>v[1-9]\d*)?$")
+# Versions up to v9999: arXiv has none near that, and v99999999999999999999 must not pass as
+# "already have a newer version".
+ID_RE = re.compile(rf"^(?P<base>{_NEW}|{_OLD})(?P<version>v[1-9]\d{{0,3}})?$")
 _PREFIXES = ("https://arxiv.org/abs/", "http://arxiv.org/abs/", "https://arxiv.org/pdf/",
              "http://arxiv.org/pdf/", "arxiv.org/abs/", "arxiv:")
 

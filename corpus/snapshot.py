@@ -48,14 +48,34 @@ def _plain(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
     return loader.construct_object(node, deep=True)
 
 
+def _refuse_aliases(name: str, text: str) -> None:
+    """Anchors and aliases (``&a`` / ``*a``) are refused: a few lines of them expand to gigabytes
+    (a "billion laughs" bomb), and hand-edited corpus files have no need for them."""
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise SnapshotError(name, event.start_mark.line + 1,
+                                    "YAML anchors and aliases (&name / *name) are not allowed in "
+                                    "corpus files; write the value out")
+    except yaml.YAMLError:
+        return  # malformed YAML: the full parse below reports where
+
+
 def read_items(path: str | Path) -> list[Item]:
     """Parse one snapshot file into line-numbered items."""
     path = Path(path)
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise SnapshotError(name, None, f"cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise SnapshotError(name, line, f"not UTF-8 text (byte {raw[exc.start]:#04x} at offset "
+                                        f"{exc.start}); save the file as UTF-8") from None
+    _refuse_aliases(name, text)
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()

@@ -89,10 +89,15 @@ def test_prompt_to_file(run, tmp_path):
 
 def test_evidence_import(run):
     path = FIX / "results" / "entropy-law-gpu-sample.json"
-    assert "1 new evidence" in run("evidence", "import", str(path)).output
+    out = run("evidence", "import", str(path)).output
+    assert "1 new evidence" in out and "external" in out  # a hand-written file: not our run
     assert "already imported" in run("evidence", "import", str(path)).output
     data = json.loads(run("show", "entropy-law", "--json").output)
-    assert data["status"]["status"] == "contested"
+    assert data["status"]["status"] != "contested"  # external evidence moves nothing ...
+    assert "accepted 1" in run("evidence", "accept", "entropy-law-gpu-20260101T000000Z-abc123",
+                               "--by", "tester").output
+    data = json.loads(run("show", "entropy-law", "--json").output)
+    assert data["status"]["status"] == "contested"  # ... until a person accepts it
 
 
 def test_commands_without_store_say_init(home):
