@@ -140,3 +140,21 @@ def test_csv_and_prompt_markdown(made):
     assert md.startswith("# Research prompt:") and "as of: 2025-12-31" in md and digest in md
     r = cli("export", "csv", IID, "--as-of", "2020-01-01")
     assert r.exit_code == 1 and "no claim asserted by 2020-01-01" in r.stderr
+
+
+def test_llm_step_suggests_wording_and_families(seeded_store, monkeypatch):
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from claimtrack import inquiries, llm
+
+    reply = '{"question": "Does RLVR shrink the set of solvable problems at large k?", ' \
+            '"missing_families": ["calibration", "not-a-family"]}'
+    monkeypatch.setenv("CLAIMTRACK_LLM", "ollama:fake")
+    monkeypatch.setattr(llm, "chat_model", lambda spec: FakeListChatModel(responses=[reply]))
+    r = cli("inquiry", "new", QUESTION, "--id", "with-llm", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert "Chat model suggests the wording: Does RLVR shrink" in r.stderr
+    assert "families the candidates miss: calibration" in r.stderr and "not-a-family" not in r.stderr
+    monkeypatch.delenv("CLAIMTRACK_LLM")
+    monkeypatch.setattr(llm, "chat_model", lambda spec: None)  # what "none" gives: no model, no step
+    assert inquiries.sharpen(inquiries.Proposal("q", "q", seeded_store.claims()[0].first_asserted)) is None
