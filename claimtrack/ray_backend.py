@@ -31,6 +31,7 @@ from claimtrack.jobs import Job
 from claimtrack.store import Store
 
 GPUS_BY_SCALE = {"smoke": 0, "gpu": 1}
+RAY_TASK_RETRIES = 2
 _LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 
@@ -175,7 +176,9 @@ class RayWorker:
                 if job is None:
                     break
                 gpus = GPUS_BY_SCALE.get(job.scale, 0)
-                ref = task.options(num_cpus=1, num_gpus=gpus,
+                # max_retries: a Ray worker process that dies (OOM killer, kill -9, a lost
+                # node) reruns the task from the start; the job's lease and attempt stay ours.
+                ref = task.options(num_cpus=1, num_gpus=gpus, max_retries=RAY_TASK_RETRIES,
                                    name=f"claimtrack-{job.id}").remote(job.model_dump(mode="json"), cmd, sink)
                 inflight[ref] = job
                 submitted += 1

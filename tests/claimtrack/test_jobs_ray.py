@@ -1,16 +1,20 @@
 """The Ray backend on a private Ray instance bound to 127.0.0.1 (skipped without ``ray``).
 
 Starting Ray takes ~10-15 s on a 2-core machine, so one test drives a completed job and a
-cancelled one through the same instance.
+cancelled one through the same instance; a second kills the Ray worker process mid-task.
+CI installs the extra (Makefile: ``.[test,ray]``), so these run on every landing.
 
     pip install '.[ray]' && python -m pytest tests/claimtrack/test_jobs_ray.py -q
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +68,51 @@ def test_ray_worker_runs_and_cancels_jobs_on_loopback(job_store, monkeypatch):
     from ray._private import ray_constants
 
     assert ray_constants.ENABLE_RAY_CLUSTER and "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER" not in os.environ
+
+
+def _parent(pid: int) -> int:
+    """The parent pid of ``pid`` (Linux /proc: field 4 of /proc/PID/stat)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_ray_job_survives_a_killed_ray_worker_and_imports_once(job_store, monkeypatch):
+    """Kill -9 the Ray worker process running the task mid-run: Ray reruns the task, the job
+    completes, progress was reported, and exactly one evidence row enters the store."""
+    from claimtrack.ray_backend import RayWorker
+
+    monkeypatch.setenv("FAKE_STEPS", "40")
+    monkeypatch.setenv("FAKE_STEP_S", "0.05")
+    job = jobs.enqueue(job_store, "entropy-law", "smoke")
+    killed: list[int] = []
+    progress_seen: list[dict] = []
+
+    def kill_the_ray_worker():
+        end = time.monotonic() + 120
+        while time.monotonic() < end:
+            j = jobs.get_job(job_store, job.id)
+            if j.state == "running" and j.progress.get("pid"):
+                progress_seen.append(dict(j.progress))
+                child = int(j.progress["pid"])  # the replicate process the Ray task started
+                worker_pid = _parent(child)
+                os.kill(worker_pid, signal.SIGKILL)
+                killed.append(worker_pid)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, signal.SIGKILL)  # its orphan: not ours to leave running
+                return
+            time.sleep(0.05)
+
+    worker = RayWorker(Store.open(settings.db_path()), max_in_flight=1)
+    killer = threading.Thread(target=kill_the_ray_worker)
+    killer.start()
+    n = worker.run(once=True)
+    killer.join(10)
+    done = jobs.get_job(job_store, job.id)
+    assert killed, "the Ray worker was never seen running the job"
+    assert n == 1 and done.state == "completed", done.error
+    assert progress_seen and progress_seen[0]["step"] >= 1
+    assert done.progress["step"] == 40  # the rerun reported progress to the end
+    reps = [e for e in job_store.evidence("entropy-law") if e.kind == "replication"]
+    assert [e.source for e in reps] == [done.run_id]  # exactly one evidence row
+    assert "external" not in reps[0].flags  # the driver signed what its task ran
