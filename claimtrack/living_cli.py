@@ -16,8 +16,11 @@ from typing import Any
 import click
 
 from claimtrack.graph import Graph, parse_date
-from claimtrack.stance import STANCES
 from claimtrack.store import Store
+
+# = claimtrack.stance.STANCES (tests/claimtrack/test_search.py checks): importing stance pulls in
+# langchain and httpx, ~0.8 s CPU on every `claimtrack` start, for one option's choices.
+STANCES = ("supports", "contradicts", "qualifies", "mentions")
 
 
 def _emit(data: Any, as_json: bool, human: str) -> None:

@@ -136,3 +136,17 @@ def test_damaged_index_is_reported_and_rebuilt(seeded_store, home, capsys, damag
     assert hits[0].id == "hicra-planning-credit" and path.is_dir()
     err = [line for line in capsys.readouterr().err.splitlines() if "search index" in line]
     assert len(err) == 1 and "rebuilding it" in err[0]
+
+
+def test_cli_start_does_not_import_heavy_modules():
+    """A cold `claimtrack search` must not pay for torch, transformers or langchain."""
+    import subprocess
+    import sys
+
+    from claimtrack import living_cli, stance
+
+    assert living_cli.STANCES == stance.STANCES
+    code = ("import sys, claimtrack.cli, claimtrack.search; "
+            "print(sorted(m for m in ('torch', 'transformers', 'langchain_core') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
