@@ -69,8 +69,8 @@ def fake_result(folder: Path, *, claim: str = "entropy-law", scale: str = "gpu")
 def app_home(seeded_store, home, monkeypatch):
     """CLAIMTRACK_HOME with the shipped corpus and one imported 'gpu' result for entropy-law;
     replication jobs run the fake engine."""
+    fake = shlex.join([sys.executable, str(FAKE_REPLICATE)])
+    monkeypatch.setenv("CLAIMTRACK_REPLICATE_CMD", fake)  # also `verify` on import: fast
     path = fake_result(home / "runs" / "fixture-run")
     replication.import_result(seeded_store, path)
-    fake = shlex.join([sys.executable, str(FAKE_REPLICATE)])
-    monkeypatch.setenv("CLAIMTRACK_REPLICATE_CMD", fake)
     return home
