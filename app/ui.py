@@ -38,6 +38,27 @@ def _claims(version: tuple, as_of: dt.date, _graph: Graph) -> list[ClaimView]:
     return _graph.claims(as_of)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def _claim_table(version: tuple, as_of: dt.date, topics: tuple, statuses: tuple, text: str,
+                 _graph: Graph) -> tuple[list[str], Any, dict[str, int]]:
+    import pandas as pd  # only the claims page needs it; imported here, not at app start
+
+    all_views = _claims(version, as_of, _graph)
+    shown = views.filter_claims(all_views, topics=list(topics), statuses=list(statuses), text=text)
+    counts: dict[str, int] = {}
+    for v in all_views:
+        counts[v.status.status] = counts.get(v.status.status, 0) + 1
+    return [v.id for v in shown], pd.DataFrame(views.claim_rows(shown)), counts
+
+
+def claim_table(graph: Graph, as_of: dt.date, topics: tuple, statuses: tuple, text: str
+                ) -> tuple[list[str], Any, dict[str, int]]:
+    """(ids shown, their table as a DataFrame, counts per status of all claims) for the claims
+    page, built once per store version, date and filter: at 10k claims, building the rows and
+    the frame on every rerun cost more than drawing them."""
+    return _claim_table(views.store_version(), as_of, topics, statuses, text, graph)
+
+
 def read_url() -> None:
     """Copy the URL's shared keys into session state, once per browser session.
 
@@ -167,13 +188,14 @@ def _switch(page: str, params: dict[str, str], what: str) -> None:
         st.info(f"Run the whole app (`make run`) to {what}.")
 
 
-def show_result(result: dict[str, Any], path: Any, claim_id: str | None = None) -> None:
-    """A replication result's plots: ours from its series, then the PNGs the run wrote that we
-    did not already draw (the run's own entropy_law.png is the same fit as ours)."""
+def show_result(result: dict[str, Any], path: Any, skip: tuple[str, ...] = ("Training curves",)) -> None:
+    """A replication result's plots: ours from its series (less ``skip``: the run page draws
+    training curves per seed itself), then the PNGs the run wrote that we did not already draw
+    (the run's own entropy_law.png is the same fit as ours, with another band)."""
     from claimtrack import charts  # matplotlib: imported only by pages that plot
 
     drawn = []
-    for title, fig in charts.figures(result):
+    for title, fig in charts.figures(result, skip=skip):
         st.pyplot(fig, width="stretch")
         drawn.append(title)
     for png in views.plot_files(result, path, skip=charts.drawn_files(drawn)):

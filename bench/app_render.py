@@ -1,16 +1,18 @@
-"""Time to first render of the claims page with 10k claims in the store.
+"""Render times of the app with 10k claims in the store, in the real browser.
 
-    .venv/bin/python bench/app_render.py [--claims 10000] [--browser]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/app_render.py [--claims 10000] [--repeat 3]
 
 Builds a synthetic store (claims spread over topics and dates, one evidence per claim, a
-relation per two claims) in a temp CLAIMTRACK_HOME, then times, in one fresh process:
-  1. ``views.load_graph()`` (open store, validate every record, build the Graph),
-  2. ``graph.claims(today)`` (derive 10k statuses),
-  3. AppTest runs of ``app/pages/claims.py``: the first (cold: imports, page compile) and the
-     median of 3 more (what each rerun costs the server);
-and with ``--browser``, the served app in headless Chromium: from navigation until the table's
-canvas and the "claims —" caption are on screen (needs app/e2e/run.sh's chromium + selenium).
-Record results in bench/results/app_render.md.
+relation per two claims, one inquiry over 40 of them) in a temp CLAIMTRACK_HOME, times the
+in-process steps (``views.load_graph()``, ``graph.claims(today)``, ``board()``), then serves the
+app with ``streamlit run`` and times headless Chromium (the chromium + selenium that
+app/e2e/run.sh installs):
+  - first page after server start: navigation to / until the board's claims are on screen;
+  - warm server, a new session each time: / (board) and /claims (table canvas + caption);
+  - page switches inside a session: sidebar link Board → Claims and Claims → Board, from the
+    click until the new page's content is on screen.
+Each browser number is the median of ``--repeat`` tries. Record results in
+bench/results/app_render.md with the machine's load.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 def build_store(home: Path, n: int) -> None:
     from claimtrack import Claim, Evidence, Paper, Relation, Store
+    from claimtrack.models import Inquiry
     from claimtrack.models import TOPICS
 
     store = Store.open(home / "claimtrack.db")
@@ -55,68 +58,60 @@ def build_store(home: Path, n: int) -> None:
                 store.upsert_relation(Relation(
                     source=f"claim-{i:05d}", target=f"claim-{i - 1:05d}", kind="supports",
                     date=start + dt.timedelta(days=900)))
+        ids = [f"claim-{i:05d}" for i in range(0, n, max(1, n // 40))][:40]
+        store.upsert_inquiry(Inquiry(id="synthetic-inquiry", question="Which synthetic claims hold?",
+                                     created=start, claims=ids))
     store.close()
 
 
-def bench_apptest(runs: int = 3) -> tuple[float, float]:
-    from streamlit.testing.v1 import AppTest
-
-    page = str(ROOT / "app" / "pages" / "claims.py")
-    t0 = time.perf_counter()
-    at = AppTest.from_file(page, default_timeout=300).run()
-    cold = time.perf_counter() - t0
-    assert not at.exception and len(at.dataframe[0].value) > 0
-    warm = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        AppTest.from_file(page, default_timeout=300).run()
-        warm.append(time.perf_counter() - t0)
-    return cold, statistics.median(warm)
-
-
-def bench_browser(home: Path) -> float:
+def browser_times(home: Path, repeat: int) -> dict[str, float]:
     sys.path.insert(0, str(ROOT / "app" / "e2e"))
     import browser_check as bc
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    port = bc.free_port()
-    env = {**os.environ, "CLAIMTRACK_HOME": str(home)}
-    import subprocess
+    def board_up(app) -> bool:
+        return "synthetic" in app.h1().lower() and bool(app.button_text("board_open_claim-00000"))
 
+    def claims_up(app) -> bool:
+        return app.h1() == "Claims" and "claims —" in app.body() and bool(app.d.find_elements(
+            By.CSS_SELECTOR, '[data-testid="stDataFrame"] canvas'))
+
+    def switch(app, label: str, up) -> float:
+        link = app.d.find_element(By.XPATH, f'//a[@data-testid="stSidebarNavLink"][contains(., "{label}")]')
+        t0 = time.monotonic()
+        link.click()
+        app.until(label, lambda: up(app))
+        return time.monotonic() - t0
+
+    out: dict[str, list[float]] = {}
     with (home / "server.log").open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py", "--server.address",
-             "127.0.0.1", "--server.port", str(port), "--server.headless", "true"],
-            cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
-        driver = None
+        port = bc.free_port()
+        server = bc.serve(home, port, log)
+        driver = bc.browser(home / "profile")
         try:
-            for _ in range(200):
-                try:
-                    import urllib.request
-
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
-                    break
-                except OSError:
-                    time.sleep(0.3)
-            driver = bc.browser(home / "profile")
-            t0 = time.perf_counter()
-            driver.get(f"http://127.0.0.1:{port}/")
-            WebDriverWait(driver, 300).until(lambda d: d.find_elements(
-                By.CSS_SELECTOR, '[data-testid="stDataFrame"] canvas') and "claims —" in d.find_element(
-                By.CSS_SELECTOR, "body").text)
-            return time.perf_counter() - t0
+            app = bc.App(driver, f"http://127.0.0.1:{port}")
+            out["first page after server start (/, board)"] = [app.open("/", "board", lambda: board_up(app))]
+            for _ in range(repeat):
+                driver.get("about:blank")
+                out.setdefault("board, warm server, new session", []).append(
+                    app.open("/", "board", lambda: board_up(app)))
+                driver.get("about:blank")
+                out.setdefault("claims page (10k rows), warm server, new session", []).append(
+                    app.open("/claims", "claims", lambda: claims_up(app)))
+                app.settled()
+                out.setdefault("page switch Claims -> Board", []).append(switch(app, "Board", board_up))
+                app.settled()
+                out.setdefault("page switch Board -> Claims", []).append(switch(app, "Claims", claims_up))
         finally:
-            if driver is not None:
-                driver.quit()
-            proc.terminate()
-            proc.wait(timeout=10)
+            driver.quit()
+            bc.stop(server)
+    return {k: statistics.median(v) for k, v in out.items()}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--claims", type=int, default=10_000)
-    ap.add_argument("--browser", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory() as tmp:
@@ -126,6 +121,7 @@ def main() -> None:
         build_store(home, args.claims)
         print(f"build store with {args.claims} claims: {time.perf_counter() - t0:.1f}s")
         from claimtrack import views
+        from claimtrack.board import board
 
         t0 = time.perf_counter()
         graph = views.load_graph()
@@ -134,12 +130,11 @@ def main() -> None:
         shown = graph.claims(dt.date.today())
         print(f"graph.claims(today) -> {len(shown)} views: {time.perf_counter() - t0:.2f}s")
         t0 = time.perf_counter()
-        views.claim_rows(shown)
-        print(f"views.claim_rows(): {time.perf_counter() - t0:.2f}s")
-        cold, warm = bench_apptest()
-        print(f"AppTest claims page: first run {cold:.2f}s, later runs (median of 3) {warm:.2f}s")
-        if args.browser:
-            print(f"served app, Chromium, navigation -> table on screen: {bench_browser(home):.2f}s")
+        board(graph, "synthetic-inquiry", dt.date.today())
+        print(f"board(inquiry of 40 claims): {time.perf_counter() - t0:.2f}s")
+        for k, v in browser_times(home, args.repeat).items():
+            print(f"Chromium, {k}: {v:.2f}s")
+        print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 
 if __name__ == "__main__":

@@ -262,10 +262,12 @@ def drawn_files(titles: list[str]) -> set[str]:
     return {f for t in titles for f in DRAWN_FILES.get(t, ())}
 
 
-def figures(result: dict[str, Any]) -> list[tuple[str, Figure]]:
-    """Every plot the result has data for, in a fixed order."""
+def figures(result: dict[str, Any], skip: tuple[str, ...] = ()) -> list[tuple[str, Figure]]:
+    """Every plot the result has data for, in a fixed order (titles in ``skip`` left out)."""
     out = []
     for title, build in BUILDERS:
+        if title in skip:
+            continue
         fig = build(result)
         if fig is not None:
             out.append((title, fig))

@@ -16,15 +16,13 @@ topics = left.multiselect("Bottleneck family", TOPICS, key="claims_topics")
 statuses = mid.multiselect("Status", LADDER, key="claims_statuses")
 text = right.text_input("Search id or statement", key="claims_text")
 
-all_views = ui.claims(graph, as_of)
-shown = views.filter_claims(all_views, topics=topics, statuses=statuses, text=text)
-counts = {s: sum(v.status.status == s for v in all_views) for s in LADDER}
-st.caption(f"As of {as_of}: {len(all_views)} claims — "
-           + ", ".join(f"{views.badge(s)} {n}" for s, n in counts.items() if n)
-           + f". Showing {len(shown)}.")
+ids, frame, counts = ui.claim_table(graph, as_of, tuple(topics), tuple(statuses), text)
+st.caption(f"As of {as_of}: {sum(counts.values())} claims — "
+           + ", ".join(f"{views.badge(s)} {n}" for s, n in views.by_ladder(counts))
+           + f". Showing {len(ids)}.")
 
 table = st.dataframe(
-    views.claim_rows(shown),
+    frame,
     key="claims_table",
     on_select="rerun",
     selection_mode="single-row",
@@ -41,7 +39,6 @@ table = st.dataframe(
     },
 )
 
-ids = [v.id for v in shown]
 rows = table.selection.rows if table else []
 if rows and rows[0] < len(ids):
     ui.go_to_claim(ids[rows[0]])

@@ -15,7 +15,8 @@ from tests.app.conftest import ROOT
 
 
 @pytest.mark.e2e  # run.sh may apt-get chromium and pip-install selenium on first use
-def test_browser_opens_claims_and_a_claim(tmp_path):
+def test_browser_walks_the_journeys(tmp_path):
+    """Board, date change, claim from the board, picker, shared URLs, graph click, a smoke run."""
     proc = subprocess.run(["bash", str(ROOT / "app" / "e2e" / "run.sh")], cwd=ROOT,
                           env={**os.environ, "PY": sys.executable, "E2E_OUT": str(tmp_path)},
                           capture_output=True, text=True, timeout=600)
