@@ -225,7 +225,8 @@ def test_replications_page_queues_a_job_and_shows_it_finished(app_home, monkeypa
     page = run(APP / "screens" / "run.py", run=done.run_id)
     assert page.title[0].value == done.run_id
     assert "**holds**" in texts(page) and len(page.get("vega_lite_chart")) >= 2  # curves
-    assert len(page.get("image")) >= 2  # R vs H with its fit; the run's PNG is not drawn twice
+    # the fit is drawn once: our R vs H figure, not also the run's own entropy_law.png
+    assert len(page.get("image")) == 1 and not page.get("image")[0].proto.imgs[0].caption
     claim = run(APP / "screens" / "claim_detail.py", claim="entropy-law")
     assert done.run_id in texts(claim)
 

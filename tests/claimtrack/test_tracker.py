@@ -32,7 +32,7 @@ def test_shipped_runs_are_listed_with_verdict_scale_and_revision(seeded_store):
 
 
 def test_jobs_without_result_come_first():
-    rows = tracker.run_rows([], [job(), job(id="x2", state="failed", error="boom", finished_at=NOW)])
+    rows = tracker.run_rows([], [job(), job(id="20260101-120001-abc124", state="failed", error="boom", finished_at=NOW)])
     assert [r["status"] for r in rows] == ["running", "failed"] and rows[1]["verdict"] == "boom"
 
 
