@@ -107,6 +107,34 @@ class PhaseClock:
         return lambda: setattr(trainer, "sample", real_sample) or setattr(trainer, "response_logits", real_logits) or setattr(trainer, "evaluate", real_eval)
 
 
+LEVERS = {
+    "lean-sampler": "decode through HF model(..., past_key_values) (cache grown by concatenation) instead of LeanLlama + static cache",
+    "prefill-once": "run every prompt row in the prefill, not each distinct prompt once",
+    "compaction": "keep finished rows in the decode batch",
+    "lean-forward": "response_logits through the HF model forward",
+    "fused-adamw": "AdamW with the default (foreach) implementation",
+}
+
+
+def switch_off(lever: str) -> None:
+    """Restore the previous code path of one lever in this process (config levers go through --grpo)."""
+    import replicate.grpo as grpo
+    import replicate.sampling as sampling
+
+    if lever == "lean-sampler":
+        sampling.lean_supported = lambda model: False
+    elif lever == "prefill-once":
+        sampling._prefill = lambda lean, ids, cache: lean.forward(ids, keep_from=ids.shape[1] - 1, cache=cache)[:, -1]
+    elif lever == "compaction":
+        decode = sampling._decode
+        sampling._decode = lambda *args, compact=None, **kw: decode(*args, **kw)
+    elif lever == "lean-forward":
+        grpo.lean_supported = lambda model: False
+    elif lever == "fused-adamw":
+        adamw = torch.optim.AdamW
+        torch.optim.AdamW = lambda *args, **kw: adamw(*args, **{**kw, "fused": False})
+
+
 def main() -> None:
     scales = bench_scales()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -116,9 +144,14 @@ def main() -> None:
     ap.add_argument("--val-every", type=int, default=None, help="override the scale's val_every")
     ap.add_argument("--grpo", default="{}", help='JSON overrides of GRPOConfig, e.g. \'{"measure_after": false}\'')
     ap.add_argument("--cache", default="/tmp/claimtrack-bench-cache", help="base-model cache (pretrained once)")
+    ap.add_argument("--off", default="", help="comma-separated levers to switch off, to measure each one: " + ", ".join(LEVERS))
     ap.add_argument("--json", help="write per-step phase times here")
     a = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    for lever in filter(None, a.off.split(",")):
+        if lever not in LEVERS:
+            sys.exit(f"unknown lever {lever!r}; choose from {', '.join(LEVERS)}")
+        switch_off(lever)
 
     scale = scales[a.scale]
     task = make_task(scale.task, **scale.task_kwargs)
@@ -143,7 +176,7 @@ def main() -> None:
     timed = [s for s in clock.steps if 1 <= s["step"] < cfg.steps]
     mean_total = statistics.mean(s["total"] for s in timed)
     print(f"\nscale {a.scale}: {params} params, {cfg.prompts_per_step}x{cfg.group_size} rollouts, {cfg.mini_batches} mini-batches, val_every {cfg.val_every} x {cfg.val_problems}, "
-          f"measure_after {cfg.measure_after}, threads {torch.get_num_threads()}; {len(timed)} timed steps, wall {wall:.1f}s")
+          f"measure_after {cfg.measure_after}, old_logp_from_sampler {cfg.old_logp_from_sampler}, levers off: {a.off or 'none'}, threads {torch.get_num_threads()}; {len(timed)} timed steps, wall {wall:.1f}s")
     print(f"response tokens/step {statistics.mean(r['response_len'] for r in recs[1:-1]) * cfg.prompts_per_step * cfg.group_size:.0f}")
     print(f"{'phase':12s} {'CPU s/step (mean)':>18s} {'median':>8s} {'share':>6s}")
     for ph in (*PHASES, "total"):
@@ -151,7 +184,7 @@ def main() -> None:
         print(f"{ph:12s} {statistics.mean(vals):18.4f} {statistics.median(vals):8.4f} {statistics.mean(vals) / mean_total:6.1%}")
     print(f"RL steps/s (CPU time): {1 / mean_total:.3f}")
     if a.json:
-        Path(a.json).write_text(json.dumps({"scale": a.scale, "params": params, "cfg": cfg.to_dict(), "steps": clock.steps}, indent=1))
+        Path(a.json).write_text(json.dumps({"scale": a.scale, "params": params, "off": a.off, "cfg": cfg.to_dict(), "steps": clock.steps}, indent=1))
 
 
 if __name__ == "__main__":
