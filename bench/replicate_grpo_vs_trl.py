@@ -1,12 +1,13 @@
 """GRPO throughput of the replication engine (``replicate/``) against TRL's ``GRPOTrainer``.
 
-Same model (the smoke scale's 0.1M-parameter Llama, the same pretrained base weights, a fresh copy
-per run), same task and prompts (TRL gets exactly the prompt stream ``train_grpo`` draws, in
-order, left-padded with '_' like the engine's input; rewards from the engine's exact checker),
-same batch (16 prompts x 8 samples, max new tokens = the task's response cap, 4 mini-batch
-optimizer steps per rollout batch = one epoch, token-mean loss, eps 0.2, beta=0, no vLLM, fp32,
-AdamW(0.9, 0.99), constant lr, grad clip 1.0), both sides in one process, interleaved over
-several repetitions (order alternating). Per side and as engine/TRL ratios, median over reps:
+Per scale (several in one run, interleaved): same model (the scale's Llama, the same pretrained
+base weights, a fresh copy per run), same task and prompts (TRL gets exactly the prompt stream
+``train_grpo`` draws, in order, left-padded with '_' like the engine's input; rewards from the
+engine's exact checker), same batch (the scale's prompts x group, max new tokens = the task's
+response cap, its mini-batch optimizer steps per rollout batch = one epoch, token-mean loss, eps
+0.2, beta=0, no vLLM, fp32, AdamW(0.9, 0.99), constant lr, grad clip 1.0), both sides in one
+process, interleaved over several repetitions (order alternating). Per side and as engine/TRL
+ratios, median over reps:
 
 - RL steps/s: one RL step = sample the rollout batch, score it, old log-probs, all its
   mini-batch updates (engine: one ``train_grpo`` iteration, end to end between ``on_step``
@@ -25,16 +26,15 @@ falls only on untimed iterations. ``--engine-as-shipped`` adds the engine with i
 ``--trl-raw-prompts`` adds TRL on unpadded prompts (its usual path: per-batch left padding with
 an attention mask; the base never saw unpadded prompts, so its reward differs).
 
-TRL is not a project dependency. Set up a separate venv (the project's .venv stays untouched)::
+Scales: the project's (``smoke``, ``cpu``, ...) plus ``probe-0.4m`` (the smoke task and batch with a
+0.39M d128 model). TRL is a bench-only dependency (bench/requirements.txt), not a project one::
 
-    python3.11 -m venv /tmp/benchvenv
-    /tmp/benchvenv/bin/pip install torch==2.13.0 transformers==5.23.0 -r bench/requirements.txt numpy scipy
+    .venv/bin/pip install -r bench/requirements.txt     # adds trl, accelerate, datasets; torch/transformers unchanged
 
-(``replicate`` is imported from the checkout via sys.path; no install of the project needed.)
+(``replicate`` is imported from the checkout via sys.path.) Run from the repo root; the first run
+pretrains each scale's base (cached in --cache)::
 
-Run (from the repo root; the first run pretrains the smoke base, ~1 min, cached in --cache)::
-
-    OMP_NUM_THREADS=1 /tmp/benchvenv/bin/python bench/replicate_grpo_vs_trl.py [--reps 5 --warm 3 --steps 5] [--engine-as-shipped] [--trl-raw-prompts]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/replicate_grpo_vs_trl.py --scales smoke,cpu [--reps 5 --warm 3 --steps 5] [--engine-as-shipped] [--trl-raw-prompts]
 
 Record results in bench/results/replicate_grpo_vs_trl.md.
 """
