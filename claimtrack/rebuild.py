@@ -94,6 +94,21 @@ def _columns(conn: sqlite3.Connection, schema: str, table: str) -> list[str]:
     return [r[1] for r in conn.execute(f'PRAGMA {schema}.table_info("{table}")')]
 
 
+def _parents_first(conn: sqlite3.Connection, decls: list) -> list:
+    """The declarations in declaration order, moved so that a table comes after the declared
+    tables its foreign keys point at (a child row is carried once its parent is back)."""
+    names = {d.table for d in decls}
+    parents = {d.table: {fk[2] for fk in conn.execute(f'PRAGMA main.foreign_key_list("{d.table}")')}
+               & names - {d.table} for d in decls}
+    done: list = []
+    todo = list(decls)
+    while todo:
+        ready = next((d for d in todo if parents[d.table] <= {x.table for x in done}), todo[0])
+        done.append(ready)
+        todo.remove(ready)
+    return done
+
+
 def carry(conn: sqlite3.Connection, old: Path) -> dict[str, dict[str, int]]:
     """Copy the declared user-data rows of the store at ``old`` into ``conn``'s store.
 
@@ -105,7 +120,7 @@ def carry(conn: sqlite3.Connection, old: Path) -> dict[str, dict[str, int]]:
     conn.execute("ATTACH DATABASE ? AS old", (str(old),))
     old_tables, new_tables = set(_tables(conn, "old")), set(_tables(conn, "main"))
     out = {}
-    for decl in migrations.USER_DATA:
+    for decl in _parents_first(conn, migrations.USER_DATA):
         t = decl.table
         if t not in old_tables or t not in new_tables:
             continue

@@ -79,6 +79,22 @@ def test_force_carries_every_declared_user_table(tmp_path):
     assert len(store.claims()) == len(loader.load_corpus(MINI).claims) + 1
 
 
+def test_carry_puts_parents_before_children_whatever_the_declaration_order(tmp_path, monkeypatch):
+    db = tmp_path / "t.db"
+    s, _ = loader.init(db, data_dir=MINI)
+    with s.transaction():
+        s.upsert_paper(Paper(arxiv_id="2601.00001", title="Ingested", first_submitted=dt.date(2026, 1, 1)))
+        s.upsert_claim(Claim(id="x-2601-00001-aaaaaa", statement="An extracted claim.", topic="other",
+                             kind="observation", sources=["2601.00001"], first_asserted=dt.date(2026, 1, 1),
+                             extraction={"method": "heuristic"}))
+        s.add_evidence(_ev(1).model_copy(update={"claim": "x-2601-00001-aaaaaa"}))
+    s.close()
+    monkeypatch.setattr(migrations, "USER_DATA", list(reversed(migrations.USER_DATA)))
+    store, summary = loader.init(db, data_dir=MINI, force=True)
+    assert "user-ev-1" in [e.id for e in store.evidence("x-2601-00001-aaaaaa")], summary
+    assert "left out" not in summary
+
+
 def test_carry_reads_only_declared_tables(tmp_path, monkeypatch):
     db = tmp_path / "t.db"
     s, _ = loader.init(db, data_dir=MINI)
