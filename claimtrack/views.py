@@ -172,9 +172,12 @@ def plot_files(result: dict[str, Any], result_path: str | Path, skip: set[str] |
     base = Path(result_path).parent
     out = []
     for p in (result.get("files") or {}).get("plots") or []:
-        if Path(p).name in skip:
+        rel = Path(str(p))
+        # only files inside the run's folder: an absolute or ../ path in a (forged) result file
+        # must not make the app show an arbitrary file of this machine (issue 15)
+        if rel.is_absolute() or ".." in rel.parts or rel.name in skip:
             continue
-        path = Path(p) if Path(p).is_absolute() else base / p
+        path = base / rel
         if not path.is_file():
             path = base / Path(p).name
         if path.is_file():

@@ -175,3 +175,14 @@ def test_a_job_id_that_is_a_path_is_refused(job_store):
                       " VALUES ('../../etc', 'entropy-law', 'smoke', 1, 'cpu', 'queued', '2026-01-01T00:00:00Z')")
     with pytest.raises(StoreError, match="jobs row '../../etc'"):
         jobs.list_jobs(job_store)
+
+
+def test_plot_paths_outside_the_run_folder_are_never_shown(tmp_path):
+    from claimtrack.views import plot_files
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "fit.png").write_bytes(b"png")
+    (tmp_path / "secret.png").write_bytes(b"png")
+    result = {"files": {"plots": ["fit.png", str(tmp_path / "secret.png"), "../secret.png"]}}
+    assert plot_files(result, run / "result.json") == [run / "fit.png"]
