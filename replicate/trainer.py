@@ -78,6 +78,17 @@ class GRPOConfig:
         return asdict(self)
 
 
+def at_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Logits of the policy the rollouts were sampled from: divided by the sampling temperature.
+
+    The PPO ratio must compare log-probs of the distribution that generated the tokens (TRL
+    ``GRPOTrainer`` and verl divide the logits by the rollout temperature before log_softmax); at
+    T = 0.7 (RLCR) the T = 1 log-probs are a different policy (issue 11). T = 1 (and 0, greedy) = unchanged.
+    Entropy stays measured at T = 1 (2505.22617's definition).
+    """
+    return logits if temperature in (0, 1, 1.0) else logits / temperature
+
+
 def _bucket(acc: float) -> str | None:
     # prompt-accuracy buckets of 2505.22617 Fig. 8 right (0.125 / 0.5 / 0.875 at G=8)
     if 0 < acc <= 0.25:
@@ -185,7 +196,7 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
         else:
             with torch.no_grad():
                 logits_before = response_logits(model, ids, P).float()
-        old_logp = token_logprobs(logits_before, resp_ids)
+        old_logp = token_logprobs(at_temperature(logits_before, cfg.temperature), resp_ids)
         ent_tok = entropy_from_logits(logits_before)
         rec["reward"] = float(train_rewards.mean())
         rec["accuracy"] = float(rewards.mean())  # binary exact-match reward (== reward unless reward_fn)
@@ -241,7 +252,7 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
             # denominator is the padded width)
             w = width if cfg.loss_agg == "dr-grpo" else max(1, int(mask[chunk].sum(1).max()))
             logits = response_logits(model, ids[chunk, : P + w], P)
-            loss, info = policy_loss(logits, resp_ids[chunk, :w], old_logp[chunk, :w], adv_tok[chunk, :w], mask[chunk, :w], token_loss_fn=token_loss_fn, agg=cfg.loss_agg, **loss_kwargs)
+            loss, info = policy_loss(at_temperature(logits, cfg.temperature), resp_ids[chunk, :w], old_logp[chunk, :w], adv_tok[chunk, :w], mask[chunk, :w], token_loss_fn=token_loss_fn, agg=cfg.loss_agg, **loss_kwargs)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             info["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
