@@ -118,3 +118,20 @@ def clipped_binomial_se(p: float, n: int) -> float:
     """``binomial_se`` with p clipped to [1/n, 1 - 1/n], so an accuracy of 0 or 1 still has a nonzero SE."""
     p = min(max(p, 1 / n), 1 - 1 / n)
     return math.sqrt(p * (1 - p) / n)
+
+
+def point_se(rec: dict, n_val: int) -> float:
+    """SE of one validation point's accuracy over its held-out problems.
+
+    With several samples per problem (``val_counts``) the unit is the problem: the SE of the mean of
+    per-problem accuracies (samples of one problem are not independent draws of R), floored at the
+    clipped binomial SE over the problems. With one sample it is the clipped binomial SE.
+    """
+    counts = rec.get("val_counts")
+    if not counts:
+        return clipped_binomial_se(rec["val_accuracy"], n_val)
+    x = [c / rec["val_samples"] for c in counts]
+    n = len(x)
+    m = sum(x) / n
+    sd = math.sqrt(sum((v - m) ** 2 for v in x) / (n - 1)) if n > 1 else 0.0
+    return max(sd / math.sqrt(n), clipped_binomial_se(m, n * rec["val_samples"]))

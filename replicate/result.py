@@ -60,6 +60,22 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+# Everything a verdict depends on besides the experiment module itself (issue 11): the fits, the
+# metrics and SEs, pass@k, the losses, the shared interval rule and the arm plumbing.
+VERDICT_CODE = ("replicate/fits.py", "replicate/metrics.py", "replicate/passk.py", "replicate/losses.py", "replicate/verdicts.py", "replicate/experiments/arms.py")
+
+
+def code_files(experiment_rel: str, root: Path | None = None) -> dict[str, str]:
+    """{repo-relative path: sha256} of the experiment module and every file in VERDICT_CODE."""
+    root = root or Path(__file__).resolve().parent.parent
+    return {rel: file_sha256(root / rel) for rel in sorted({experiment_rel, *VERDICT_CODE})}
+
+
+def code_digest(files: dict[str, str]) -> str:
+    """One sha256 over ``code_files``: sha256 of the sorted "path sha256" lines."""
+    return hashlib.sha256("".join(f"{k} {v}\n" for k, v in sorted(files.items())).encode()).hexdigest()
+
+
 def plain(x, nd: int | None = None):
     """JSON-ready copy of nested data: numpy scalars -> Python scalars, dict keys -> str, tuples -> lists.
 

@@ -246,6 +246,7 @@ def _finish(module, scale, seeds, runs, *, device: str, out_dir: Path, started) 
     finished = resultfile.utc_now()
     any_run = next(iter(runs.values()))
     registered = Path(module.__file__)
+    files = resultfile.code_files(f"replicate/experiments/{registered.name}")
     res = {
         "schema": resultfile.SCHEMA,
         "run_id": resultfile.make_run_id(module.NAME, scale.name, started),
@@ -257,6 +258,9 @@ def _finish(module, scale, seeds, runs, *, device: str, out_dir: Path, started) 
             "thresholds": dict(module.THRESHOLDS),
             "registered_in": f"replicate/experiments/{registered.name}",
             "registered_sha256": resultfile.file_sha256(registered),
+            # the stored digest covers all code the verdict depends on, file by file (issue 11)
+            "code_files": files,
+            "code_sha256": resultfile.code_digest(files),
         },
         "decision": analysis["decision"],
         "config": {**scale.to_dict(), "seeds": seeds, "device": device},

@@ -138,13 +138,14 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99), fused=str(device).split(":")[0] in ("cpu", "cuda"))
     val_prompts = tok.encode_batch([p.prompt for p in val_problems], P, left_pad=True).to(device)
     exclude = {p.prompt for p in val_problems}
+    train_hard = getattr(task, "train_hard", True)  # ModWalk keeps its hard subset out of RL (see its docstring)
     records = []
     for step in range(cfg.steps + 1):  # the last iteration only measures (no update)
         t0 = time.time()
         rec: dict = {"step": step}
         problems = []
         while len(problems) < cfg.prompts_per_step:
-            problems += [p for p in task.sample_problems(rng, cfg.prompts_per_step) if p.prompt not in exclude]
+            problems += [p for p in task.sample_problems(rng, cfg.prompts_per_step) if p.prompt not in exclude and (train_hard or not p.hard)]
         problems = problems[: cfg.prompts_per_step]
         prompt_ids = tok.encode_batch([p.prompt for p in problems], P, left_pad=True).to(device).repeat_interleave(G, 0)
         from_sampler = cfg.old_logp_from_sampler and cfg.dynamic_sampling_batches == 0

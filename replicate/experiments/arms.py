@@ -33,12 +33,14 @@ import numpy as np
 import torch
 
 from replicate import losses
+from replicate.metrics import point_se
 from replicate.model import count_params
 from replicate.pretrain import get_base, heldout_problems
 from replicate.result import plain
 from replicate.runner import prepare_bases, progress, steps_done, worker_count
 from replicate.tasks import make_task
 from replicate.trainer import train_grpo
+from replicate.verdicts import learned
 
 
 @dataclass(frozen=True)
@@ -296,3 +298,32 @@ def seed_mean_series(runs: dict, arm: str, key: str, *, val: bool = False) -> tu
         vals = [p[s] for p in per if p.get(s) is not None]
         ys.append(float(np.mean(vals)) if len(vals) == len(per) else None)
     return steps, ys
+
+
+def _arm_records(run: dict, arm: str) -> list[dict]:
+    """An arm's records in either layout (``run_arms``: {"records", ...}; ``train_each_arm``: the list)."""
+    a = run.get("arms", {}).get(arm)
+    if a is None:
+        return run["records"]
+    return a["records"] if isinstance(a, dict) else a
+
+
+def control_learned(runs: dict, n_val: int, k: int, se_mult: float, arm: str = "grpo") -> dict:
+    """Did the control arm learn? Seed-mean accuracy rose by >= ``se_mult`` SE (first validation point
+    vs the mean of the last ``k``; per-point SEs over problems, averaged over seeds in quadrature).
+
+    Issue 11: every comparison requires it, else the run is inconclusive.
+    """
+    starts, finals, se0, se1 = [], [], [], []
+    for run in runs.values():
+        pts = [r for r in _arm_records(run, arm) if r.get("val_accuracy") is not None]
+        if len(pts) < k + 1:
+            continue
+        starts.append(pts[0]["val_accuracy"])
+        finals.append(float(np.mean([r["val_accuracy"] for r in pts[-k:]])))
+        se0.append(point_se(pts[0], n_val))
+        se1.append(float(np.mean([point_se(r, n_val) for r in pts[-k:]])))
+    if not starts:
+        return learned(None, None, None, None, k=se_mult)
+    n = len(starts)
+    return learned(float(np.mean(starts)), float(np.mean(finals)), float(np.sqrt(np.sum(np.square(se0)))) / n, float(np.sqrt(np.sum(np.square(se1)))) / n, k=se_mult)

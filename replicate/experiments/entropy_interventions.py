@@ -2,12 +2,12 @@
 
 From one cached base per seed we train, on identical prompt streams (rl-methods §a.4 E-a3, §b, §f2):
 
-- ``grpo``          PPO-clip 0.2/0.2 (the vanilla runs; the (H, R) law is fitted on these)
+- ``grpo``          PPO-clip 0.2/0.2, dual clip 10 (the vanilla runs; the (H, R) law is fitted on these)
 - ``clip02``        PPO-clip [0, 2]: the matched control for Clip-Cov (its scripts set clip 1/1)
 - ``clip-cov``      Clip-Cov on top of clip [0, 2], band calibrated on the base's token Cov
 - ``no-clip``       -A*rho, no clip: the matched control for KL-Cov (verl kl_cov has no clip)
 - ``kl-cov``        KL-Cov, beta = 1
-- ``clip-higher``   PPO-clip 0.2/0.28 (DAPO)
+- ``clip-higher``   PPO-clip 0.2/0.28 (DAPO), dual clip 10 (so GPPO's only difference is the gradient)
 - ``gppo``          GPPO 0.2/0.28, dual clip 10 (Klear)
 - gpu scale only: ``clip-cov-r5`` (5x r) and ``kl-cov-b0.1`` (beta 0.1), the dose check.
 
@@ -34,7 +34,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from replicate.experiments.arms import Arm, mean_last_frac, run_arms, seed_mean_series
+from replicate.experiments.arms import Arm, control_learned, mean_last_frac, run_arms, seed_mean_series
 from replicate.fits import fit_entropy_law
 from replicate.grpo import group_advantages, response_logits
 from replicate.losses import CLIP_COV_DEFAULTS, CLIP_HIGHER, GPPO_DUAL_CLIP, KL_COV_DEFAULTS, centred_cov
@@ -43,8 +43,9 @@ from replicate.passk import correct_counts, per_problem
 from replicate.plotting import plot_lines
 from replicate.pretrain import heldout_problems
 from replicate.sampling import sample
-from replicate.scales import GPU, SMOKE, TINY
+from replicate.scales import CPU, GPU, SMOKE, TINY
 from replicate.tokenizer import CharTokenizer
+from replicate.verdicts import directional, paired_over_seeds
 
 NAME = "entropy-interventions"
 CLAIMS = ["clip-kl-cov-preserve-entropy", "gppo-gradient-preservation", "dapo-clip-higher"]
@@ -53,50 +54,66 @@ SCALES = {
     "smoke": replace(SMOKE.with_grpo(steps=16, measure_after=False), summary="{params}-parameter Llama, countdown-lite (2 numbers), 7 arms x 16 GRPO steps x 128 rollouts, CPU smoke test", expected="~1 min CPU per seed (7 arms)"),
     # gpu: 9 arms x 3 seeds x 100 steps x 512 rollouts, parallel workers (see module docstring)
     "gpu": replace(GPU.with_grpo(steps=100, val_every=5, val_problems=256, measure_after=False), summary="{params}-parameter Llama, countdown-lite (3 numbers), 9 arms x 100 GRPO steps x 512 rollouts, one GPU", expected="~3-4 min for 3 seeds x 9 arms on 8 worker processes (estimate, not measured)"),
+    # cpu: 9 arms x 3 seeds x 120 steps x 256 rollouts, one single-thread process per core
+    "cpu": replace(CPU.with_grpo(steps=120, measure_after=False), summary="{params}-parameter Llama, ModWalk, 9 arms x 120 GRPO steps x 256 rollouts, 2-core CPU", expected="~25 min for 3 seeds x 9 arms on 2 cores"),
     "tiny": TINY.with_grpo(measure_after=False),
 }
-DOSE_SCALES = ("gpu",)  # dose arms cost 2 more runs per seed; smoke skips them (verdict then inconclusive)
+# dose arms cost 2 more runs per seed; smoke skips them, so smoke can never hold (it is weak evidence anyway);
+# the cpu scale runs them: a rule that needs the dose check must be able to see it (issue 11)
+DOSE_SCALES = ("cpu", "gpu")
 
 # ---- arm settings (paper values carry the quote and claim id) -----------------------------------
 CLIP_COV_MIN_TOKENS = 5  # rl-methods §a.4: "make sure r*N >= ~5 tokens per micro-batch"
 KL_COV_MIN_TOKENS = 10  # KL-Cov penalises 10x Clip-Cov's share in the paper (2e-3 vs 2e-4); capped at 2x here
 BAND_Q_HI = 0.999  # exclude the extreme tail, as the paper's upper bound 5 does
 BAND_MIN_MASS = 0.02  # [1, 5] holds ~1-2% of tokens in the paper's Table 1 (top-2% mean Cov 1.385)
-N_EVAL_PROBLEMS = {"smoke": 64, "gpu": 256, "tiny": 8}
-N_EVAL_SAMPLES = {"smoke": 16, "gpu": 64, "tiny": 4}
+N_EVAL_PROBLEMS = {"smoke": 64, "cpu": 256, "gpu": 256, "tiny": 8}
+N_EVAL_SAMPLES = {"smoke": 16, "cpu": 16, "gpu": 64, "tiny": 4}
 
 # ---- registered verdict rule (rl-methods §a.4 E-a3, §b, §f2; do not tune to a run) --------------
+# Re-registered 2026-11-29 (results/RULES.md): one symmetric interval rule (replicate/verdicts.py)
+# for every comparison, controls that must learn, a collapsed control before Clip-Cov/KL-Cov are
+# compared, a selection count that can meet its precondition, and dual clip on both sides.
 THRESHOLDS = {
     "min_seeds": 3,
     "final_frac": 0.2,  # "final" entropy = mean rollout-batch entropy over the last 20% of steps
     "final_val_points": 3,  # final accuracy = mean of the last 3 validation points
-    # clip-kl-cov-preserve-entropy (E-a3): "final entropy >= 3x the matched-control entropy"
+    # clip-kl-cov-preserve-entropy (E-a3): "final entropy >= 3x the matched-control entropy": the
+    # interval of the per-seed log ratio must lie above log 3; it is rejected when it lies below
+    # log 1.25 ("entropy is not raised", the registered E-a3 rejection bound)
     "cov_entropy_ratio_min": 3.0,
+    "cov_not_raised_ratio": 1.25,
     "acc_no_worse_se": 1.0,  # accuracy and pass@1 >= control - 1 SE
-    "cov_not_raised_ratio": 1.25,  # does-not-hold: entropy ratio < 1.25 ("entropy is not raised")
-    "acc_drop_se": 2.0,  # does-not-hold: accuracy drops by > 2 SE
+    "acc_drop_se": 2.0,  # does-not-hold: accuracy interval (2 SE) entirely below the control's
     "escape_se": 2.0,  # (H, R) above the vanilla fit: mean residual of late points >= 2 SE (corpus prediction)
     "min_selected_per_mb": 5,  # precondition: tokens selected per micro-batch (r*N >= ~5)
     "pre_control_entropy_drop": 0.25,  # precondition: vanilla GRPO entropy fell >= 25% (something to preserve)
+    "pre_control_collapse": 0.7,  # precondition (issue 11): the matched control's entropy fell >= 70% of its H0
+    "pre_control_learn_se": 3.0,  # precondition (issue 11): vanilla GRPO's accuracy rose >= 3 SE
     "pre_min_updates": 2,  # precondition: several mini-batch updates per rollout
-    # gppo / clip-higher (E-b, E-f2): entropy above the comparator by >= 2 SE of the paired
-    # (per-seed) difference; does-not-hold when the mean difference is <= 0. rl-methods calls
-    # "indistinguishable" a failure; with 3 seeds that has little power, so we reject only when the
-    # point estimate is not above the comparator at all (stricter for rejection, justified by power).
-    "paired_entropy_se": 2.0,
+    # gppo / clip-higher (E-b, E-f2): holds when the interval of the per-seed log ratio of final
+    # entropy (arm / comparator, Student-t over seeds) lies above 0, does not hold when it lies below
+    # log 1.25 (the same "not raised" bound as E-a3: a smaller gain is not the preserved exploration
+    # the claims describe), with accuracy >= comparator - 1 SE and no blow-up
+    "entropy_min_effect_ratio": 1.25,
     "blowup_ratio": 3.0,  # destabilised: final entropy > 3 x H0, or non-finite
 }
 CRITERION_TEXT = (
-    "clip-kl-cov-preserve-entropy holds if, with >= 3 seeds, both Clip-Cov (vs PPO clip [0,2]) and KL-Cov (vs unclipped PG) "
-    "end with >= 3x the control's entropy (mean over the last 20% of steps), final accuracy (last 3 validation points) and "
-    "pass@1 >= control - 1 SE, their late (H, R) points lie >= 2 SE above the law R = -a e^H + b fitted on the vanilla GRPO runs, "
-    "and (gpu scale) entropy rises with r (1x -> 5x) and beta (0.1 -> 1); does not hold if either method's entropy ratio is < 1.25 "
-    "or its accuracy drops > 2 SE. Accuracy SE = the control's binomial SE over N = distinct held-out problems x seeds, p clipped to [1/N, 1-1/N] "
-    "(the last 3 points re-score the same problems); pass@1 SE = seed-pooled SE of per-problem pass@1; a missing pass@1 means it cannot hold. Preconditions: vanilla entropy fell >= 25%, >= 5 tokens selected per micro-batch, >= 2 updates "
-    "per rollout. gppo-gradient-preservation holds if GPPO's final entropy exceeds both clip-higher's and GRPO's by >= 2 SE of the "
-    "per-seed paired difference with accuracy >= each - 1 SE and no blow-up (H > 3 H0 or non-finite); does not hold if its mean "
-    "entropy difference to clip-higher is <= 0, accuracy drops > 2 SE, or it blows up. dapo-clip-higher: the same rule for "
-    "clip-higher 0.2/0.28 against GRPO 0.2/0.2. Otherwise inconclusive (rl-methods §a.4 E-a3, §b, §f2)."
+    "Every comparison uses one interval rule: an effect holds when its interval lies above the size the claim states (0 unless "
+    "stated), does not hold when it lies below the smallest effect the claim needs, and is otherwise inconclusive. Entropy "
+    "effects are per-seed log ratios of final entropy (mean over the last 20% of steps), interval = mean +/- t(df = seeds - 1) x SE "
+    "over seeds at the 2-SE normal level; accuracy effects use the binomial SE over N = distinct held-out problems x seeds, p "
+    "clipped to [1/N, 1-1/N], interval +/- 2 SE (the last 3 points re-score the same problems). Preconditions for every claim: "
+    ">= 3 seeds and vanilla GRPO's accuracy rose >= 3 SE (start vs last 3 points, SEs in quadrature) and its entropy fell >= 25%. "
+    "clip-kl-cov-preserve-entropy: additionally each matched control's entropy fell >= 70% of its H0, >= 5 tokens selected per "
+    "micro-batch, >= 2 updates per rollout; holds if for both Clip-Cov (vs PPO clip [0,2]) and KL-Cov (vs unclipped PG) the "
+    "entropy log-ratio interval lies above log 3, final accuracy and pass@1 >= control - 1 SE, late (H, R) points lie >= 2 SE above "
+    "the law fitted on vanilla GRPO, and entropy rises with r (1x -> 5x) and beta (0.1 -> 1); does not hold if either method's "
+    "log-ratio interval lies below log 1.25 or its accuracy interval lies below the control's. gppo-gradient-preservation: GPPO vs "
+    "clip-higher (both 0.2/0.28 with dual clip 10); holds if the log-ratio interval lies above 0, accuracy >= clip-higher - 1 SE and "
+    "no blow-up (H > 3 H0 or non-finite); does not hold if the interval lies below log 1.25, accuracy drops (interval below) or it "
+    "blows up. dapo-clip-higher: the same rule for clip-higher 0.2/0.28 against GRPO 0.2/0.2 (both dual clip 10). Otherwise "
+    "inconclusive (rl-methods §a.4 E-a3, §b, §f2; issue 11)."
 )
 
 
@@ -148,13 +165,17 @@ def calibrate(model, scale, seed: int, device: str) -> dict:
             covs.append(c[m > 0].cpu())
             ns.append(float(m.sum()))
     n_mb = float(np.mean(ns)) if ns else tokens_per_microbatch(scale)
-    r = max(CLIP_COV_DEFAULTS["clip_ratio"], CLIP_COV_MIN_TOKENS / n_mb)
-    k = max(KL_COV_DEFAULTS["k_ratio"], KL_COV_MIN_TOKENS / n_mb)
+    # int(r * N) rounds down: r = 5 / mean(N) selected 4 tokens in every micro-batch smaller than the
+    # mean, so the ">= 5 per micro-batch" precondition could never be met (issue 11). Size r on the
+    # smallest micro-batch seen, with half a token of margin, so int(r * N) >= 5 wherever N >= that.
+    n_small = float(min(ns)) if ns else n_mb
+    r = max(CLIP_COV_DEFAULTS["clip_ratio"], (CLIP_COV_MIN_TOKENS + 0.5) / n_small)
+    k = max(KL_COV_DEFAULTS["k_ratio"], (KL_COV_MIN_TOKENS + 0.5) / n_small)
     allc = torch.cat(covs).numpy() if covs else np.zeros(1)
     # the band holds ~4x the tokens to be drawn: PPO-clipped tokens are excluded and Cov drifts during training
     mass = max(BAND_MIN_MASS, 4 * r)
     lb, ub = float(np.quantile(allc, max(0.0, BAND_Q_HI - mass))), float(np.quantile(allc, BAND_Q_HI))
-    return {"tokens_per_microbatch": n_mb, "clip_ratio": r, "k_ratio": k, "cov_lb": lb, "cov_ub": ub, "band_quantiles": [BAND_Q_HI - mass, BAND_Q_HI], "n_tokens": int(allc.size)}
+    return {"tokens_per_microbatch": n_mb, "tokens_smallest_microbatch": n_small, "clip_ratio": r, "k_ratio": k, "cov_lb": lb, "cov_ub": ub, "band_quantiles": [BAND_Q_HI - mass, BAND_Q_HI], "n_tokens": int(allc.size)}
 
 
 CALIBRATION: dict = {}
@@ -165,14 +186,15 @@ def arms_for(scale, cal: dict) -> list[Arm]:
     ev = (steps,)
     band = {"cov_lb": cal["cov_lb"], "cov_ub": cal["cov_ub"]}
     clip02 = {"clip_low": 1.0, "clip_high": 1.0}  # Clip-Cov scripts: "clip_ratio_low = clip_ratio_high = 1" (2505.22617 code)
+    dc = {"dual_clip": GPPO_DUAL_CLIP}  # the same dual clip on grpo, clip-higher and gppo: fair comparisons (issue 11)
     arms = [
-        Arm("grpo", "ppo", eval_at=ev),
+        Arm("grpo", "ppo", dc, eval_at=ev),
         Arm("clip02", "ppo", grpo=clip02, eval_at=ev),
         Arm("clip-cov", "clip-cov", {"clip_ratio": cal["clip_ratio"], **band}, grpo=clip02, eval_at=ev),
         Arm("no-clip", "no-clip", eval_at=ev),
         Arm("kl-cov", "kl-cov", {"k_ratio": cal["k_ratio"], "beta": KL_COV_DEFAULTS["beta"]}, eval_at=ev),
-        Arm("clip-higher", "ppo", grpo=dict(CLIP_HIGHER), eval_at=ev),
-        Arm("gppo", "gppo", {"dual_clip": GPPO_DUAL_CLIP}, grpo=dict(CLIP_HIGHER), eval_at=ev),
+        Arm("clip-higher", "ppo", dc, grpo=dict(CLIP_HIGHER), eval_at=ev),
+        Arm("gppo", "gppo", dc, grpo=dict(CLIP_HIGHER), eval_at=ev),
     ]
     if scale.name in DOSE_SCALES:  # Fig. 12 dose-response: "clip ratios 2/4/5/7 x base", "beta 0.05-1"
         arms += [
@@ -274,83 +296,87 @@ def analyse(runs: dict, scale, out_dir) -> dict:
                 se = math.sqrt(sum(var)) / len(res)
                 escape[a] = {"mean_residual": float(np.mean(res)), "se": se, "escapes": bool(np.mean(res) >= T["escape_se"] * se)}
 
-    def paired(arm, ctrl):
-        ds = [per[arm][s]["h_final"] - per[ctrl][s]["h_final"] for s in seeds if s in per.get(arm, {}) and s in per.get(ctrl, {})]
-        if not ds:
-            return None, None
-        return float(np.mean(ds)), (float(np.std(ds, ddof=1) / math.sqrt(len(ds))) if len(ds) >= 2 else None)
-
     n_seeds = len(seeds)
     g = agg.get("grpo", {})
     control_dropped = g.get("h0") is not None and g["h_final"] <= (1 - T["pre_control_entropy_drop"]) * g["h0"]
-    decision: dict = {"n_seeds": n_seeds, "control_entropy_dropped": control_dropped, "calibration": {str(s): runs[s].get("calibration") for s in seeds}}
+    learn = control_learned(runs, n_val, T["final_val_points"], T["pre_control_learn_se"])
+    decision: dict = {"n_seeds": n_seeds, "control_entropy_dropped": control_dropped, "control_learned": learn, "calibration": {str(s): runs[s].get("calibration") for s in seeds}}
+    common = {"seeds": n_seeds >= T["min_seeds"], "control_learned": learn["learned"], "control_entropy_dropped": control_dropped}
+
+    def log_ratio(arm, ctrl) -> dict:
+        """Per-seed log(H_final arm / H_final ctrl): mean, SE, df over seeds."""
+        rs = [math.log(per[arm][s]["h_final"] / per[ctrl][s]["h_final"]) for s in seeds
+              if s in per.get(arm, {}) and s in per.get(ctrl, {}) and (per[arm][s]["h_final"] or 0) > 0 and (per[ctrl][s]["h_final"] or 0) > 0]  # fmt: skip
+        m, se, df = paired_over_seeds(rs)
+        return {"mean": m, "se": se, "df": df, "per_seed": rs}
+
+    def accuracy(arm, ctrl) -> dict:
+        A, C = agg[arm], agg[ctrl]
+        diff, se = A["acc_final"] - C["acc_final"], math.hypot(A["acc_se"], C["acc_se"])
+        return {"diff": diff, "se": se, "ok": diff >= -T["acc_no_worse_se"] * C["acc_se"], "dropped": diff + T["acc_drop_se"] * se < 0}
 
     # ---- clip-kl-cov-preserve-entropy
     checks = {}
     for arm, ctrl in (("clip-cov", "clip02"), ("kl-cov", "no-clip")):
         A, C = agg[arm], agg[ctrl]
-        ratio = A["h_final"] / C["h_final"] if C["h_final"] else None
-        acc_ok = A["acc_final"] >= C["acc_final"] - T["acc_no_worse_se"] * C["acc_se"]
+        lr_ = log_ratio(arm, ctrl)
+        ent = directional(lr_["mean"], lr_["se"], df=lr_["df"], name=f"log H ratio {arm}/{ctrl}", hold_at=math.log(T["cov_entropy_ratio_min"]),
+                          min_effect=math.log(T["cov_not_raised_ratio"]), source="E-a3: ratio < 1.25 = 'entropy is not raised'")  # fmt: skip
+        acc = accuracy(arm, ctrl)
         p1_ok = A.get("pass1") is not None and C.get("pass1") is not None and A["pass1"] >= C["pass1"] - T["acc_no_worse_se"] * (C["pass1_se"] or 0)
         dose = None
         if arm == "clip-cov" and "clip-cov-r5" in agg:
             dose = agg["clip-cov-r5"]["h_final"] > A["h_final"]
         if arm == "kl-cov" and "kl-cov-b0.1" in agg:
             dose = A["h_final"] > agg["kl-cov-b0.1"]["h_final"]
+        collapsed = C["h0"] is not None and C["h_final"] <= (1 - T["pre_control_collapse"]) * C["h0"]
         checks[arm] = {
-            "entropy_ratio": ratio, "acc_diff": A["acc_final"] - C["acc_final"], "control_acc_se": C["acc_se"],
-            "pass1_diff": (A["pass1"] - C["pass1"]) if A.get("pass1") is not None else None,
-            "entropy_ok": ratio is not None and ratio >= T["cov_entropy_ratio_min"], "acc_ok": acc_ok, "pass1_ok": p1_ok,
-            "escapes": escape.get(arm, {}).get("escapes"), "dose_monotone": dose,
-            "selected_per_mb": A["selected_per_mb"], "enough_selected": (A["selected_per_mb"] or 0) >= T["min_selected_per_mb"],
-            "not_raised": ratio is not None and ratio < T["cov_not_raised_ratio"],
-            "acc_dropped": A["acc_final"] < C["acc_final"] - T["acc_drop_se"] * C["acc_se"],
+            "entropy": ent, "entropy_ratio": math.exp(lr_["mean"]) if lr_["mean"] is not None else None, "acc_diff": acc["diff"], "acc_se": acc["se"],
+            "control_acc_se": C["acc_se"], "pass1_diff": (A["pass1"] - C["pass1"]) if A.get("pass1") is not None and C.get("pass1") is not None else None,
+            "acc_ok": acc["ok"], "acc_dropped": acc["dropped"], "pass1_ok": p1_ok, "escapes": escape.get(arm, {}).get("escapes"), "dose_monotone": dose,
+            "selected_per_mb": A["selected_per_mb"], "enough_selected": (A["selected_per_mb"] or 0) >= T["min_selected_per_mb"], "control_collapsed": collapsed,
         }  # fmt: skip
-    pre = {"seeds": n_seeds >= T["min_seeds"], "control_entropy_dropped": control_dropped,
+    pre = {**common,
+           "controls_collapsed": all(c["control_collapsed"] for c in checks.values()),
            "updates": all((agg[a]["updates_per_rollout"] or 0) >= T["pre_min_updates"] for a in ("clip-cov", "kl-cov")),
            "selected": all(checks[a]["enough_selected"] for a in checks)}  # fmt: skip
     num = "; ".join(
-        f"{a}: H ratio {_f(c['entropy_ratio'])}, acc diff {_f(c['acc_diff'])} (SE {_f(c['control_acc_se'])}), pass@1 diff {_f(c['pass1_diff'])}, "
-        f"escapes {c['escapes']} (resid {_f(escape.get(a, {}).get('mean_residual'))}), dose {c['dose_monotone']}, selected/mb {_f(c['selected_per_mb'])}"
+        f"{a}: {c['entropy']['why']}, acc diff {_f(c['acc_diff'])} (SE {_f(c['acc_se'])}), pass@1 diff {_f(c['pass1_diff'])}, "
+        f"escapes {c['escapes']} (resid {_f(escape.get(a, {}).get('mean_residual'))}), dose {c['dose_monotone']}, selected/mb {_f(c['selected_per_mb'])}, control collapsed {c['control_collapsed']}"
         for a, c in checks.items()
     )
-    if all(pre.values()) and any(c["not_raised"] or c["acc_dropped"] for c in checks.values()):
-        v1 = ("does-not-hold", f"entropy not raised (ratio < 1.25) or accuracy down > 2 SE: {num}")
-    elif all(pre.values()) and all(c["entropy_ok"] and c["acc_ok"] and c["pass1_ok"] and c["escapes"] and c["dose_monotone"] for c in checks.values()):
+    if not all(pre.values()):
+        v1 = ("inconclusive", f"preconditions unmet {[k for k, v in pre.items() if not v]}; " + num)
+    elif any(c["entropy"]["verdict"] == "does-not-hold" or c["acc_dropped"] for c in checks.values()):
+        v1 = ("does-not-hold", f"entropy not raised (log-ratio interval below log 1.25) or accuracy interval below the control's: {num}")
+    elif all(c["entropy"]["verdict"] == "holds" and c["acc_ok"] and c["pass1_ok"] and c["escapes"] and c["dose_monotone"] for c in checks.values()):
         v1 = ("holds", f"both methods meet every criterion: {num}")
     else:
-        unmet = [k for k, v in pre.items() if not v]
-        v1 = ("inconclusive", (f"preconditions unmet {unmet}; " if unmet else "criteria partly met; ") + num)
+        v1 = ("inconclusive", "criteria partly met; " + num)
     decision["clip_kl_cov"] = {"preconditions": pre, "checks": checks}
 
-    # ---- gppo and clip-higher: paired per-seed entropy differences
-    def paired_claim(arm, comparators):
-        out, parts = {}, []
-        for ctrl in comparators:
-            md, se = paired(arm, ctrl)
-            A, C = agg[arm], agg[ctrl]
-            out[ctrl] = {
-                "entropy_diff": md, "entropy_diff_se": se,
-                "entropy_above": md is not None and se is not None and md > 0 and md >= T["paired_entropy_se"] * se,
-                "acc_diff": A["acc_final"] - C["acc_final"], "acc_se": C["acc_se"],
-                "acc_ok": A["acc_final"] >= C["acc_final"] - T["acc_no_worse_se"] * C["acc_se"],
-                "acc_dropped": A["acc_final"] < C["acc_final"] - T["acc_drop_se"] * C["acc_se"],
-            }  # fmt: skip
-            parts.append(f"vs {ctrl}: dH {_f(md)} (SE {_f(se)}), dacc {_f(out[ctrl]['acc_diff'])} (SE {_f(C['acc_se'])})")
+    # ---- gppo and clip-higher: per-seed entropy log ratios against one comparator each
+    def paired_claim(arm, ctrl):
         A = agg[arm]
+        lr_ = log_ratio(arm, ctrl)
+        ent = directional(lr_["mean"], lr_["se"], df=lr_["df"], name=f"log H ratio {arm}/{ctrl}", min_effect=math.log(T["entropy_min_effect_ratio"]),
+                          source="the E-a3 'not raised' bound, used for every entropy-preservation claim")  # fmt: skip
+        acc = accuracy(arm, ctrl)
         blow = (not A["finite"]) or (A["h0"] is not None and A["h_final"] > T["blowup_ratio"] * A["h0"])
-        first = out[comparators[0]]
-        num = f"{arm} H {_f(A['h0'])}->{_f(A['h_final'])}; " + "; ".join(parts)
-        if n_seeds >= T["min_seeds"] and (blow or (first["entropy_diff"] is not None and first["entropy_diff"] <= 0) or any(o["acc_dropped"] for o in out.values())):
-            return ("does-not-hold", ("destabilised; " if blow else "") + num), out, blow
-        if n_seeds >= T["min_seeds"] and not blow and all(o["entropy_above"] and o["acc_ok"] for o in out.values()):
-            return ("holds", num), out, blow
-        return ("inconclusive", (f"{n_seeds} seed(s) < {T['min_seeds']}; " if n_seeds < T["min_seeds"] else "criteria partly met; ") + num), out, blow
+        out = {"entropy": ent, "accuracy": acc, "blowup": blow, "preconditions": common}
+        num = f"{arm} H {_f(A['h0'])}->{_f(A['h_final'])}; vs {ctrl}: {ent['why']}; dacc {_f(acc['diff'])} (SE {_f(acc['se'])})"
+        if not all(common.values()):
+            return ("inconclusive", f"preconditions unmet {[k for k, v in common.items() if not v]}; " + num), out
+        if blow or ent["verdict"] == "does-not-hold" or acc["dropped"]:
+            return ("does-not-hold", ("destabilised; " if blow else "") + num), out
+        if ent["verdict"] == "holds" and acc["ok"]:
+            return ("holds", num), out
+        return ("inconclusive", "criteria partly met; " + num), out
 
-    v2, o2, b2 = paired_claim("gppo", ["clip-higher", "grpo"])
-    v3, o3, b3 = paired_claim("clip-higher", ["grpo"])
-    decision["gppo"] = {"checks": o2, "blowup": b2}
-    decision["clip_higher"] = {"checks": o3, "blowup": b3}
+    v2, o2 = paired_claim("gppo", "clip-higher")
+    v3, o3 = paired_claim("clip-higher", "grpo")
+    decision["gppo"] = o2
+    decision["clip_higher"] = o3
     decision["arms"] = agg
     decision["escape"] = escape
 

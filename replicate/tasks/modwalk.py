@@ -21,8 +21,9 @@ are computed from the corrupted one, as a slip would be). With the defaults the 
 
 Hard subset (the ceiling): digit 7 is a move the teacher never writes, and easy problems never
 allow it. A hard problem allows 7 and even digits only and asks for an odd target, which needs an
-odd number of 7-moves (parity). So neither pretraining nor RL on easy problems ever rewards a 7:
-the skill does not transfer, and vanilla RL should plateau near 1 - ``hard_frac``.
+odd number of 7-moves (parity). Pretraining shows hard prompts with the teacher's (always wrong)
+walks, and RL trains on easy problems only (``train_hard``), so nothing ever rewards a 7: the skill
+does not transfer, and RL plateaus below 1 - (hard share of the held-out set).
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ class ModWalk:
     hard_frac: float = 0.25
     p_wrong_plan: float = 0.5  # teacher walks at random: pass@1 << pass@k
     eps_exec: float = 0.1  # each running-sum digit corrupted with this probability
+    # RL trains on easy problems only, so a lucky 7 on a hard training problem cannot be reinforced:
+    # with hard problems in the RL stream a 0.39M run discovered the 7-move (hard pass@1 0.07 after
+    # 160 steps at lr 2e-4), and the ceiling was no longer the design's
+    train_hard: bool = False
     name: str = "modwalk"
     distinct_heldout = True  # few enough prompts that a drawn validation set would repeat some
 
