@@ -37,6 +37,8 @@ PAPER_WEIGHTS = (0.0, 0.0, 6.0, 4.0, 2.0, 1.0)
 STOP = frozenset("""a an and are as at be by can do does did for from has have how in into is it its
 of on or than that the their there these this to was were what when where which while who why will
 with et al vs versus about any our we i you they paper papers claim claims""".split())
+COMMON = 0.2  # a query word in more than this share of the documents is left out (see prune)
+PRUNE_FROM = 5_000  # documents; below this every word is scored (it costs < 5 ms)
 WORD = re.compile(r"[A-Za-z0-9]+(?:[-.@/][A-Za-z0-9]+)*")
 
 
@@ -188,13 +190,51 @@ def sync(store: Store) -> int:
     return len(rows)
 
 
+def doc_frequencies(store: Store, table: str, words: list[str]) -> dict[str, int]:
+    """Documents containing each query word, from the FTS vocabulary (``<table>_vocab``).
+
+    The index holds Porter stems; a word's stem is (nearly always) one of its prefixes, so the
+    longest of its prefixes (down to 5 letters shorter) found in the vocabulary is taken — an
+    estimate, used only to decide which words are too common to be worth scoring.
+    """
+    cands = {w: [w[:i] for i in range(len(w), max(2, len(w) - 6), -1)]
+             + ([w[:-1] + "i"] if w.endswith("y") else []) for w in words}
+    flat = sorted({c for cs in cands.values() for c in cs})
+    rows = store.query(f"SELECT term, doc FROM {table}_vocab WHERE term IN ({','.join('?' * len(flat))})",
+                       tuple(flat)) if flat else []
+    doc = {r["term"]: r["doc"] for r in rows}
+    return {w: next((doc[c] for c in cands[w] if c in doc), 0) for w in words}
+
+
+def size(store: Store, table: str) -> int:
+    return store.query(f"SELECT COUNT(*) AS n FROM {table}_docsize")[0]["n"]
+
+
+def prune(store: Store, table: str, words: list[str]) -> list[str]:
+    """Drop words in more than ``COMMON`` of the documents when the query has rarer ones.
+
+    Their BM25 weight is near zero (IDF of a word in 60% of documents: ~0.4, against ~7 for a
+    name), but each matches tens of thousands of rows that all get scored (bench/results/
+    search_latency.md). Small stores keep every word.
+    """
+    if len(words) < 2:
+        return words
+    n = size(store, table)
+    if n < PRUNE_FROM:
+        return words
+    df = doc_frequencies(store, table, words)
+    keep = [w for w in words if df[w] <= COMMON * n]
+    return keep or sorted(words, key=lambda w: df[w])[:2]
+
+
 def query(store: Store, text: str, *, kind: str = "claims", as_of: dt.date | None = None,
           k: int = 50) -> list[tuple[str, float]]:
     """Best BM25 matches first: [(id, score)], score = -bm25 (higher is better)."""
-    expr = match_expr(text)
+    table, weights = ("claims_fts", CLAIM_WEIGHTS) if kind == "claims" else ("papers_fts", PAPER_WEIGHTS)
+    words = prune(store, table, terms(text))
+    expr = " OR ".join(f'"{t}"' for t in words)
     if not expr:
         return []
-    table, weights = ("claims_fts", CLAIM_WEIGHTS) if kind == "claims" else ("papers_fts", PAPER_WEIGHTS)
     rank = f"bm25({table}, {', '.join(str(w) for w in weights)})"
     sql = (f"SELECT id, {rank} AS r FROM {table} WHERE {table} MATCH ?"
            + (" AND asserted <= ?" if as_of else "") + " ORDER BY r LIMIT ?")

@@ -150,3 +150,16 @@ def test_cli_start_does_not_import_heavy_modules():
             "print(sorted(m for m in ('torch', 'transformers', 'langchain_core') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_common_words_are_left_out_of_big_bm25_queries(seeded_store, monkeypatch):
+    lexical.sync(seeded_store)
+    words = lexical.terms("entropy collapse limits reasoning KL-Cov")
+    assert lexical.prune(seeded_store, "claims_fts", words) == words  # small store: all scored
+    monkeypatch.setattr(lexical, "PRUNE_FROM", 0)
+    df = lexical.doc_frequencies(seeded_store, "claims_fts", words)
+    n = lexical.size(seeded_store, "claims_fts")
+    assert df["entropy"] > lexical.COMMON * n and 0 < df["klcov"] <= 2  # 'entropy' stems to 'entropi'
+    kept = lexical.prune(seeded_store, "claims_fts", words)
+    assert "entropy" not in kept and "klcov" in kept
+    assert lexical.query(seeded_store, "entropy collapse KL-Cov", k=1)[0][0] == "clip-kl-cov-preserve-entropy"
