@@ -14,6 +14,7 @@ loss, eps=0.2, no KL, no entropy bonus, uniform groups filtered from the update.
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import asdict, dataclass
 
@@ -64,6 +65,11 @@ class GRPOConfig:
     # meaning: the rollout policy is the policy before the first mini-batch update (on-policy GRPO);
     # numerically equal to a recompute up to float rounding (~1e-6). False = recompute (the old path)
     old_logp_from_sampler: bool = True
+    # ProRL (arXiv:2505.24864): a KL penalty to a reference policy (k3 estimator, per token, token-mean)
+    # and a hard reset of that reference to the current policy, with fresh optimizer state, every
+    # ``ref_reset_every`` steps; 0 = off. The reference starts as the base.
+    kl_coef: float = 0.0
+    ref_reset_every: int = 0
     # DAPO dynamic sampling (arXiv:2503.14476 Eq. 11, verl recipe/dapo): keep groups with reward std > 0 and
     # re-generate until prompts_per_step are kept or this many generation batches ran; 0 = off
     dynamic_sampling_batches: int = 0
@@ -140,6 +146,7 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
     exclude = {p.prompt for p in val_problems}
     train_hard = getattr(task, "train_hard", True)  # ModWalk keeps its hard subset out of RL (see its docstring)
     records = []
+    ref = None  # ProRL reference policy (kl_coef > 0)
     for step in range(cfg.steps + 1):  # the last iteration only measures (no update)
         t0 = time.time()
         rec: dict = {"step": step}
@@ -242,6 +249,14 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
         # ---- update: one epoch over the kept rows in `mini_batches` optimizer steps ----------
         t1 = time.time()
         model.train()
+        if cfg.kl_coef > 0:
+            if ref is None or (cfg.ref_reset_every and step > 0 and step % cfg.ref_reset_every == 0):
+                if ref is not None:  # ProRL's reset: the reference jumps to the current policy, optimizer restarts
+                    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+                    rec["ref_reset"] = True
+                ref = copy.deepcopy(model).eval()
+            with torch.no_grad():
+                ref_logp = token_logprobs(at_temperature(response_logits(ref, ids, P).float(), cfg.temperature), resp_ids)
         rows = keep_g.repeat_interleave(G).nonzero().squeeze(1)
         rows = rows[torch.randperm(rows.numel(), generator=torch.Generator().manual_seed(seed * 7919 + step)).to(device)]
         infos, n_upd = [], 0
@@ -254,6 +269,11 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
             w = width if cfg.loss_agg == "dr-grpo" else max(1, int(mask[chunk].sum(1).max()))
             logits = response_logits(model, ids[chunk, : P + w], P)
             loss, info = policy_loss(at_temperature(logits, cfg.temperature), resp_ids[chunk, :w], old_logp[chunk, :w], adv_tok[chunk, :w], mask[chunk, :w], token_loss_fn=token_loss_fn, agg=cfg.loss_agg, **loss_kwargs)
+            if cfg.kl_coef > 0:  # k3 = exp(ref - logp) - (ref - logp) - 1 >= 0, unbiased for KL(pi || ref)
+                d = ref_logp[chunk, :w] - token_logprobs(at_temperature(logits, cfg.temperature), resp_ids[chunk, :w])
+                kl = masked_mean(d.exp() - d - 1, mask[chunk, :w])
+                loss = loss + cfg.kl_coef * kl
+                info["kl_ref"] = float(kl)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             info["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
