@@ -73,6 +73,7 @@ def lean_supported(model) -> bool:
         and not c.mlp_bias
         and c.hidden_act == "silu"
         and c.num_key_value_heads == c.num_attention_heads
+        and (getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads) * c.num_attention_heads == c.hidden_size
         and (c.rope_parameters or {}).get("rope_type", "default") == "default"
         and getattr(c, "pretraining_tp", 1) == 1
         and not c.attention_dropout  # the lean path has no dropout
