@@ -35,6 +35,7 @@ from replicate.rewards import zero_variance_groups
 from replicate.sampling import sample
 from replicate.tasks import EXECUTION, OTHER, ModChain, Problem
 from replicate.tokenizer import CharTokenizer
+from replicate.trainer import at_temperature
 
 GAMMA = 0.1  # "off_policy_reshape = p_div_p_0.1"; App. F gamma ~ 0.1 (2506.03106, claim critique-breaks-plateau)
 
@@ -67,13 +68,21 @@ class CritiqueModChain:
     eps_exec: float = 0.15
     eps_attempt: float = 0.35  # slip rate of the attempts shown in refinement episodes (mostly wrong)
     refine_frac: float = 0.0  # share of pretraining problems that are refinement episodes
+    # non-transferable hard subset (issue 11; ModChain's own docstring): chains of hard_len > max_len steps.
+    # The teacher never writes a value past step max_len (its hard traces stop there, and no refinement
+    # episode is built on a hard chain), so neither pretraining nor RL on the easy chains shows step max_len+1;
+    # only a critique ("|max_len+1=v>") ever reveals such a value. None / 0 = no hard subset (smoke).
+    hard_len: int | None = None
+    hard_frac: float = 0.0
     name: str = "modchain-critique"
+    distinct_heldout = True  # the held-out set is N distinct prompts (SE over N problems)
     mc: ModChain = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.mc = ModChain(modulus=self.modulus, min_len=self.min_len, max_len=self.max_len, hard_len=self.max_len, hard_frac=0.0, eps_exec=self.eps_exec)
+        hard_len = self.hard_len or self.max_len
+        self.mc = ModChain(modulus=self.modulus, min_len=self.min_len, max_len=self.max_len, hard_len=hard_len, hard_frac=self.hard_frac if hard_len > self.max_len else 0.0, eps_exec=self.eps_exec)
         self.max_response_len = self.mc.max_response_len
-        self.prompt_len = self.mc.prompt_len + self.mc.max_response_len + len(f"|{self.max_len + 1}={self.modulus - 1}>")
+        self.prompt_len = self.mc.prompt_len + self.mc.max_response_len + len(f"|{hard_len + 1}={self.modulus - 1}>")
 
     def values(self, problem: Problem) -> list[int]:
         return self.mc._values(problem.meta.get("base_prompt", problem.prompt))
@@ -85,11 +94,11 @@ class CritiqueModChain:
     def sample_problems(self, rng, n: int) -> list[Problem]:
         out = []
         for p in self.mc.sample_problems(rng, n):
-            if self.refine_frac and rng.random() < self.refine_frac:
+            if self.refine_frac and rng.random() < self.refine_frac and not p.hard:
                 attempt = ModChain(modulus=self.modulus, max_len=self.max_len, hard_len=self.max_len, hard_frac=0.0, eps_exec=self.eps_attempt).teacher_trace(p, rng)
                 out.append(Problem(prompt=self.refinement_prompt(p, attempt), answer=p.answer, meta={"base_prompt": p.prompt, "attempt": attempt.rstrip("$")}))
             else:
-                out.append(Problem(prompt=p.prompt, answer=p.answer))
+                out.append(Problem(prompt=p.prompt, answer=p.answer, hard=p.hard))
         return out
 
     def teacher_trace(self, problem: Problem, rng) -> str:
@@ -128,10 +137,17 @@ def shaped_token_loss(logp: torch.Tensor, adv: torch.Tensor, gamma: float = GAMM
 
 
 @torch.no_grad()
-def _val(model, task, problems, tok, gen, device) -> float:
-    ids = tok.encode_batch([p.prompt for p in problems], task.prompt_len, left_pad=True).to(device)
+def _val(model, task, problems, tok, gen, device, n_samples: int = 1) -> dict:
+    """T=1 validation: accuracy, correct samples per problem (``counts``) and accuracy on the hard/easy parts."""
+    ids = tok.encode_batch([p.prompt for p in problems], task.prompt_len, left_pad=True).to(device).repeat_interleave(n_samples, 0)
     ro = sample(model, ids, max_new_tokens=task.max_response_len, eos_id=tok.eos_id, pad_id=tok.pad_id, generator=gen)
-    return float(np.mean([task.reward(p, tok.decode_response(r)) for p, r in zip(problems, ro.response_ids.tolist(), strict=True)]))
+    texts = [tok.decode_response(r) for r in ro.response_ids.tolist()]
+    correct = np.array([task.reward(problems[i // n_samples], t) for i, t in enumerate(texts)]).reshape(len(problems), n_samples)
+    hard = np.array([p.hard for p in problems])
+    out = {"val_accuracy": float(correct.mean()), "val_counts": correct.sum(1).astype(int).tolist(), "val_samples": n_samples}
+    for name, sel in (("hard", hard), ("easy", ~hard)):
+        out[f"val_accuracy_{name}"] = float(correct[sel].mean()) if sel.any() else None
+    return out
 
 
 def train_critique_grpo(model, task, cfg, *, critique: bool, seed: int, device: str, val_problems, on_step=None, gamma: float = GAMMA) -> list[dict]:
@@ -181,13 +197,13 @@ def train_critique_grpo(model, task, cfg, *, critique: bool, seed: int, device: 
         model.eval()
         with torch.no_grad():
             logits = response_logits(model, ids, P).float()
-        old_logp = token_logprobs(logits, resp_ids)
+        old_logp = token_logprobs(at_temperature(logits, cfg.temperature), resp_ids)  # scored at the sampling T
         rec["reward"] = float(rewards.mean())
         rec["entropy"] = float(seq_mean_token_mean(entropy_from_logits(logits)[~is_ref], mask[~is_ref]))
         keep = ~zero_variance_groups(rewards, G)
         rec["frac_uniform_groups"] = float(1 - keep.float().mean())
         if step % cfg.val_every == 0 or step == cfg.steps:
-            rec["val_accuracy"] = _val(model, task, val_problems, tok, gen, device)
+            rec.update(_val(model, task, val_problems, tok, gen, device, cfg.val_samples))
         if step < cfg.steps:
             model.train()
             sel = keep.repeat_interleave(G).nonzero().squeeze(1)
@@ -196,7 +212,7 @@ def train_critique_grpo(model, task, cfg, *, critique: bool, seed: int, device: 
             for chunk in sel.tensor_split(cfg.mini_batches) if sel.numel() else []:
                 if chunk.numel() == 0:
                     continue
-                lp = token_logprobs(response_logits(model, ids[chunk], P), resp_ids[chunk])
+                lp = token_logprobs(at_temperature(response_logits(model, ids[chunk], P), cfg.temperature), resp_ids[chunk])
                 a = adv[chunk][:, None].expand_as(lp)
                 on, _ = ppo_clip_token_loss(lp, old_logp[chunk], a, mask[chunk], clip_low=cfg.clip_low, clip_high=cfg.clip_high)
                 per_tok = torch.where(is_ref[chunk][:, None], shaped_token_loss(lp, a, gamma), on)  # pg = off*mask + on*(1-mask)

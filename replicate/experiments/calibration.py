@@ -6,9 +6,14 @@ their reference label is wrong with probability 0.5 (aleatoric: no policy can be
 pretrained on teacher traces ``v1;v2;..;vk|d`` whose digit d states the teacher's own success
 probability (with jitter); a smaller model is worse than its teacher, so the base starts miscalibrated.
 Per seed: base -> RLVR arm and base -> RLCR arm (same base, same rollouts budget); held-out accuracy,
-ECE (10 bins), Brier, AUROC at temperature 0 ("Evaluation: temperature 0", RLCR eval).
+ECE (10 bins), Brier, AUROC at temperature 0 ("Evaluation: temperature 0", RLCR eval). Training samples
+at RLCR's T = 0.7 and scores the PPO log-probs at that temperature (``trainer.at_temperature``). Every
+held-out (stated digit, correct) pair is written to metrics.jsonl (records with ``arm`` = ``eval:<arm>``),
+so every number of the result can be recomputed from the committed files. Seeds run as single-thread
+processes at the cpu scale (``seed_pool``).
 
     python -m replicate run calibration --scale smoke --seeds 1 --device cpu --out /tmp/cal
+    python -m replicate run calibration --scale cpu --seeds 3 --device cpu --out results/cpu/calibration
     python -m replicate run calibration --scale gpu --seeds 3 --device cuda --out $OUT/cal
 """
 
@@ -20,18 +25,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from replicate.experiments.arms import ArmLog, arm_series, seed_verdict, train_each_arm
+from replicate.experiments.arms import ArmLog, arm_series, train_each_arm
+from replicate.experiments.seed_pool import map_seeds, one_thread
 from replicate.metrics import clipped_binomial_se
 from replicate.model import ModelConfig, count_params
 from replicate.plotting import plot_lines
 from replicate.pretrain import PretrainConfig, get_base, heldout_problems
 from replicate.result import plain
-from replicate.rewards import binary_reward, calibration_summary, expected_calibration_error, parse_confidence, rlcr_reward
+from replicate.rewards import binary_reward, calibration_summary, parse_confidence, rlcr_reward
+from replicate.runner import progress
 from replicate.sampling import sample
 from replicate.scales import Scale
 from replicate.tasks import EXECUTION, OTHER, ModChain, Problem
 from replicate.tokenizer import CharTokenizer
 from replicate.trainer import GRPOConfig, train_grpo
+from replicate.verdicts import combine, directional, learned, paired_over_seeds
 
 NAME = "calibration"
 CLAIMS = ["brier-reward-calibrates", "binary-reward-hurts-calibration"]
@@ -106,6 +114,18 @@ SCALES = {
         1, "{params}-parameter Llama, ModChain mod 5 (2-3 steps, 20% noisy labels) with a confidence digit, 12 GRPO steps x 128 rollouts per arm, CPU smoke test",
         "~15 s per seed with a cached base, ~2 min with its pretraining (2-core CPU)",
     ),  # fmt: skip
+    # cpu (issue 11): fixed 3-step chains mod 5, because a 0.39M model locates each step's operand by a fixed
+    # relative offset only when every chain has the same length (mixed lengths: greedy accuracy <= 3% after
+    # 600 pretraining steps, measured; see replicate/experiments/critique.py CPU_TASK); difficulty varies by
+    # the 20% '?' items (label noise 0.5) and the model's own slips
+    "cpu": _scale(
+        "cpu", {"modulus": 5, "min_len": 3, "max_len": 3},
+        ModelConfig(d_model=128, n_layers=2, n_heads=4, max_positions=48),
+        PretrainConfig(n_traces=40_000, steps=1000, batch_size=128, lr=3e-3, warmup=50, eval_problems=256, eval_samples=8),
+        GRPOConfig(steps=32, prompts_per_step=16, lr=5e-4, mini_batches=4, val_every=4, val_problems=256, measure_after=False, **_RLCR_GRPO),
+        3, "{params}-parameter Llama, ModChain mod 5 (fixed 3-step chains, 20% noisy labels) with a confidence digit, 32 GRPO steps x 256 rollouts per arm (T=0.7), 2-core CPU",
+        "see results/cpu/calibration/result.json seconds_per_seed (measured)",
+    ),  # fmt: skip
     "gpu": _scale(
         "gpu", {"modulus": 23, "min_len": 2, "max_len": 7},
         ModelConfig(d_model=128, n_layers=4, n_heads=4, max_positions=64),
@@ -115,143 +135,179 @@ SCALES = {
         "~1.5 min for 3 seeds x 2 arms on one H100 (estimate, not measured)",
     ),  # fmt: skip
 }
-EVAL_PROBLEMS = {"smoke": 256, "gpu": 1024}  # held-out items for the calibration metrics
+EVAL_PROBLEMS = {"smoke": 256, "cpu": 512, "gpu": 1024}  # held-out items for the calibration metrics
 
-# ---- registered verdict rule (rl-methods §e E-e; do not tune to a run) ---------------------------
+# ---- registered verdict rule (issue 11 re-registration; rl-methods §e E-e; do not tune to a run) -------
+# Each effect: per-seed paired difference, mean over seeds +/- t(df = seeds-1) x seed SE at the 2-sigma level,
+# decided by the shared symmetric rule (replicate/verdicts.py): holds when the interval lies above hold_at,
+# does not hold when it lies below min_effect (the smallest effect the claim needs, with its source).
 THRESHOLDS = {
     "min_seeds": 3,
-    # brier-reward-calibrates, holds on every seed (rl-methods E-e "Holds if"):
-    "ece_ratio_max": 0.5,  # ECE(RLCR) <= 0.5 x ECE(RLVR)
-    "acc_within": 0.02,  # |acc(RLCR) - acc(RLVR)| <= 2 pp
-    "auroc_gain_min": 0.05,  # AUROC(RLCR) >= AUROC(RLVR) + 0.05
-    "min_conf_values": 3,  # confidence not collapsed: >= 3 digits ...
-    "min_conf_mass": 0.05,  # ... each with >= 5% of the held-out answers
-    # not in rl-methods (it states no rejection rule); ours: RLCR no better calibrated than RLVR
-    # (ECE(RLCR) >= ECE(RLVR)) on a majority of >= 3 valid seeds
-    # binary-reward-hurts-calibration (corpus prediction: "raises the ECE ... relative to the pre-RL model"):
-    "ece_rise_min": 0.03,  # holds: ECE(RLVR) - ECE(base) >= max(0.03, 2 x paired-bootstrap SE) on every seed
-    "ece_rise_se_mult": 2.0,  # does not hold: ECE(RLVR) <= ECE(base) on a majority of >= 3 valid seeds
-    "bootstrap": 400,
-    # preconditions per seed (otherwise inconclusive): the answers carry a confidence, and RL moved the policy
+    # brier-reward-calibrates = all four parts hold (combine):
+    # (1) ECE ratio, effect = log(ECE(RLVR) / ECE(RLCR)): at least halved, E-e "ECE(RLCR) <= 0.5 x ECE(RLVR)"; the
+    #     smallest reduction the paper reports is 2.6x (Big-Math 0.26 -> 0.10, rl-methods §e) -> hold and reject at log 2
+    "ece_log_ratio": float(np.log(2.0)),
+    # (2) accuracy kept, effect = acc(RLCR) - acc(RLVR): "keeping accuracy" (claim), 2 pp margin (E-e)
+    "acc_margin": 0.02,
+    # (3) AUROC gain, effect = AUROC(RLCR) - AUROC(RLVR) >= 0.05 (E-e; OOD 0.50 -> 0.68 in §e): hold and reject at 0.05
+    "auroc_gain": 0.05,
+    # (4) confidence not collapsed (E-e): >= 3 digits with >= 5% mass each on every seed holds; collapsed on a
+    #     majority of seeds does not hold
+    "min_conf_values": 3,
+    "min_conf_mass": 0.05,
+    # binary-reward-hurts-calibration, effect = ECE(RLVR) - ECE(base): holds above +0.03 (our size, kept from the
+    # first registration), does not hold below 0 (the claim states no size: "raises the ECE" needs > 0)
+    "ece_rise_hold": 0.03,
+    "ece_rise_min": 0.0,
+    # preconditions per seed (otherwise inconclusive): the answers carry a confidence, and the control learned
     "pre_format_rate": 0.9,  # valid '|d' on >= 90% of held-out answers in every arm
-    "pre_acc_gain_se": 2.0,  # RLVR accuracy - base accuracy >= 2 binomial SE
+    "control_learned_se": 3.0,  # RLVR accuracy >= base accuracy + 3 binomial SE (issue 11: controls must learn)
 }
 CRITERION_TEXT = (
-    "brier-reward-calibrates holds if on every one of >= 3 valid seeds ECE(RLCR) <= 0.5 x ECE(RLVR), |accuracy gap| <= 2 pp, "
-    "AUROC(RLCR) >= AUROC(RLVR) + 0.05 and RLCR's confidence uses >= 3 digits with >= 5% mass each (rl-methods §e E-e); "
-    "does not hold if ECE(RLCR) >= ECE(RLVR) on a majority of >= 3 valid seeds. binary-reward-hurts-calibration holds if on every "
-    "one of >= 3 valid seeds ECE(RLVR) - ECE(base) >= max(0.03, 2 x paired-bootstrap SE); does not hold if ECE(RLVR) <= ECE(base) "
-    "on a majority of >= 3 valid seeds. Otherwise inconclusive. Valid seed: >= 90% of held-out answers state a confidence in "
-    "every arm and RLVR raised held-out accuracy over the base by >= 2 binomial SE. Metrics on held-out T2-noise items at "
-    "temperature 0, ECE with 10 equal-width bins (RLCR eval_utils). An answer with no confidence digit counts as q = 0.5 in "
-    "ECE, Brier and AUROC, but adds no mass to the confidence-digit histogram (mass = share of all held-out answers stating that "
-    "digit). Accuracy-gain SE = sqrt(2) x the base's binomial SE over the N distinct held-out items, p clipped to [1/N, 1-1/N]."
+    "Held-out T2-noise items, greedy (temperature 0) answers, ECE with 10 equal-width bins (RLCR eval_utils); an answer with no "
+    "confidence digit counts as q = 0.5 in ECE, Brier and AUROC but adds no mass to the digit histogram. Per seed: base, RLVR and "
+    "RLCR from one base. Preconditions (else inconclusive): >= 3 seeds; on every seed >= 90% of answers state a confidence in "
+    "every arm and RLVR accuracy >= base accuracy + 3 binomial SE (in quadrature). Each effect: mean over seeds +/- t(df = "
+    "seeds-1) x seed SE (2-sigma level); holds when the interval lies above its hold level, does not hold when it lies below the "
+    "smallest effect the claim needs. brier-reward-calibrates holds if all of: log(ECE(RLVR)/ECE(RLCR)) above log 2 (E-e; the "
+    "paper's smallest reported reduction is 2.6x), acc(RLCR) - acc(RLVR) above -0.02, AUROC(RLCR) - AUROC(RLVR) above 0.05, and "
+    "RLCR's confidence uses >= 3 digits with >= 5% mass on every seed; does not hold if any part's interval lies below its level "
+    "(log 2, -0.02, 0.05) or the confidence collapsed on a majority of seeds. binary-reward-hurts-calibration: ECE(RLVR) - "
+    "ECE(base) holds above +0.03, does not hold below 0. Otherwise inconclusive. Every (digit, correct) pair is in metrics.jsonl."
 )
 
 
 @torch.no_grad()
 def evaluate_calibration(model, task, problems, device: str) -> dict:
-    """Greedy answers on ``problems``: per-item correctness vs the (noisy) label and stated q."""
+    """Greedy answers on ``problems``: per item the stated digit (None if missing) and correctness vs the (noisy) label."""
     tok = CharTokenizer()
     ids = tok.encode_batch([p.prompt for p in problems], task.prompt_len, left_pad=True).to(device)
     ro = sample(model, ids, max_new_tokens=task.max_response_len, eos_id=tok.eos_id, pad_id=tok.pad_id, temperature=0)
     texts = [tok.decode_response(r) for r in ro.response_ids.tolist()]
-    parsed = [parse_confidence(t) for t in texts]
-    correct = binary_reward(texts, answers=[p.meta["ref"] for p in problems])
-    answered = [q is not None for _, q in parsed]
-    conf = [0.5 if q is None else q for _, q in parsed]  # a missing confidence counts as q = 0.5 in ECE/Brier/AUROC
-    out = calibration_summary(conf, correct, answered)  # conf_hist: answered items only (no phantom q = 0.5 mass)
-    out["_conf"], out["_correct"] = conf, correct
+    qs = [q for _, q in (parse_confidence(t) for t in texts)]
+    digits = [None if q is None else int(round(q * 10 - 0.5)) for q in qs]
+    return summarise(digits, binary_reward(texts, answers=[p.meta["ref"] for p in problems]))
+
+
+def summarise(digits: list, correct: list) -> dict:
+    """Calibration metrics from per-item (stated digit or None, correct) pairs: what metrics.jsonl stores."""
+    answered = [d is not None for d in digits]
+    conf = [0.5 if d is None else (d + 0.5) / 10 for d in digits]  # a missing confidence counts as q = 0.5 in ECE/Brier/AUROC
+    out = calibration_summary(conf, [float(c) for c in correct], answered)  # conf_hist: answered items only (no phantom q = 0.5 mass)
+    out["_digits"], out["_correct"], out["_conf"] = list(digits), [int(c) for c in correct], conf
     return out
 
 
-def run(scale, seeds, *, device: str, out_dir, cache, log=None) -> dict:
+def _seed_job(job: dict) -> dict:
+    """One seed: base, then the RLVR and RLCR arms from it, each evaluated on the held-out items (one process)."""
+    one_thread(job)
+    scale, seed, device = job["scale"], job["seed"], job["device"]
     task = NoisyConfModChain(**scale.task_kwargs)
     val = heldout_problems(task, scale.grpo.val_problems)
     evalp = task.sample_problems(np.random.default_rng(7_777_777), EVAL_PROBLEMS[scale.name])
     exclude = frozenset(p.prompt for p in val + evalp)
-    logger = ArmLog(out_dir, scale.grpo.steps, total=len(seeds) * len(ARMS) * scale.grpo.steps)
     rewards = {"binary": lambda texts, problems: binary_reward(texts, answers=[p.meta["ref"] for p in problems]), "brier": lambda texts, problems: rlcr_reward(texts, answers=[p.meta["ref"] for p in problems])}
+    t0 = time.time()
+    model, meta = get_base(task, scale.task_kwargs, scale.model, scale.pretrain, scale=scale.name, seed=seed, device=device, cache=job["cache"], exclude=exclude)
+    evals = {"base": evaluate_calibration(model, task, evalp, device)}
+
+    def train_one(arm):
+        records = train_grpo(model, task, scale.grpo, seed=seed, device=device, val_problems=val, on_step=lambda rec: progress(rec, scale.grpo.steps, seed=seed, arm=arm), reward_fn=rewards[arm])
+        evals[arm] = evaluate_calibration(model, task, evalp, device)
+        return records
+
+    arms = train_each_arm(model, ARMS, train_one)
+    return {"seed": seed, "records": arms["binary"], "arms": arms, "evals": evals, "base": meta, "params": count_params(model), "seed_seconds": time.time() - t0}
+
+
+def run(scale, seeds, *, device: str, out_dir, cache, log=None) -> dict:
+    jobs = [{"scale": scale, "seed": s, "device": device, "cache": cache} for s in seeds]
+    results = map_seeds(_seed_job, jobs, device=device, scale_name=scale.name, log=log)
+    logger = ArmLog(out_dir, scale.grpo.steps)
     runs = {}
-    for seed in seeds:
-        t0 = time.time()
-        model, meta = get_base(task, scale.task_kwargs, scale.model, scale.pretrain, scale=scale.name, seed=seed, device=device, cache=cache, exclude=exclude, log=log)
-        evals = {"base": evaluate_calibration(model, task, evalp, device)}
-
-        def train_one(arm):  # called at once by train_each_arm, so the loop's seed/model/evals are current
-            records = train_grpo(model, task, scale.grpo, seed=seed, device=device, val_problems=val, on_step=logger.on_step(seed, arm), reward_fn=rewards[arm])
-            evals[arm] = evaluate_calibration(model, task, evalp, device)
-            return records
-
-        arms = train_each_arm(model, ARMS, train_one)
+    for res in results:
+        seed = res.pop("seed")
+        for arm, recs in res["arms"].items():
+            logger.write(seed, arm, recs)
+        for arm, ev in res["evals"].items():  # the per-item pairs every calibration number is computed from
+            logger.write(seed, f"eval:{arm}", [{"step": -1, "eval_items": len(ev["_digits"]), "digit": ev["_digits"], "correct": ev["_correct"]}])
+        runs[seed] = res
         if log:
-            log(f"seed {seed}: " + ", ".join(f"{k} acc {v['accuracy']:.3f} ECE {v['ece']:.3f}" for k, v in evals.items()) + f" ({time.time() - t0:.0f}s)")
-        runs[seed] = {"records": arms["binary"], "arms": arms, "evals": evals, "base": meta, "params": count_params(model), "seed_seconds": time.time() - t0}
+            log(f"seed {seed}: " + ", ".join(f"{k} acc {v['accuracy']:.3f} ECE {v['ece']:.3f}" for k, v in res["evals"].items()) + f" ({res['seed_seconds']:.0f}s)")
     logger.close()
     return runs
 
 
-def _paired_se(conf_a, conf_b, correct_a, correct_b, n_boot: int, seed: int) -> float:
-    # paired bootstrap over held-out items of ECE(b) - ECE(a)
-    rng = np.random.default_rng(seed)
-    qa, qb, ca, cb = (np.asarray(x, float) for x in (conf_a, conf_b, correct_a, correct_b))
-    diffs = []
-    for _ in range(n_boot):
-        i = rng.integers(0, len(qa), len(qa))
-        diffs.append(expected_calibration_error(qb[i], cb[i]) - expected_calibration_error(qa[i], ca[i]))
-    return float(np.std(diffs))
+def seed_evals(run: dict) -> dict:
+    """The seed's evaluations: from the run, or rebuilt from its ``eval:<arm>`` records (metrics.jsonl)."""
+    if run.get("evals"):
+        return run["evals"]
+    out = {}
+    for name, recs in run["arms"].items():
+        if str(name).startswith("eval:"):
+            rec = (recs["records"] if isinstance(recs, dict) else recs)[0]
+            out[name.split(":", 1)[1]] = summarise(rec["digit"], rec["correct"])
+    return out
 
 
 def analyse_seed(ev: dict, seed: int) -> dict:
     T = THRESHOLDS
     b, rlvr, rlcr = ev["base"], ev["binary"], ev["brier"]
     n = rlvr["n"]
-    # SE of the accuracy difference: sqrt(2) x the base's binomial SE over the n distinct held-out items (p clipped to [1/n, 1-1/n])
-    se_acc = float(clipped_binomial_se(b["accuracy"], n) * np.sqrt(2))
-    pre = {
-        "format": min(x["format_rate"] for x in (b, rlvr, rlcr)) >= T["pre_format_rate"],
-        "rl_moved": rlvr["accuracy"] - b["accuracy"] >= T["pre_acc_gain_se"] * se_acc,
-    }
-    rise_se = _paired_se(b["_conf"], rlvr["_conf"], b["_correct"], rlvr["_correct"], T["bootstrap"], seed)
+    ctrl = learned(b["accuracy"], rlvr["accuracy"], float(clipped_binomial_se(b["accuracy"], n)), float(clipped_binomial_se(rlvr["accuracy"], n)), k=T["control_learned_se"])
+    pre = {"format": min(x["format_rate"] for x in (b, rlvr, rlcr)) >= T["pre_format_rate"], "control_learned": bool(ctrl["learned"])}
     mass = [m for m in rlcr["conf_hist"] if m >= T["min_conf_mass"]]
-    brier_checks = {
-        "ece_halved": rlcr["ece"] <= T["ece_ratio_max"] * rlvr["ece"],
-        "acc_kept": abs(rlcr["accuracy"] - rlvr["accuracy"]) <= T["acc_within"],
-        "auroc_gain": rlcr["auroc"] is not None and rlvr["auroc"] is not None and rlcr["auroc"] >= rlvr["auroc"] + T["auroc_gain_min"],
-        "not_collapsed": len(mass) >= T["min_conf_values"],
-    }
+    auroc = None if rlcr["auroc"] is None or rlvr["auroc"] is None else rlcr["auroc"] - rlvr["auroc"]
     return {
-        "seed": seed, "valid": all(pre.values()), "preconditions": pre,
-        "brier_checks": brier_checks, "brier_fails": rlcr["ece"] >= rlvr["ece"],
-        "ece_rise": rlvr["ece"] - b["ece"], "ece_rise_se": rise_se,
-        "binary_holds": rlvr["ece"] - b["ece"] >= max(T["ece_rise_min"], T["ece_rise_se_mult"] * rise_se),
-        "binary_fails": rlvr["ece"] <= b["ece"],
+        "seed": seed, "valid": all(pre.values()), "preconditions": pre, "control": ctrl,
+        "effects": {
+            "ece_log_ratio": float(np.log(max(rlvr["ece"], 1e-3) / max(rlcr["ece"], 1e-3))),
+            "acc_diff": rlcr["accuracy"] - rlvr["accuracy"],
+            "auroc_gain": auroc,
+            "ece_rise": rlvr["ece"] - b["ece"],
+        },
+        "not_collapsed": len(mass) >= T["min_conf_values"],
         "metrics": {k: {m: ev[k][m] for m in ("accuracy", "ece", "brier", "auroc", "mean_confidence", "format_rate", "conf_hist")} for k in ev},
     }  # fmt: skip
 
 
+def _rule(per_seed, key, **kw):
+    m, se, df = paired_over_seeds([d["effects"][key] for d in per_seed])
+    return directional(m, se, df=df, **kw)
+
+
 def analyse(runs: dict, scale, out_dir) -> dict:
-    per_seed = [analyse_seed(r["evals"], s) for s, r in runs.items()]
+    T = THRESHOLDS
+    evals = {s: seed_evals(r) for s, r in runs.items()}
+    per_seed = [analyse_seed(evals[s], s) for s in runs]
     nums = "; ".join(
         f"seed {d['seed']}: " + ", ".join(f"{k} acc {m['accuracy']:.3f} ECE {m['ece']:.3f} Brier {m['brier']:.3f} AUROC {m['auroc'] if m['auroc'] is None else round(m['auroc'], 3)}" for k, m in d["metrics"].items())
         for d in per_seed
     )  # fmt: skip
     unmet = {d["seed"]: [k for k, v in d["preconditions"].items() if not v] for d in per_seed if not d["valid"]}
-    n_valid = sum(d["valid"] for d in per_seed)
-    why = (f"preconditions unmet {unmet}; " if unmet else "") + (f"{n_valid} valid seed(s) < {THRESHOLDS['min_seeds']}; " if n_valid < THRESHOLDS["min_seeds"] else "")
-    v1, h1, f1 = seed_verdict(per_seed, lambda d: all(d["brier_checks"].values()), lambda d: d["brier_fails"], THRESHOLDS["min_seeds"])
-    v2, h2, f2 = seed_verdict(per_seed, lambda d: d["binary_holds"], lambda d: d["binary_fails"], THRESHOLDS["min_seeds"])
+    gate = bool(unmet) or len(per_seed) < T["min_seeds"]
+    why = (f"preconditions unmet {unmet}; " if unmet else "") + (f"{len(per_seed)} seed(s) < {T['min_seeds']}; " if len(per_seed) < T["min_seeds"] else "") + ("the rules would read: " if gate else "")
+    rules = {
+        "ece_ratio": _rule(per_seed, "ece_log_ratio", name="log(ECE(RLVR)/ECE(RLCR))", hold_at=T["ece_log_ratio"], min_effect=T["ece_log_ratio"], source="E-e 'ECE(RLCR) <= 0.5 x ECE(RLVR)'; smallest reported reduction 2.6x (rl-methods §e)"),
+        "accuracy_kept": _rule(per_seed, "acc_diff", name="acc(RLCR) - acc(RLVR)", hold_at=-T["acc_margin"], min_effect=-T["acc_margin"], source="'keeping accuracy', 2 pp margin (E-e)"),
+        "auroc_gain": _rule(per_seed, "auroc_gain", name="AUROC(RLCR) - AUROC(RLVR)", hold_at=T["auroc_gain"], min_effect=T["auroc_gain"], source="E-e AUROC gain >= 0.05"),
+        "ece_rise": _rule(per_seed, "ece_rise", name="ECE(RLVR) - ECE(base)", hold_at=T["ece_rise_hold"], min_effect=T["ece_rise_min"], source="'raises the ECE' (prediction) needs > 0"),
+    }
+    n_coll = sum(not d["not_collapsed"] for d in per_seed)
+    collapse = "holds" if n_coll == 0 else ("does-not-hold" if n_coll > len(per_seed) / 2 else "inconclusive")
+    v1 = "inconclusive" if gate else combine([rules["ece_ratio"]["verdict"], rules["accuracy_kept"]["verdict"], rules["auroc_gain"]["verdict"], collapse])
+    v2 = "inconclusive" if gate else rules["ece_rise"]["verdict"]
     claims = [
-        {"id": "brier-reward-calibrates", "verdict": v1, "because": f"{why}{h1} valid seed(s) pass every RLCR check, {f1} show ECE(RLCR) >= ECE(RLVR); checks {[d['brier_checks'] for d in per_seed]}; {nums}"},
-        {"id": "binary-reward-hurts-calibration", "verdict": v2, "because": f"{why}{h2} valid seed(s) show ECE(RLVR) - ECE(base) >= max(0.03, 2 SE), {f2} show no rise; rises {[(round(d['ece_rise'], 3), round(d['ece_rise_se'], 3)) for d in per_seed]}; {nums}"},
+        {"id": "brier-reward-calibrates", "verdict": v1, "because": f"{why}{rules['ece_ratio']['why']}; {rules['accuracy_kept']['why']}; {rules['auroc_gain']['why']}; confidence collapsed on {n_coll} seed(s) ({collapse}); {nums}"},
+        {"id": "binary-reward-hurts-calibration", "verdict": v2, "because": f"{why}{rules['ece_rise']['why']}; {nums}"},
     ]
     # reliability diagram (seed-pooled bins) and accuracy curves
     cal = {}
     for arm in ("base", *ARMS):
-        conf = np.concatenate([r["evals"][arm]["_conf"] for r in runs.values()])
-        corr = np.concatenate([r["evals"][arm]["_correct"] for r in runs.values()])
-        s = calibration_summary(conf, corr)
-        cal[arm] = {k: s[k] for k in ("bin_confidence", "bin_accuracy", "bin_count", "ece", "brier", "auroc", "accuracy", "conf_hist")}
+        conf = np.concatenate([evals[s][arm]["_conf"] for s in runs])
+        corr = np.concatenate([evals[s][arm]["_correct"] for s in runs]).astype(float)
+        c = calibration_summary(conf, corr)
+        cal[arm] = {k: c[k] for k in ("bin_confidence", "bin_accuracy", "bin_count", "ece", "brier", "auroc", "accuracy", "conf_hist")}
     label = {"base": "base", "binary": "RLVR (binary)", "brier": "RLCR (binary + Brier)"}
     p1 = plot_lines({f"{label[a]} ECE {c['ece']:.3f}": (c["bin_confidence"], c["bin_accuracy"]) for a, c in cal.items()}, out_dir / "reliability.png", title=f"calibration, {scale.name}: reliability diagram (held-out, T=0)", xlabel="stated confidence q", ylabel="accuracy", diagonal=True, markers=True)
     arms = arm_series(runs, ARMS)
@@ -267,7 +323,7 @@ def analyse(runs: dict, scale, out_dir) -> dict:
     series = {"step": first["step"], "calibration": cal, "arms": arms}
     return plain({
         "claims": claims,
-        "decision": {"per_seed": per_seed, "aggregate": {"n_seeds": len(per_seed), "n_valid": n_valid}, "base_model": {str(s): r["base"].get("base") for s, r in runs.items()}},
+        "decision": {"per_seed": per_seed, "rules": rules, "confidence_collapse": collapse, "aggregate": {"n_seeds": len(per_seed), "n_valid": sum(d["valid"] for d in per_seed)}, "base_model": {str(s): r["base"].get("base") for s, r in runs.items()}},
         "fits": {"calibration": {a: {k: c[k] for k in ("ece", "brier", "auroc", "accuracy")} for a, c in cal.items()}},
         "plots": [p1.name, p2.name],
         "summary": summary,

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from replicate.experiments import calibration as cal
-from replicate.experiments.arms import seed_verdict
 from replicate.experiments.calibration import NoisyConfModChain
 from replicate.result import validate
 from replicate.rewards import calibration_summary, parse_confidence
@@ -36,39 +35,77 @@ def test_task_noise_and_teacher_grammar():
         assert len(t.token_labels(tr)) == len(tr)
 
 
-def _ev(acc, conf, n=400, seed=0):
+def _items(seed, n=500, acc=0.6):
     rng = np.random.default_rng(seed)
-    q = np.full(n, conf) if np.isscalar(conf) else np.asarray(conf)
-    c = (rng.random(n) < acc).astype(float)
-    s = calibration_summary(q, c)
-    s["_conf"], s["_correct"] = list(q), list(c)
-    return s
+    return (rng.random(n) < acc).astype(int)
 
 
-def test_verdict_rule_on_hand_built_evaluations():
-    rng = np.random.default_rng(1)
-    base = _ev(0.3, 0.55)  # overconfident-ish base
-    rlvr = _ev(0.5, 0.95)  # more accurate, very overconfident: ECE ~ 0.45
-    q = rng.choice([0.15, 0.45, 0.75, 0.95], 400)
-    c = (rng.random(400) < q).astype(float)
-    rlcr = calibration_summary(q, c)
-    rlcr["_conf"], rlcr["_correct"] = list(q), list(c)
-    rlcr["accuracy"] = rlvr["accuracy"]  # same accuracy
-    d = cal.analyse_seed({"base": base, "binary": rlvr, "brier": rlcr}, 0)
-    assert d["valid"] and d["binary_holds"] and not d["binary_fails"]
-    assert d["brier_checks"]["ece_halved"] and d["brier_checks"]["not_collapsed"] and d["brier_checks"]["auroc_gain"]
-    # 3 identical valid seeds -> holds; one seed only -> inconclusive
-    n = cal.THRESHOLDS["min_seeds"]
-    assert seed_verdict([d, d, d], lambda x: x["binary_holds"], lambda x: x["binary_fails"], n)[0] == "holds"
-    assert seed_verdict([d], lambda x: x["binary_holds"], lambda x: x["binary_fails"], n)[0] == "inconclusive"
-    flat = cal.analyse_seed({"base": base, "binary": _ev(0.5, 0.3), "brier": rlcr}, 0)
-    assert flat["binary_fails"] is not None
+def _runs(base_digit, rlvr_digit, rlcr="calibrated", rlvr_acc=0.6, base_acc=0.3, seeds=3):
+    """Hand-built evaluations per seed: each arm's (digit, correct) pairs; RLCR calibrated or copying RLVR."""
+    runs = {}
+    for s in range(seeds):
+        cb, cv = _items(100 + s, acc=base_acc), _items(200 + s, acc=rlvr_acc)
+        if rlcr == "calibrated":  # right answers stated 8-9, wrong ones 0-1: ECE 0.10, AUROC 1, 4 digits used
+            dr = [(9 if i % 2 else 8) if c else (0 if i % 2 else 1) for i, c in enumerate(cv)]
+        else:
+            dr = [rlvr_digit] * len(cv)
+        evals = {"base": cal.summarise([base_digit] * len(cb), cb), "binary": cal.summarise([rlvr_digit] * len(cv), cv), "brier": cal.summarise(dr, cv)}
+        recs = [{"step": 0, "val_accuracy": 0.3, "entropy": 0.5}, {"step": 4, "val_accuracy": 0.5, "entropy": 0.4}]
+        runs[s] = {"arms": {"binary": recs, "brier": recs}, "evals": evals, "base": {}, "params": 400_000}
+    return runs
+
+
+def _verdicts(runs, tmp_path):
+    res = cal.analyse(runs, cal.SCALES["cpu"], tmp_path)
+    return {c["id"]: c["verdict"] for c in res["claims"]}, res
+
+
+def test_rules_hold(tmp_path):
+    # base ECE |0.55 - 0.3| = 0.25, RLVR |0.95 - 0.6| = 0.35 (rise +0.10), RLCR 0.10 (3.5x lower), same accuracy
+    v, res = _verdicts(_runs(5, 9), tmp_path)
+    assert v == {"brier-reward-calibrates": "holds", "binary-reward-hurts-calibration": "holds"}, res["claims"]
+    assert res["decision"]["rules"]["ece_ratio"]["ci"][0] > np.log(2)
+
+
+def test_rules_do_not_hold(tmp_path):
+    # RLCR states what RLVR states (no calibration gain); the base is worse calibrated than RLVR (ECE falls)
+    v, res = _verdicts(_runs(9, 9, rlcr="copy"), tmp_path)
+    assert v == {"brier-reward-calibrates": "does-not-hold", "binary-reward-hurts-calibration": "does-not-hold"}, res["claims"]
+
+
+def test_rules_inconclusive_when_the_control_did_not_learn_or_seeds_disagree(tmp_path):
+    v, res = _verdicts(_runs(5, 9, rlvr_acc=0.3), tmp_path)  # RLVR no more accurate than the base
+    assert set(v.values()) == {"inconclusive"} and "control_learned" in res["claims"][0]["because"]
+    runs = _runs(5, 9)
+    runs[2]["evals"]["binary"] = runs[2]["evals"]["brier"]  # one seed: RLVR as calibrated as RLCR -> wide interval
+    v, res = _verdicts(runs, tmp_path)
+    assert v["brier-reward-calibrates"] == "inconclusive", res["claims"]
+    v, _ = _verdicts(_runs(5, 9, seeds=2), tmp_path)
+    assert set(v.values()) == {"inconclusive"}
+
+
+def test_numbers_recompute_from_the_stored_pairs(tmp_path):
+    runs = _runs(5, 9)
+    _, res = _verdicts(runs, tmp_path)
+    rebuilt = {s: {"arms": {**r["arms"], **{f"eval:{a}": [{"step": -1, "digit": e["_digits"], "correct": e["_correct"]}] for a, e in r["evals"].items()}}, "base": {}, "params": 1} for s, r in runs.items()}
+    _, again = _verdicts(rebuilt, tmp_path)
+    assert again["decision"]["per_seed"] == res["decision"]["per_seed"]
 
 
 def test_thresholds_registered():
     T = cal.THRESHOLDS
-    assert T["ece_ratio_max"] == 0.5 and T["acc_within"] == 0.02 and T["auroc_gain_min"] == 0.05 and T["min_seeds"] == 3
-    assert "0.5 x ECE(RLVR)" in cal.CRITERION_TEXT
+    assert T["ece_log_ratio"] == pytest.approx(np.log(2)) and T["acc_margin"] == 0.02 and T["auroc_gain"] == 0.05 and T["min_seeds"] == 3
+    assert T["control_learned_se"] == 3.0 and "log 2" in cal.CRITERION_TEXT
+    assert cal.SCALES["cpu"].grpo.temperature == 0.7
+
+
+def test_log_probs_scored_at_the_sampling_temperature():
+    import torch
+
+    from replicate.trainer import at_temperature
+
+    x = torch.randn(2, 3, 5)
+    assert torch.equal(at_temperature(x, 1.0), x) and torch.allclose(at_temperature(x, 0.7), x / 0.7)
 
 
 @pytest.mark.slow
@@ -89,6 +126,7 @@ def test_calibration_smoke(tmp_path):
         assert len(v["bin_confidence"]) == len(v["bin_accuracy"]) >= 1 and 0 <= v["ece"] <= 1 and 0 <= v["brier"] <= 1
     assert set(res["series"]["arms"]) == {"binary", "brier"}
     assert all(len(a["step"]) == len(a["accuracy"]) == len(a["entropy"]) for a in res["series"]["arms"].values())
-    assert res["criterion"]["thresholds"]["ece_ratio_max"] == 0.5
+    assert res["criterion"]["thresholds"]["acc_margin"] == 0.02
+    assert {x["arm"] for x in map(json.loads, (out / "metrics.jsonl").read_text().splitlines())} >= {"eval:base", "eval:binary", "eval:brier"}
     for png in res["files"]["plots"]:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

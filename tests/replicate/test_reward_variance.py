@@ -31,13 +31,50 @@ def test_steps_to_target_and_drawdown():
     assert rv.max_drawdown([0.1, 0.5, 0.3, 0.6, 0.55]) == pytest.approx(0.2)
 
 
-def test_analyse_seed_rule_on_hand_built_curves():
-    arms = {"none": _recs([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6, 0.6]), "filter": _recs([0.1, 0.4, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]), "dynamic": _recs([0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6])}
+def test_rollouts_to_target_is_censored_when_never_reached():
+    r = _recs([0.1, 0.2, 0.5, 0.45, 0.6])
+    assert rv.rollouts_to(r, 0.5) == (4 * 128, 8 * 128 + 2 * 128)
+    n, cens = rv.rollouts_to(r, 0.9)
+    assert n is None and cens == 8 * 128 + 2 * 128
+
+
+def test_analyse_seed_on_hand_built_curves():
+    arms = {"none": _recs([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6, 0.6]), "filter": _recs([0.1, 0.4, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]), "dynamic": _recs([0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6], gen=256)}
     d = rv.analyse_seed(arms, 512, 0)
     assert d["target"] == pytest.approx(0.1 + 0.8 * 0.5)
-    assert d["steps_to_target"] == {"none": 8, "filter": 4, "dynamic": 10}
-    assert d["valid"] and d["filter_holds"] and not d["dynamic_holds"] and d["dynamic_fails"]
-    assert d["speedup"]["filter"] == pytest.approx(2.0)
+    assert d["rollouts_to_target"] == {"none": 8 * 128, "filter": 4 * 128, "dynamic": 10 * 256}
+    assert d["valid"] and d["speedup"]["filter"] == pytest.approx(2.0) and d["speedup"]["dynamic"] == pytest.approx(0.4)
+
+
+def _runs(filter_curves, none_curve=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6, 0.6)):
+    return {s: {"arms": {"none": _recs(list(none_curve)), "filter": _recs(list(c)), "dynamic": _recs(list(c), gen=130)}, "base": {}, "params": 1} for s, c in enumerate(filter_curves)}
+
+
+def _verdicts(runs, tmp_path):
+    res = rv.analyse(runs, rv.SCALES["cpu"], tmp_path)
+    return {c["id"]: c["verdict"] for c in res["claims"]}, res
+
+
+def test_rules_hold(tmp_path):
+    # filter reaches the target (0.5) at step 2 or 4 instead of 8: 4x, 4x, 2x fewer rollouts, same final
+    fast, medium = [0.1, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6], [0.1, 0.4, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6]
+    v, res = _verdicts(_runs([fast, fast, medium]), tmp_path)
+    assert v["dapo-dynamic-sampling"] == "holds" and v["dro-variance-dual-use"] == "holds", res["claims"]
+    assert v["dro-faster-training"] in ("holds", "inconclusive")  # ~2.5x: the 2x rule needs the whole interval above log 2
+
+
+def test_rules_do_not_hold(tmp_path):
+    slow = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]  # reaches the target only at its last point: slower
+    v, res = _verdicts(_runs([slow, slow, slow], none_curve=(0.1, 0.3, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6)), tmp_path)
+    assert v == {"dapo-dynamic-sampling": "does-not-hold", "dro-variance-dual-use": "does-not-hold", "dro-faster-training": "does-not-hold"}, res["claims"]
+
+
+def test_rules_inconclusive_when_the_control_did_not_learn(tmp_path):
+    fast = [0.1, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]
+    v, res = _verdicts(_runs([fast] * 3, none_curve=(0.1, 0.1, 0.11, 0.1, 0.1, 0.11, 0.1, 0.1)), tmp_path)
+    assert set(v.values()) == {"inconclusive"} and "control_learned" in res["claims"][0]["because"]
+    v, _ = _verdicts(_runs([fast] * 2), tmp_path)  # two seeds only
+    assert set(v.values()) == {"inconclusive"}
 
 
 def test_dynamic_sampling_keeps_only_informative_groups():
@@ -76,6 +113,6 @@ def test_reward_variance_smoke_end_to_end(tmp_path):
     assert [c["id"] for c in res["claims"]] == ["dapo-dynamic-sampling", "dro-variance-dual-use", "dro-faster-training"]
     assert set(res["series"]["arms"]) == {"none", "filter", "dynamic"} and "target" in res["series"]
     assert all(len(a["step"]) == len(a["accuracy"]) == len(a["entropy"]) for a in res["series"]["arms"].values())
-    assert res["criterion"]["thresholds"]["speedup_holds"] == 2.0
+    assert res["criterion"]["thresholds"]["faster_log_ratio"] == pytest.approx(np.log(2))
     for png in res["files"]["plots"]:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
