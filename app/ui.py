@@ -13,12 +13,13 @@ made a picker snap back to the value the URL held on the previous run.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import streamlit as st
 
 from claimtrack import ClaimView, Graph, settings, views
-from claimtrack.errors import StoreError
+from claimtrack.errors import ClaimtrackError, StoreError
 
 CLAIM_PAGE = "screens/claim_detail.py"
 RUN_PAGE = "screens/run.py"
@@ -86,15 +87,36 @@ def share(*keys: str) -> None:
         st.query_params.from_dict(want)
 
 
+def _list_experiments() -> None:
+    from claimtrack import launch
+
+    try:
+        launch.experiments()  # claimtrack.jobs keeps the listing for the life of the process
+    except ClaimtrackError:
+        pass  # the Runs page shows the error when it asks
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_registry() -> threading.Thread:
+    # `python -m replicate list --json` takes 6 s idle and over a minute under heavy load; run it
+    # once per server in the background while the researcher reads the board, not when the Runs
+    # page's queue form first needs it.
+    thread = threading.Thread(target=_list_experiments, name="claimtrack-list-experiments", daemon=True)
+    thread.start()
+    return thread
+
+
 def load_graph() -> Graph:
     """The graph snapshot of the store as it is now, or a clear message and stop without one."""
     read_url()
     try:
-        return _graph(views.store_version())
+        graph = _graph(views.store_version())
     except StoreError as exc:
         st.error(f"No claim store yet: {exc}. Build it with `claimtrack init` "
                  f"(or `make run`), with CLAIMTRACK_HOME={settings.home()}.")
         st.stop()
+    _warm_registry()
+    return graph
 
 
 def claims(graph: Graph, as_of: dt.date) -> list[ClaimView]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -49,8 +50,8 @@ SHOTS = ROOT / "app" / "e2e" / "screenshots"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--window-size=1400,1000"]
-WAIT_S = 60
-RUN_WAIT_S = 240
+WAIT_S = 120  # generous: CI machines and this shared box can be heavily loaded
+RUN_WAIT_S = 400  # the smoke run pretrains its base first (~1.5 min here)
 CONTESTED = "rl-narrows-pass-at-k"  # contested since ProRL (2025-05-30); asserted before
 BEFORE_PRORL = "2025-05-15"
 RUN_CLAIM = "dapo-dynamic-sampling"  # tested by the reward-variance experiment (~15 s smoke)
@@ -113,7 +114,9 @@ def browser(profile: Path) -> webdriver.Chrome:
     for flag in FLAGS + [f"--user-data-dir={profile}"]:
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # to list every request
-    return webdriver.Chrome(options=opts, service=Service("/usr/bin/chromedriver"))
+    driver = webdriver.Chrome(options=opts, service=Service("/usr/bin/chromedriver"))
+    driver.set_page_load_timeout(WAIT_S)
+    return driver
 
 
 class App:
@@ -198,6 +201,14 @@ class App:
         return urls
 
 
+T0 = time.monotonic()
+
+
+def step(text: str) -> None:
+    """Progress on stderr, so a slow or stuck run shows where it is."""
+    print(f"e2e [{time.monotonic() - T0:5.0f}s] {text}", file=sys.stderr, flush=True)
+
+
 def board_shows(app: App, claim: str, status: str) -> bool:
     return status in app.button_text(f"board_open_{claim}")
 
@@ -206,6 +217,7 @@ def journeys(app: App, run: bool) -> list[str]:
     done = []
     today = dt.date.today().isoformat()
     # 1. cold /claims (first request after start), then the board at /
+    step("cold /claims, then the board")
     app.open("/claims", "the Claims page (cold server)", lambda: app.h1() == "Claims"
              and app.d.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]'),
              timing="first page after server start (/claims)")
@@ -215,6 +227,7 @@ def journeys(app: App, run: bool) -> list[str]:
     done.append("cold /claims and the board")
 
     # 2. an earlier date typed + Enter changes a status; the URL carries it; the URL reproduces it
+    step("earlier date on the board, shared URL")
     app.set_date("as_of_input", BEFORE_PRORL)
     app.until("the board at the earlier date", lambda: board_shows(app, CONTESTED, "asserted")
               or board_shows(app, CONTESTED, "supported"))
@@ -230,6 +243,7 @@ def journeys(app: App, run: bool) -> list[str]:
                 f"{before.split('·')[0].strip()}), shared URL reproduced it")
 
     # 3. back to today; open a claim from the board; switch claims; earlier date; shared URL
+    step("claim from the board, picker, not-yet-asserted, shared claim URL, warm /claims")
     app.set_date("as_of_input", today)
     app.until("the board at today", lambda: board_shows(app, CONTESTED, "contested"))
     t0 = time.monotonic()
@@ -260,6 +274,7 @@ def journeys(app: App, run: bool) -> list[str]:
                 "shared claim URL reproduced, warm /claims")
 
     # 4. the graph: a click on a node opens its claim
+    step("graph node click")
     node = f'[data-testid="stVegaLiteChart"] svg [aria-label*="id: {CONTESTED};"]'
     app.open("/graph", "the graph", lambda: app.d.find_elements(By.CSS_SELECTOR, node),
              timing="graph, navigation → drawn")
@@ -270,9 +285,13 @@ def journeys(app: App, run: bool) -> list[str]:
 
     # 5. a smoke run from the Runs page to the claim page
     if run:
+        step("smoke run from the Runs page")
         app.open("/runs", "the Runs page", lambda: app.h1() == "Runs" and "All runs" in app.body(),
                  timing="runs page, navigation → visible")
         app.type_into(".st-key-rep_experiment input", "reward-variance")
+        app.until("reward-variance's scales", lambda: "reward-variance" in app.el(
+            ".st-key-rep_experiment input").get_attribute("value") or "reward-variance —" in app.body())
+        app.type_into(".st-key-rep_scale input", "smoke")  # not whichever scale is listed first
         app.until("the seeds input", lambda: app.d.find_elements(
             By.CSS_SELECTOR, ".st-key-rep_seeds_reward-variance_smoke input"))
         seeds = app.el(".st-key-rep_seeds_reward-variance_smoke input").get_attribute("value")
@@ -288,6 +307,7 @@ def journeys(app: App, run: bool) -> list[str]:
                   timeout=RUN_WAIT_S)
         app.timings["smoke run queued → listed as completed"] = time.monotonic() - t0
         app.shot("runs")
+        step("run completed; claim page and run page")
         app.open(f"/claim?claim={RUN_CLAIM}", "the run on the claim page",
                  lambda: app.h1() == RUN_CLAIM and app.body().count("reward-variance-smoke-") >= 2)
         app.el(".st-key-open_run_" + _newest_run(app) + " button").click()
@@ -309,7 +329,12 @@ def _newest_run(app: App) -> str:
     return runs[-1]
 
 
+def _stop_on_term(signum, frame) -> None:
+    raise SystemExit(f"stopped by signal {signum}")  # runs the finally: server, worker, browser
+
+
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _stop_on_term)
     out = Path(os.environ.get("E2E_OUT") or tempfile.mkdtemp(prefix="claimtrack-e2e-"))
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="claimtrack-e2e-home-") as tmp, \
