@@ -6,7 +6,7 @@ Writes a Markdown table per corpus size. CPU only; the ONNX embedding model is e
 into the temporary home (or taken from ``$CLAIMTRACK_MODELS``).
 
     OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 .venv/bin/python bench/search_eval.py --pad 0 5000 \
-        --out bench/results/search_eval.md
+        --out bench/results/search_eval.md [--home /tmp/search-eval]
 """
 
 from __future__ import annotations
@@ -68,17 +68,21 @@ def table(results: dict[str, dict]) -> str:
     return "\n".join(rows)
 
 
-def run(pad: int, queries: list[dict]) -> tuple[str, dict]:
+def run(pad: int, queries: list[dict], home: Path | None = None) -> tuple[str, dict]:
+    """One corpus size; ``home`` keeps the store and index there (a re-run then embeds only what
+    changed) instead of a temporary folder."""
     from claimtrack import loader
     from claimtrack.index import Index
 
     sys.path.insert(0, str(ROOT / "bench"))
     from search_corpus import pad_store
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = str(home / f"pad{pad}") if home else scratch
+        Path(tmp).mkdir(parents=True, exist_ok=True)
         os.environ["CLAIMTRACK_HOME"] = tmp
         store, _ = loader.init()
-        if pad:
+        if pad and not store.query("SELECT 1 FROM claims WHERE id LIKE 'distractor-%' LIMIT 1"):
             pad_store(store, pad)
         n = store.query("SELECT COUNT(*) AS n FROM claims")[0]["n"]
         t0 = time.perf_counter()
@@ -97,9 +101,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pad", type=int, nargs="+", default=[0, 5000], help="distractor claim counts")
     ap.add_argument("--out", type=Path, help="write the Markdown here too")
+    ap.add_argument("--home", type=Path, help="keep stores and indexes under this folder (re-runs "
+                    "embed only what changed); default: temporary folders")
     args = ap.parse_args()
     queries = load_queries()
-    parts = [run(p, queries)[0] for p in args.pad]
+    parts = [run(p, queries, args.home)[0] for p in args.pad]
     text = "\n".join(parts)
     print(text)
     if args.out:

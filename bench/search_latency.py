@@ -139,6 +139,11 @@ def run_size(n: int, args) -> dict:
         got = ix.query(qv, k=10)
         rec = [len({ids[j] for j in exact[i]} & {h.id for h in got[i]}) / 10 for i in range(len(evalq))]
         out["ann_recall10"] = round(float(np.mean(rec)), 4)
+        # the same, counting a returned item as found when it is as close as the 10th exact one
+        # (the perturbed copies make near-ties common, and a tie is not a miss for a reader)
+        kth = np.sort(qv @ mat.T, axis=1)[:, -10]
+        out["ann_recall10_ties"] = round(float(np.mean(
+            [sum(h.score >= kth[i] - 1e-4 for h in got[i]) / 10 for i in range(len(evalq))])), 4)
         scores = evaluate(store, load_queries(), "hybrid", index=ix)["scores"]
         out["recall3_names"] = round(scores["names (all 4)"][0], 2)
         out["recall3_para"] = round(scores["paraphrase"][0], 2)
@@ -175,13 +180,13 @@ def main() -> None:
         print(r, flush=True)
         rows.append(r)
     head = ("| claims | build: pad / vectors+HNSW / FTS (s) | no-change sync (ms) | hybrid wall p50 / p95 (ms) "
-            "| hybrid CPU p50 / p95 (ms) | vector query wall p50 / p95 (ms) | HNSW recall@10 vs exact "
+            "| hybrid CPU p50 / p95 (ms) | vector query wall p50 / p95 (ms) | HNSW recall@10 vs exact (ties counted) "
             "| hybrid R@3 names / paraphrase | MRR@10 | cold CLI wall p50 / max (s) | cold CLI CPU p50 (s) "
             "| load avg |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
     lines = [f"| {r['n']:,} | {r['pad_s']:.0f} / {r['index_s']:.0f} / {r['fts_s']:.0f} | "
              f"{r['nochange_sync_ms']:.1f} | {r['hybrid_p50']} / {r['hybrid_p95']} | "
              f"{r['hybrid_cpu_p50']} / {r['hybrid_cpu_p95']} | {r['vector_p50']} / "
-             f"{r['vector_p95']} | {r['ann_recall10']} | {r['recall3_names']} / {r['recall3_para']} | "
+             f"{r['vector_p95']} | {r['ann_recall10']} ({r['ann_recall10_ties']}) | {r['recall3_names']} / {r['recall3_para']} | "
              f"{r['mrr10_all']} | {r['cold_p50_s']} / {r['cold_max_s']} | {r['cold_cpu_p50_s']} | "
              f"{r['load']:.1f} |" for r in rows]
     text = head + "\n" + "\n".join(lines) + "\n"

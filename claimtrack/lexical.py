@@ -38,7 +38,7 @@ STOP = frozenset("""a an and are as at be by can do does did for from has have h
 of on or than that the their there these this to was were what when where which while who why will
 with et al vs versus about any our we i you they paper papers claim claims""".split())
 COMMON = 0.2  # a query word in more than this share of the documents is left out (see prune)
-PRUNE_FROM = 5_000  # documents; below this every word is scored (it costs < 5 ms)
+PRUNE_FROM = 20_000  # documents; below this every word is scored (~10 ms at 10k claims)
 WORD = re.compile(r"[A-Za-z0-9]+(?:[-.@/][A-Za-z0-9]+)*")
 
 
