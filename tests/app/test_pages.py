@@ -99,6 +99,14 @@ def test_shared_url_reproduces_the_view(app_home):
     assert at.sidebar.text_input(key="as_of_input").value == "2026-01-01"
 
 
+def test_bad_date_in_a_shared_url_is_ignored_with_a_warning(app_home):
+    at = AppTest.from_file(str(APP / "screens" / "board.py"), default_timeout=TIMEOUT)
+    at.query_params.update({"as_of": "2025-13-45", "compare": "2025-01-01"})
+    at.run()
+    assert "Ignored as_of='2025-13-45'" in at.warning[0].value
+    assert at.session_state["as_of"] == dt.date.today() and "changed since 2025-01-01" in texts(at)
+
+
 def test_claim_picker_does_not_snap_back(app_home):
     at = AppTest.from_file(str(APP / "screens" / "claim_detail.py"), default_timeout=TIMEOUT)
     at.query_params["claim"] = "rl-narrows-pass-at-k"
