@@ -45,7 +45,7 @@ def _list(as_json: bool) -> int:
             scales.append({
                 "name": sname, "params": params, "task": sc.task, "task_kwargs": sc.task_kwargs, "rl_steps": sc.grpo.steps,
                 "rollouts_per_step": sc.grpo.prompts_per_step * sc.grpo.group_size, "default_seeds": sc.default_seeds,
-                "description": sc.summary.format(params=f"{params / 1e6:.2f}M"), "expected": sc.expected,
+                "description": sc.summary.format(params=f"{params / 1e6:.2f}M"), "expected": sc.expected, "measured": sc.measured,
             })  # fmt: skip
         rows.append({"experiment": name, "claims": info["claims"], "section": info["section"], "scales": scales})
     if as_json:
@@ -55,6 +55,10 @@ def _list(as_json: bool) -> int:
         print(f"{r['experiment']}  claims: {', '.join(r['claims'])}  ({r['section']})")
         for s in r["scales"]:
             print(f"  --scale {s['name']:<5} {s['description']}; {s['expected']}")
+            m = s["measured"]
+            if m:
+                print(f"                measured: H0 {m['h0_nats']} nats, hard subset after RL {m['hard_accuracy_after_rl']}, "
+                      f"val accuracy start->final {m['val_accuracy_start_final']}, wall {m['wall']} ({m['source']})")
     return 0
 
 

@@ -287,6 +287,11 @@ def _finish(module, scale, seeds, runs, *, device: str, out_dir: Path, started) 
         "files": {"metrics": "metrics.jsonl", "plots": analysis["plots"]},
         "summary": analysis["summary"],
     }
+    # per-problem correct counts of every checkpoint evaluation (pass@k), so each reported pass@k and
+    # its CI can be recomputed from the committed file (issue 11)
+    evals = {str(s): {a: v["evals"] for a, v in r.get("arms", {}).items() if isinstance(v, dict) and v.get("evals")} for s, r in runs.items()}
+    if any(evals.values()):
+        res["evals"] = evals
     res = plain(res, 6)
     resultfile.write(res, out_dir)
     print("RESULT " + json.dumps({"path": str(out_dir / "result.json"), "verdict": res["verdict"], "run_id": res["run_id"]}), flush=True)
