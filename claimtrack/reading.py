@@ -51,13 +51,21 @@ class InquiryReading:
 
 
 def replication_notes(view: ClaimView) -> list[str]:
-    """One line per replication run bearing on a claim, with its verdict and scale."""
+    """One line per replication run bearing on a claim: verdict, scale and, for runs that can decide
+    (not smoke), why, with the deciding numbers (the rule's own text, cut at ``WHY_CHARS``)."""
     out = []
     for e in view.evidence:
         if e.kind == "replication":
             verdict = e.provenance.get("verdict", e.direction)
-            out.append(f"{verdict} — {e.scope} (run {e.source}, {e.date})")
+            line = f"{verdict} — {e.scope} (run {e.source}, {e.date})"
+            why = e.summary.split(f": {verdict}. ", 1)[1] if f": {verdict}. " in e.summary else ""
+            if why and e.strength != "weak":
+                line += f"; why: {why[:WHY_CHARS]}{'…' if len(why) > WHY_CHARS else ''}"
+            out.append(line)
     return out
+
+
+WHY_CHARS = 400
 
 
 def _names(views: list[ClaimView]) -> str:

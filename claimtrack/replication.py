@@ -6,7 +6,7 @@ complete, valid result — then, in one transaction, records the run and adds on
 tested claim:
 
     verdict holds → supports, does-not-hold → contradicts, inconclusive → inconclusive
-    strength: smoke scale → weak (never moves a status), any other scale → moderate. A toy
+    strength: smoke and tiny scale → weak (never moves a status), cpu and gpu → moderate. A toy
     replication supports or questions a claim; it never counts as "strong".
 
 Evidence ids are ``rep:<run_id>:<claim>``, so re-importing the same run changes nothing.
@@ -251,7 +251,7 @@ def evidence_from(result: ResultFile | Checked, result_path: str | None = None) 
     checked = result if isinstance(result, Checked) else None
     result = checked.result if checked else result
     result_path = checked.path if checked else result_path
-    weak = result.scale.name == "smoke"
+    weak = result.scale.name in ("smoke", "tiny")  # plumbing checks; cpu and gpu runs can decide (issue 11)
     out = []
     for cv in result.claims:
         out.append(Evidence(

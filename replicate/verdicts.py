@@ -58,7 +58,7 @@ def directional(effect: float | None, se: float | None, *, min_effect: float, na
         return {**out, "verdict": "does-not-hold", "why": f"{text}: interval below the smallest effect the claim needs ({min_effect:+.4f}{'; ' + source if source else ''})"}
     if lo > hold_at:
         return {**out, "verdict": "holds", "why": f"{text}: interval above {hold_at:+.4f}"}
-    return {**out, "verdict": "inconclusive", "why": f"{text}: interval spans {hold_at:+.4f}..{min_effect:+.4f}"}
+    return {**out, "verdict": "inconclusive", "why": f"{text}: interval neither above {hold_at:+.4f} nor below {min_effect:+.4f}"}
 
 
 def paired_over_seeds(diffs) -> tuple[float | None, float | None, int | None]:
