@@ -273,7 +273,7 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
                 d = ref_logp[chunk, :w] - token_logprobs(at_temperature(logits, cfg.temperature), resp_ids[chunk, :w])
                 kl = masked_mean(d.exp() - d - 1, mask[chunk, :w])
                 loss = loss + cfg.kl_coef * kl
-                info["kl_ref"] = float(kl)
+                info["kl_ref"] = float(kl.detach())
             opt.zero_grad(set_to_none=True)
             loss.backward()
             info["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
