@@ -82,7 +82,7 @@ def test_cli_list_json(capsys):
     assert names["entropy-law"]["claims"] == ["entropy-law"]
     assert names["entropy-covariance"]["claims"] == ["entropy-covariance"]
     scales = {s["name"]: s for s in names["entropy-law"]["scales"]}
-    assert set(scales) == {"smoke", "gpu"} and scales["gpu"]["params"] > 1_000_000 > scales["smoke"]["params"]
+    assert set(scales) == {"smoke", "cpu", "gpu"} and scales["gpu"]["params"] > 1_000_000 > scales["cpu"]["params"] > scales["smoke"]["params"]
     assert "hicra-planning-credit" in names["two-phase"]["claims"]
 
 
