@@ -93,7 +93,9 @@ def rebuild_runs(records: list[dict], res: dict, *, arm_dicts: bool) -> dict:
         else:
             first = next(iter(arms))
             run["records"] = arms[first]
-            run["arms"] = {a: ({"records": r, "evals": {}, "seconds": 0.0} if arm_dicts else r) for a, r in arms.items()}
+            # checkpoint evaluations (per-problem pass@k counts) travel in the result's "evals"
+            evals = (res.get("evals") or {}).get(str(seed), {})
+            run["arms"] = {a: ({"records": r, "evals": evals.get(a, {}), "seconds": 0.0} if arm_dicts else r) for a, r in arms.items()}
         runs[seed] = run
     return runs
 
