@@ -24,9 +24,11 @@ def job(**kw) -> Job:
 
 
 def test_shipped_runs_are_listed_with_verdict_scale_and_revision(seeded_store):
+    from corpus import snapshot
+
     rows = tracker.run_rows(views.runs(), [])
-    assert len(rows) == 8 and all(r["origin"] == "shipped" and r["status"] == "completed" for r in rows)
-    law = next(r for r in rows if r["experiment"] == "entropy-law")
+    assert len(rows) == len(snapshot.result_files()) and all(r["origin"] == "shipped" and r["status"] == "completed" for r in rows)
+    law = next(r for r in rows if r["experiment"] == "entropy-law" and r["scale"] == "smoke")
     assert law["scale"] == "smoke" and law["seeds"] == 3 and law["verdict"] == "entropy-law: inconclusive"
     assert law["wall time"] == "1m 21s" and law["code revision"].startswith("f49579a")
 
