@@ -8,6 +8,7 @@ headlined as newly contradicted, anchors known by the date.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from claimtrack import views
 from claimtrack.board import board, change_marker, default_compare
@@ -33,7 +34,9 @@ def test_board_sections_verdict_and_change_markers(seeded_store):
 def test_board_latest_replication_has_verdict_and_scale(seeded_store):
     b = board(views.load_graph(), INQ, dt.date.today())
     rows = {r.id: r for rs in b.sections.values() for r in rs}
-    assert rows["entropy-law"].replication.startswith("inconclusive (smoke, ")
+    # the newest run's verdict with its scale and date, e.g. "inconclusive (cpu, 2026-11-29)"
+    assert re.fullmatch(r"(holds|does-not-hold|inconclusive) \((smoke|cpu|gpu), \d{4}-\d\d-\d\d\)",
+                        rows["entropy-law"].replication)
     assert b.compare == default_compare(dt.date.today())
 
 
