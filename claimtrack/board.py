@@ -14,6 +14,7 @@ Nothing here imports streamlit; the app's landing page (app/screens/board.py) re
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -69,7 +70,8 @@ def latest_replication(view: ClaimView) -> str:
     reps = [e for e in view.evidence if e.kind == "replication"]
     if not reps:
         return ""
-    e = max(reps, key=lambda e: e.date)
+    # same-day runs: the run id's UTC stamp orders them (a re-run supersedes the run before it)
+    e = max(reps, key=lambda e: (e.date, (re.search(r"\d{8}T\d{6}Z", e.source or "") or [""])[0]))
     scale = (e.provenance.get("scale") or {}).get("name") or ("smoke" if e.strength == "weak" else "?")
     return f"{e.provenance.get('verdict', e.direction)} ({scale}, {e.date})"
 
