@@ -74,7 +74,8 @@ def _claim_line(v: ClaimView, run_label: dict[str, str]) -> str:
     lines = [f"- [{s.status}{flags}] {c.statement} — {c.id}; {_source(v)}."]
     ev = {e.id: e for e in v.evidence}
     if s.because:
-        why = "; ".join(f"{ev[i].direction}: {ev[i].summary} ({ev[i].source}, {ev[i].date})"
+        # a deciding replication is named by its run label (R1, ...), listed once under OUR REPLICATION RUNS
+        why = "; ".join(f"{ev[i].direction}: {ev[i].summary} ({'our run ' + run_label[ev[i].source] if ev[i].source in run_label else ev[i].source}, {ev[i].date})"
                        for i in s.because if i in ev and ev[i].strength != "weak")
         if why:
             lines.append(f"    why {s.status}: {why}")

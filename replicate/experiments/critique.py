@@ -228,7 +228,7 @@ def analyse(runs: dict, scale, out_dir) -> dict:
     curves = {a: rollout_curve(next(iter(runs.values()))["arms"][a]) for a in ARMS}
     xs = {a: curves[a][0][: len(arms[a]["accuracy"])] for a in ARMS}
     p1 = plot_lines({a: (xs[a], v["accuracy"]) for a, v in arms.items()}, out_dir / "accuracy_vs_rollouts.png", title=f"critique, {scale.name}: held-out accuracy (T=1) vs rollouts generated, mean over seeds", xlabel="rollouts generated", ylabel="validation accuracy")
-    hard = {a: (xs[a], [float(np.mean(col)) for col in zip(*[[x["val_accuracy_hard"] for x in r["arms"][a] if x.get("val_accuracy") is not None][: len(xs[a])] for r in runs.values()], strict=True)]) for a in ARMS}
+    hard = {a: (xs[a], [_mean_or_none(col) for col in zip(*[[x.get("val_accuracy_hard") for x in r["arms"][a] if x.get("val_accuracy") is not None][: len(xs[a])] for r in runs.values()], strict=True)]) for a in ARMS}
     p2 = plot_lines(hard, out_dir / "hard_subset_vs_rollouts.png", title=f"critique, {scale.name}: hard-subset accuracy vs rollouts, mean over seeds", xlabel="rollouts generated", ylabel="hard-subset accuracy")
     for a in arms:
         arms[a]["rollouts"] = xs[a]
@@ -247,3 +247,9 @@ def analyse(runs: dict, scale, out_dir) -> dict:
         "summary": summary,
         "series": {"step": arms["critique-grpo"]["step"], "arms": arms},
     })
+
+
+def _mean_or_none(xs) -> float | None:
+    """Mean of the values that exist (a smoke-scale held-out set can hold no hard chain: None)."""
+    v = [x for x in xs if x is not None]
+    return float(np.mean(v)) if v else None

@@ -65,7 +65,7 @@ def test_two_phase_smoke_end_to_end(tmp_path, tmp_path_factory, capsys):
     res = execute(registry.load("two-phase"), "smoke", 1, device="cpu", out_dir=tmp_path, cache=tmp_path_factory.getbasetemp() / "replicate-smoke-cache")
     # PROGRESS counts RL steps over all arms: `done` never goes back when the next arm starts
     prog = [json.loads(line[len("PROGRESS ") :]) for line in capsys.readouterr().out.splitlines() if line.startswith("PROGRESS ")]
-    assert {p["arm"] for p in prog} == {"grpo", "hicra", "hicra-port", "placebo"}
+    assert {p["arm"] for p in prog} == {"grpo", "hicra", "placebo"}
     done = [p["done"] for p in prog]
     arm_steps = {p["arm"]: p["of"] for p in prog}
     assert done == sorted(done) and done[-1] == prog[0]["total"] == sum(arm_steps.values())
@@ -73,6 +73,6 @@ def test_two_phase_smoke_end_to_end(tmp_path, tmp_path_factory, capsys):
     assert [c["id"] for c in res["claims"]] == ["two-phase-dynamics", "planning-token-entropy-rises", "hicra-planning-credit"]
     s = res["series"]
     assert len(s["entropy_planning"]) == len(s["entropy_execution"]) == len(s["semantic_entropy"]) == len(s["step"]) == 21
-    assert set(s["arms"]) == {"grpo", "hicra", "hicra-port", "placebo"}
+    assert set(s["arms"]) == {"grpo", "hicra", "placebo"}
     assert all(x is not None and x >= 0 for x in s["semantic_entropy"])
     assert len(res["files"]["plots"]) == 3

@@ -38,30 +38,21 @@ def _recs(accs, every=2, extra=None):
 def test_one_se_helper_everywhere():
     assert two_phase._se(0.0, 50) == metrics.clipped_binomial_se(0.0, 50)
     assert ei._se is metrics.clipped_binomial_se
-    assert critique._se is metrics.clipped_binomial_se and rv._se is metrics.clipped_binomial_se
+    # entropy-law (and the ModChain experiments, seed_pool.val_se) take the SE over problems from
+    # per-problem counts when a validation point has them, else the clipped binomial SE over N
+    assert entropy_law.point_se is metrics.point_se
+    assert metrics.point_se({"val_accuracy": 0.0}, 50) == metrics.clipped_binomial_se(0.0, 50)
     assert not hasattr(entropy_law, "binomial_se")  # the shadowing wrapper is gone
 
 
-def test_critique_se_uses_distinct_problems(monkeypatch):
-    calls = _spy(monkeypatch, critique, "_se")
-    arms = {"grpo": _recs([0.3, 0.4, 0.5, 0.5, 0.5, 0.5]), "critique-grpo": _recs([0.3, 0.5, 0.6, 0.7, 0.7, 0.7])}
-    d = critique.analyse_seed(arms, 200, 0)
-    assert calls and set(calls) == {200}
-    assert d["lift_se"] == pytest.approx(math.hypot(metrics.clipped_binomial_se(0.5, 200), metrics.clipped_binomial_se(0.7, 200)))
-
-
-def test_reward_variance_se_uses_distinct_problems(monkeypatch):
-    calls = _spy(monkeypatch, rv, "_se")
-    arms = {"none": _recs([0.1, 0.3, 0.5, 0.6, 0.6]), "filter": _recs([0.1, 0.5, 0.6, 0.6, 0.6]), "dynamic": _recs([0.1, 0.2, 0.4, 0.6, 0.6])}
-    rv.analyse_seed(arms, 256, 0)
-    assert calls and set(calls) == {256}
-
-
 def test_entropy_law_se_uses_distinct_problems(monkeypatch):
-    calls = _spy(monkeypatch, entropy_law, "clipped_binomial_se")
+    calls = []
+    monkeypatch.setattr(entropy_law, "point_se", lambda rec, n: calls.append(n) or metrics.point_se(rec, n))
     d = entropy_law.analyse_seed(_recs([0.1 + 0.05 * i for i in range(12)]), 128, 0)
     assert calls and set(calls) == {128}
-    assert d["se_final"] == pytest.approx(metrics.clipped_binomial_se(d["r_final"], 128))
+    # the last 3 points re-score the same 128 problems: their mean SE, not SE / sqrt(3)
+    finals = [0.1 + 0.05 * i for i in range(9, 12)]
+    assert d["se_final"] == pytest.approx(np.mean([metrics.clipped_binomial_se(a, 128) for a in finals]))
     assert "1/N" in entropy_law.CRITERION_TEXT
 
 
@@ -71,8 +62,10 @@ def test_interventions_arm_se_uses_distinct_problems():
 
 
 def test_criterion_texts_name_the_se():
-    for m in (critique, rv, two_phase, ei, entropy_law):
+    for m in (two_phase, ei, entropy_law):
         assert "distinct held-out problems" in m.CRITERION_TEXT, m.NAME
+    for m in (critique, rv):  # SE over problems from per-problem counts (seed_pool.val_se)
+        assert "problem" in m.CRITERION_TEXT and "SE" in m.CRITERION_TEXT, m.NAME
 
 
 def _ei_runs(pass1: dict):
@@ -131,9 +124,9 @@ def test_latent_capability_uses_registered_ci_level(monkeypatch):
     monkeypatch.setitem(lc.THRESHOLDS, "ci", 0.9)
     ev = {"counts": [1, 2, 3, 0], "counts_b": [1, 2, 3, 0], "hard": [0, 0, 1, 1]}
     steps = lc.RL_STEPS["tiny"]
-    scale = SimpleNamespace(name="tiny", summary="{params}", grpo=SimpleNamespace(steps=steps + 1, val_problems=4))
+    scale = SimpleNamespace(name="tiny", summary="{params}", task="countdown", task_kwargs={}, grpo=SimpleNamespace(steps=steps + 1, val_problems=4))
     rec = [{"step": 0, "entropy": 1.0}]
-    runs = {0: {"arms": {"rl": {"records": rec, "evals": {"0": ev, str(steps): ev, str(steps + 1): ev}}}, "params": 1000}}
+    runs = {0: {"arms": {"rl": {"records": rec, "evals": {"0": ev, str(steps): ev, str(steps + 1): ev}}, "prorl": {"records": rec, "evals": {str(steps + 1): ev}}}, "params": 1000}}
     try:
         lc.analyse(runs, scale, None)
     except Exception:  # plotting/summary may need more; the CI calls happen first
