@@ -125,7 +125,7 @@ def point_se(rec: dict, n_val: int) -> float:
 
     With several samples per problem (``val_counts``) the unit is the problem: the SE of the mean of
     per-problem accuracies (samples of one problem are not independent draws of R), floored at the
-    clipped binomial SE over the problems. With one sample it is the clipped binomial SE.
+    clipped binomial SE over all samples of the point. With one sample it is the clipped binomial SE.
     """
     counts = rec.get("val_counts")
     if not counts:

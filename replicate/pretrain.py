@@ -137,9 +137,14 @@ def base_statistics(model, task, problems, *, n_samples: int, device: str, seed:
     return out
 
 
+def base_key(task_name: str, task_cfg: dict, model_cfg: ModelConfig, cfg: PretrainConfig, *, scale: str, seed: int) -> str:
+    """The cache key of a base: (task, scale, seed) and a hash of the full task/model/pretraining config."""
+    return checkpoint.cache_key(task_name, scale, seed, {"task": task_cfg, "model": model_cfg.to_dict(), "pretrain": cfg.to_dict()})
+
+
 def get_base(task, task_cfg: dict, model_cfg: ModelConfig, cfg: PretrainConfig, *, scale: str, seed: int, device: str, cache, exclude=frozenset(), log=None):
     """Load the cached base for (task, scale, seed, config hash) or pretrain and cache it."""
-    key = checkpoint.cache_key(task.name, scale, seed, {"task": task_cfg, "model": model_cfg.to_dict(), "pretrain": cfg.to_dict()})
+    key = base_key(task.name, task_cfg, model_cfg, cfg, scale=scale, seed=seed)
     hit = checkpoint.load(cache, key)
     if hit is not None:
         model, meta = hit

@@ -22,7 +22,7 @@ import torch
 from replicate import checkpoint
 from replicate import result as resultfile
 from replicate.model import count_params
-from replicate.pretrain import get_base, heldout_problems
+from replicate.pretrain import base_key, get_base, heldout_problems
 from replicate.result import plain
 from replicate.tasks import make_task
 from replicate.trainer import train_grpo
@@ -87,7 +87,8 @@ def prepare_bases(scale, seeds, *, device: str, cache: Path, exclude, log=None) 
     The cache writes each base atomically (a temp dir renamed into place), so two runs that need the
     same base at once both end up with one complete checkpoint.
     """
-    missing = [s for s in seeds if not checkpoint.exists(cache, base_key(scale, s))]
+    name = make_task(scale.task, **scale.task_kwargs).name
+    missing = [s for s in seeds if not checkpoint.exists(cache, base_key(name, scale.task_kwargs, scale.model, scale.pretrain, scale=scale.name, seed=s))]
     workers = worker_count(device, len(missing), scale.name)
     if workers <= 1 or device == "cuda":
         return  # pretrained in-process on first use
@@ -95,11 +96,6 @@ def prepare_bases(scale, seeds, *, device: str, cache: Path, exclude, log=None) 
         log(f"pretraining {len(missing)} base(s) on {workers} processes")
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
         list(ex.map(_pretrain_job, [{"scale": scale, "seed": s, "device": device, "cache": str(cache), "exclude": exclude} for s in missing]))
-
-
-def base_key(scale, seed: int) -> str:
-    task = make_task(scale.task, **scale.task_kwargs)
-    return checkpoint.cache_key(task.name, scale.name, seed, {"task": scale.task_kwargs, "model": scale.model.to_dict(), "pretrain": scale.pretrain.to_dict()})
 
 
 def run_seeds(scale, seeds, *, device: str, out_dir: Path, cache: Path, grpo=None, log=None) -> dict:
