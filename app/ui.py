@@ -18,8 +18,10 @@ from typing import Any
 
 import streamlit as st
 
-from claimtrack import ClaimView, Graph, settings, views
-from claimtrack.errors import ClaimtrackError, StoreError
+from claimtrack import ClaimView, Graph
+from claimtrack.graph import settings
+from claimtrack.present import views
+from claimtrack.graph.errors import ClaimtrackError, StoreError
 
 CLAIM_PAGE = "screens/claim_detail.py"
 RUN_PAGE = "screens/run.py"
@@ -88,10 +90,10 @@ def share(*keys: str) -> None:
 
 
 def _list_experiments() -> None:
-    from claimtrack import launch
+    from claimtrack.runs import launch
 
     try:
-        launch.experiments()  # claimtrack.jobs keeps the listing for the life of the process
+        launch.experiments()  # claimtrack.runs.jobs keeps the listing for the life of the process
     except ClaimtrackError:
         pass  # the Runs page shows the error when it asks
 
@@ -214,7 +216,7 @@ def show_result(result: dict[str, Any], path: Any, skip: tuple[str, ...] = ("Tra
     """A replication result's plots: ours from its series (less ``skip``: the run page draws
     training curves per seed itself), then the PNGs the run wrote that we did not already draw
     (the run's own entropy_law.png is the same fit as ours, with another band)."""
-    from claimtrack import charts  # matplotlib: imported only by pages that plot
+    from claimtrack.present import charts  # matplotlib: imported only by pages that plot
 
     drawn = []
     for title, fig in charts.figures(result, skip=skip):

@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 def build_store(home: Path, n: int) -> None:
     from claimtrack import Claim, Evidence, Paper, Relation, Store
-    from claimtrack.models import Inquiry
-    from claimtrack.models import TOPICS
+    from claimtrack.graph.models import Inquiry
+    from claimtrack.graph.models import TOPICS
 
     store = Store.open(home / "claimtrack.db")
     start = dt.date(2024, 1, 1)
@@ -120,8 +120,8 @@ def main() -> None:
         t0 = time.perf_counter()
         build_store(home, args.claims)
         print(f"build store with {args.claims} claims: {time.perf_counter() - t0:.1f}s")
-        from claimtrack import views
-        from claimtrack.board import board
+        from claimtrack.present import views
+        from claimtrack.present.board import board
 
         t0 = time.perf_counter()
         graph = views.load_graph()

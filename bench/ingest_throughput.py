@@ -46,9 +46,10 @@ def main() -> None:
     ap.add_argument("--embed-sample", type=int, default=0, help="embed only the first K papers (0: all)")
     args = ap.parse_args()
 
-    from claimtrack import index, ingest
-    from claimtrack.extract import Extractor
-    from claimtrack.store import Store
+    from claimtrack.search import index
+    from claimtrack.literature import ingest
+    from claimtrack.literature.extract import Extractor
+    from claimtrack.graph.store import Store
     from corpus.arxiv_source import ArxivAdapter, ArxivSource
 
     srv = _server()

@@ -82,7 +82,7 @@ def _statement(rng: random.Random, method: str) -> str:
 
 
 def distractors(n_claims: int, *, seed: int = 13, claims_per_paper: int = 5):
-    """(papers, claims) as plain dicts (claimtrack.models fields), deterministic for a seed."""
+    """(papers, claims) as plain dicts (claimtrack.graph.models fields), deterministic for a seed."""
     rng = random.Random(seed)
     papers, claims = [], []
     n_papers = max(1, n_claims // claims_per_paper)
@@ -115,7 +115,7 @@ def distractors(n_claims: int, *, seed: int = 13, claims_per_paper: int = 5):
 
 def pad_store(store, n_claims: int, *, seed: int = 13) -> int:
     """Add ``n_claims`` distractor claims (and their papers) to a store; returns how many."""
-    from claimtrack.models import Claim, Paper
+    from claimtrack.graph.models import Claim, Paper
 
     papers, claims = distractors(n_claims, seed=seed)
     real = {r["arxiv_id"] for r in store.query("SELECT arxiv_id FROM papers")}

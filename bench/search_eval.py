@@ -1,4 +1,4 @@
-"""Search quality: recall@3 and MRR@10 of BM25 alone, vectors alone and the hybrid (claimtrack.search).
+"""Search quality: recall@3 and MRR@10 of BM25 alone, vectors alone and the hybrid (claimtrack.search.hybrid).
 
 Runs the queries of bench/search_eval.yaml against a store built from the shipped corpus, and
 against the same store padded with ``--pad`` generated distractor claims (bench/search_corpus.py).
@@ -32,7 +32,7 @@ def load_queries(path: Path = EVAL) -> list[dict]:
 
 def evaluate(store, queries: list[dict], mode: str, *, index=None) -> dict:
     """Per-category and overall recall@3 and MRR@10, plus the misses (query, top 3)."""
-    from claimtrack.search import search
+    from claimtrack.search.hybrid import search
 
     per: dict[str, list[tuple[float, float]]] = {}
     misses = []
@@ -71,8 +71,8 @@ def table(results: dict[str, dict]) -> str:
 def run(pad: int, queries: list[dict], home: Path | None = None) -> tuple[str, dict]:
     """One corpus size; ``home`` keeps the store and index there (a re-run then embeds only what
     changed) instead of a temporary folder."""
-    from claimtrack import loader
-    from claimtrack.index import Index
+    from claimtrack.literature import loader
+    from claimtrack.search.index import Index
 
     sys.path.insert(0, str(ROOT / "bench"))
     from search_corpus import pad_store

@@ -73,7 +73,11 @@ class Vectors:
 
 
 def run_size(n: int, args) -> dict:
-    from claimtrack import embedding, index, lexical, loader, search
+    from claimtrack.search import embedding
+    from claimtrack.search import index
+    from claimtrack.search import lexical
+    from claimtrack.literature import loader
+    from claimtrack.search import hybrid as search
     from search_corpus import distractors, pad_store
     from search_eval import evaluate, load_queries
 
@@ -90,7 +94,7 @@ def run_size(n: int, args) -> dict:
         vecs = Vectors([c["statement"] for c in sample], args.noise, embedding.embed)
         vecs.shipped = shipped
         real_embed = index.embed
-        index.embed = vecs  # documents only; queries below go through claimtrack.embedding
+        index.embed = vecs  # documents only; queries below go through claimtrack.search.embedding
         try:
             t0 = time.perf_counter()
             ix = index.Index(Path(tmp) / "chroma")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-# Same shape as claimtrack.models.ARXIV_ID_RE, plus the month check (YYMM with MM in 01..12).
+# Same shape as claimtrack.graph.models.ARXIV_ID_RE, plus the month check (YYMM with MM in 01..12).
 _NEW = r"\d{2}(?:0[1-9]|1[0-2])\.\d{4,5}"
 _OLD = r"[a-z\-]+(?:\.[A-Z]{2})?/\d{2}(?:0[1-9]|1[0-2])\d{3}"
 # Versions up to v9999: arXiv has none near that, and v99999999999999999999 must not pass as

@@ -17,7 +17,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chromadb
 # One ONNX export of the embedding model per machine, shared by every test's fresh home
-# (claimtrack.embedding re-exports it if the file is missing or damaged).
+# (claimtrack.search.embedding re-exports it if the file is missing or damaged).
 os.environ.setdefault("CLAIMTRACK_MODELS", os.path.join(tempfile.gettempdir(), "claimtrack-test-models"))
 
 
@@ -48,7 +48,7 @@ def home(tmp_path, monkeypatch):
 @pytest.fixture
 def seeded_store(home):
     """A store built from the shipped corpus under a temporary CLAIMTRACK_HOME."""
-    from claimtrack import loader
+    from claimtrack.literature import loader
 
     store, _ = loader.init()
     yield store

@@ -4,8 +4,8 @@ with what changed since a comparison date; click a claim to open it."""
 import streamlit as st
 
 from app import ui
-from claimtrack import views
-from claimtrack.board import board, default_compare
+from claimtrack.present import views
+from claimtrack.present.board import board, default_compare
 
 graph = ui.load_graph()
 as_of = ui.as_of_control(graph)

@@ -5,7 +5,7 @@ replication runs that tested it. The open claim is ``?claim=`` in the URL."""
 import streamlit as st
 
 from app import ui
-from claimtrack import views
+from claimtrack.present import views
 
 graph = ui.load_graph()
 as_of = ui.as_of_control(graph)
@@ -38,7 +38,7 @@ if s.flags:
     st.warning("Source-check flags: " + ", ".join(s.flags))
 history = views.status_history(graph, c.id, as_of)
 st.caption("Status over time: " + " → ".join(f"{st_} ({d})" for d, st_ in history))
-from claimtrack import interactive  # noqa: E402  (altair: only pages that chart import it)
+from claimtrack.present import interactive  # noqa: E402  (altair: only pages that chart import it)
 
 st.altair_chart(interactive.status_chart(history, as_of, views.STATUS_COLORS), key="status_chart",
                 width="stretch")

@@ -1,10 +1,11 @@
 """Graph: claims and their relations as of the chosen date, coloured by status or by family.
-Click a node to open its claim (an Altair point selection; see claimtrack.interactive)."""
+Click a node to open its claim (an Altair point selection; see claimtrack.present.interactive)."""
 
 import streamlit as st
 
 from app import ui
-from claimtrack import interactive, views
+from claimtrack.present import interactive
+from claimtrack.present import views
 
 st.title("Claim graph")
 graph = ui.load_graph()

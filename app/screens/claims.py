@@ -3,9 +3,9 @@
 import streamlit as st
 
 from app import ui
-from claimtrack import views
-from claimtrack.models import TOPICS
-from claimtrack.status import LADDER
+from claimtrack.present import views
+from claimtrack.graph.models import TOPICS
+from claimtrack.graph.status import LADDER
 
 st.title("Claims")
 graph = ui.load_graph()

@@ -4,8 +4,8 @@ open it), the next inquiring lines, each disagreement once, and the anchor paper
 import streamlit as st
 
 from app import ui
-from claimtrack import views
-from claimtrack.reading import read_inquiry
+from claimtrack.present import views
+from claimtrack.present.reading import read_inquiry
 
 graph = ui.load_graph()
 as_of = ui.as_of_control(graph)

@@ -1,17 +1,19 @@
 """New inquiry: ask your own question, keep or drop the candidate claims, save; export any inquiry.
 
-Same path as `claimtrack inquiry new` (claimtrack.inquiries): hybrid search for the question as
+Same path as `claimtrack inquiry new` (claimtrack.present.inquiries): hybrid search for the question as
 of the sidebar date, one hop along relations, candidates grouped by family. The saved inquiry
 then opens on the Inquiry and Research prompt pages like the shipped one. The export buttons
 give an inquiry's papers (BibTeX), claims (JSON-LD nanopublications, CSV) and research prompt
-(Markdown), as of the sidebar date (claimtrack.exports).
+(Markdown), as of the sidebar date (claimtrack.present.exports).
 """
 
 import streamlit as st
 
 from app import ui
-from claimtrack import exports, inquiries, settings
-from claimtrack.errors import ClaimtrackError
+from claimtrack.present import exports
+from claimtrack.present import inquiries
+from claimtrack.graph import settings
+from claimtrack.graph.errors import ClaimtrackError
 
 st.title("New inquiry")
 graph = ui.load_graph()

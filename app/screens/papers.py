@@ -3,8 +3,8 @@
 import streamlit as st
 
 from app import ui
-from claimtrack import views
-from claimtrack.errors import ClaimtrackError
+from claimtrack.present import views
+from claimtrack.graph.errors import ClaimtrackError
 
 st.title("Papers")
 graph = ui.load_graph()

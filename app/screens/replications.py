@@ -3,7 +3,7 @@ tracker — experiment, scale, seeds, status, verdict per claim, wall time, code
 live progress of active jobs, and the form that queues a new one.
 
 Only experiments and scales from ``python -m replicate list --json`` are offered. "Start run"
-queues a job (``claimtrack.launch`` over ``claimtrack.jobs``, which validates every request); a
+queues a job (``claimtrack.runs.launch`` over ``claimtrack.runs.jobs``, which validates every request); a
 ``claimtrack worker`` runs it and imports its result as evidence when it completes. The page
 refreshes itself only while a job is queued or running.
 """
@@ -11,8 +11,10 @@ refreshes itself only while a job is queued or running.
 import streamlit as st
 
 from app import ui
-from claimtrack import launch, tracker, views
-from claimtrack.errors import ClaimtrackError
+from claimtrack.runs import launch
+from claimtrack.runs import tracker
+from claimtrack.present import views
+from claimtrack.graph.errors import ClaimtrackError
 
 st.title("Runs")
 graph = ui.load_graph()

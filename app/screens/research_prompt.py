@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app import ui
-from claimtrack.prompt import PROMPT_VERSION, build_prompt
+from claimtrack.present.prompt import PROMPT_VERSION, build_prompt
 
 st.title("Research prompt")
 graph = ui.load_graph()

@@ -4,16 +4,17 @@ Each item says which tracked claim a new or citing paper bears on, with the cita
 sentences, the suggested stance and why. Accept (as suggested, or as the stance chosen here)
 appends dated evidence with its provenance and only then can the claim's status move; reject
 keeps the item so it is never queued again. Sources with a newer arXiv version are listed below
-with the change to their abstract. Logic: ``claimtrack.review``.
+with the change to their abstract. Logic: ``claimtrack.literature.review``.
 """
 
 import streamlit as st
 
 from app import ui
-from claimtrack import review, watch
-from claimtrack.errors import ClaimtrackError
-from claimtrack.stance import STANCES
-from claimtrack.store import Store
+from claimtrack.literature import review
+from claimtrack.literature import watch
+from claimtrack.graph.errors import ClaimtrackError
+from claimtrack.literature.stance import STANCES
+from claimtrack.graph.store import Store
 
 st.title("Review queue")
 ui.load_graph()  # stops with a clear message when there is no store yet

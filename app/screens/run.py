@@ -7,7 +7,9 @@ import json
 import streamlit as st
 
 from app import ui
-from claimtrack import launch, tracker, views
+from claimtrack.runs import launch
+from claimtrack.runs import tracker
+from claimtrack.present import views
 
 graph = ui.load_graph()
 ui.as_of_control(graph)
@@ -62,7 +64,7 @@ def result_view(run: str, box) -> None:
     crit = result.get("criterion") or {}
     if crit.get("text"):
         box.caption(f"Rule (registered in `{crit.get('registered_in', '?')}` before the run): {crit['text']}")
-    from claimtrack import interactive
+    from claimtrack.present import interactive
 
     curves = tracker.curve_rows(result)
     for metric in tracker.METRICS:

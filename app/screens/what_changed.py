@@ -1,6 +1,6 @@
 """What changed: the graph as of one date against the graph as of another — claims added,
 statuses that moved and the evidence that moved them, flags, new contradictions and
-replications (``claimtrack.diff``, the same as `claimtrack diff --from D1 --to D2`).
+replications (``claimtrack.present.diff``, the same as `claimtrack diff --from D1 --to D2`).
 """
 
 import datetime as dt
@@ -8,8 +8,8 @@ import datetime as dt
 import streamlit as st
 
 from app import ui
-from claimtrack import views
-from claimtrack.diff import graph_diff
+from claimtrack.present import views
+from claimtrack.present.diff import graph_diff
 
 st.title("What changed")
 graph = ui.load_graph()

@@ -34,55 +34,12 @@ from typing import Any
 
 import click
 
-from claimtrack.errors import ClaimtrackError, InputError
-from claimtrack.graph import ClaimView, Graph, parse_date
-from claimtrack.models import TOPICS
-from claimtrack.status import STATUSES
-from claimtrack.store import Store
-
-
-class UsageLine(click.ClickException):
-    """A usage error as one line (click prints usage, a hint and the error: four lines); exit 2."""
-
-    exit_code = 2
-
-
-class Group(click.Group):
-    """Turns library errors and usage errors into one line on stderr (no traceback)."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except click.UsageError as exc:
-            path = exc.ctx.command_path if exc.ctx else "claimtrack"
-            raise UsageLine(f"{exc.format_message()} (see `{path} --help`)") from None
-        except ClaimtrackError as exc:
-            raise click.ClickException(str(exc)) from None
-        except KeyboardInterrupt:
-            raise click.ClickException("interrupted") from None
-
-
-def open_graph() -> Graph:
-    return Graph(Store.open(create=False))
-
-
-def emit(data: Any, as_json: bool, human: str) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str) if as_json else human)
-
-
-def json_option(fn):
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(fn)
-
-
-def as_of_option(fn):
-    return click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
-                        help="Replay the graph as of this date (default: today).")(fn)
-
-
-@click.group(cls=Group)
-@click.version_option(package_name="claimtrack")
-def main() -> None:
-    """A dated graph of ML-paper claims, re-tested by small replication runs."""
+from claimtrack.cli.base import as_of_option, emit, json_option, main, open_graph
+from claimtrack.graph.errors import ClaimtrackError, InputError
+from claimtrack.graph.claim_graph import ClaimView, Graph, parse_date
+from claimtrack.graph.models import TOPICS
+from claimtrack.graph.status import STATUSES
+from claimtrack.graph.store import Store
 
 
 @main.command()
@@ -91,7 +48,7 @@ def main() -> None:
               help="Corpus folder to build from (default: the shipped corpus/data).")
 def init(force: bool, corpus_dir: Path | None) -> None:
     """Build the store from the shipped corpus; running it again changes nothing."""
-    from claimtrack import loader
+    from claimtrack.literature import loader
 
     store, summary = loader.init(force=force, data_dir=corpus_dir)
     store.close()
@@ -177,9 +134,9 @@ def inquiries(as_json: bool) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
 def prompt(inquiry_id: str, as_of: str | None, out: Path | None) -> None:
     """A research prompt for an LLM, grounded in the graph as of a date."""
-    from claimtrack.cli_inquiry import require_claims
-    from claimtrack.prompt import build_prompt
-    from claimtrack.reading import read_inquiry
+    from claimtrack.cli.inquiry import require_claims
+    from claimtrack.present.prompt import build_prompt
+    from claimtrack.present.reading import read_inquiry
 
     graph = open_graph()
     require_claims(graph, read_inquiry(graph, inquiry_id, as_of))
@@ -207,7 +164,7 @@ def evidence() -> None:
               help="Also copy the result into corpus/data/results/ so it ships with the corpus.")
 def import_(result: Path, ship: bool) -> None:
     """Import a replication result file (or a run folder holding result.json)."""
-    from claimtrack import replication
+    from claimtrack.runs import replication
     from corpus import snapshot
 
     if result.is_dir():
@@ -231,14 +188,14 @@ def import_(result: Path, ship: bool) -> None:
 @click.option("--by", required=True, help="Who accepts it (recorded with the evidence).")
 def accept(run_id: str, by: str) -> None:
     """Accept an external replication run's evidence so that it can move statuses."""
-    from claimtrack import replication
+    from claimtrack.runs import replication
 
     new = replication.accept_external(Store.open(create=False), run_id, by)
     click.echo(f"accepted {len(new)} piece(s) of evidence from run {run_id}: "
                + ", ".join(e.id for e in new))
 
 
-# -- replication jobs (claimtrack.jobs, claimtrack.worker, claimtrack.ray_backend) ------------
+# -- replication jobs (claimtrack.runs.jobs, claimtrack.runs.worker, claimtrack.runs.ray_backend) ------------
 @main.group()
 def replicate() -> None:
     """Queue replication runs for a worker (`claimtrack worker`) to run."""
@@ -253,7 +210,7 @@ def replicate() -> None:
 @json_option
 def replicate_run(experiment: str, scale: str, seeds: int, device: str, as_json: bool) -> None:
     """Validate a replication run and queue it; prints the job id."""
-    from claimtrack import jobs
+    from claimtrack.runs import jobs
 
     job = jobs.enqueue(Store.open(create=False), experiment, scale, seeds=seeds, device=device)
     emit(job.model_dump(mode="json"), as_json, job.id)
@@ -272,13 +229,13 @@ def worker(backend: str, address: str | None, once: bool, max_jobs: int | None,
     store = Store.open(create=False)
     say = lambda msg: click.echo(msg, err=True)  # noqa: E731
     if backend == "ray":
-        from claimtrack.ray_backend import RayWorker
+        from claimtrack.runs.ray_backend import RayWorker
 
         n = RayWorker(store, address=address, poll=poll, echo=say).run(once=once, max_jobs=max_jobs)
     else:
         if address:
             raise click.UsageError("--address is for --backend ray")
-        from claimtrack.worker import Worker
+        from claimtrack.runs.worker import Worker
 
         n = Worker(store, poll=poll, echo=say).run(once=once, max_jobs=max_jobs)
     say(f"worker done: {n} job(s) run")
@@ -298,7 +255,7 @@ def jobs(ctx: click.Context, as_json: bool) -> None:
     """List replication jobs, newest first (see also `jobs cancel`, `jobs logs`)."""
     if ctx.invoked_subcommand is not None:
         return
-    from claimtrack import jobs as jobs_
+    from claimtrack.runs import jobs as jobs_
 
     js = jobs_.list_jobs(Store.open(create=False))
     header = f"{'id':<23} {'state':<9} {'experiment':<24} {'scale':<5} seeds device progress"
@@ -310,7 +267,7 @@ def jobs(ctx: click.Context, as_json: bool) -> None:
 @click.argument("job_id")
 def jobs_cancel(job_id: str) -> None:
     """Cancel a job: a queued one at once, a running one is stopped by its worker."""
-    from claimtrack import jobs as jobs_
+    from claimtrack.runs import jobs as jobs_
 
     job = jobs_.cancel(Store.open(create=False), job_id)
     click.echo(f"job {job.id}: {'cancelled' if job.state == 'cancelled' else 'cancel requested'}")
@@ -320,7 +277,7 @@ def jobs_cancel(job_id: str) -> None:
 @click.argument("job_id")
 def jobs_logs(job_id: str) -> None:
     """Print a job's log (the replication's output, one header per attempt)."""
-    from claimtrack import jobs as jobs_
+    from claimtrack.runs import jobs as jobs_
 
     click.echo(jobs_.job_log(Store.open(create=False), job_id), nl=False)
 
@@ -343,8 +300,8 @@ def ingest() -> None:
 def ingest_arxiv(ids: tuple[str, ...], query: str | None, max_results: int, since: str | None,
                  no_extract: bool, no_link: bool, as_json: bool) -> None:
     """Fetch papers from arXiv ($CLAIMTRACK_ARXIV_URL) by id or query and store them."""
-    from claimtrack import ingest as ing
-    from claimtrack import linking
+    from claimtrack.literature import ingest as ing
+    from claimtrack.literature import linking
 
     store = Store.open()
     report, suggested = ing.ingest(
@@ -373,8 +330,8 @@ def ingest_arxiv(ids: tuple[str, ...], query: str | None, max_results: int, sinc
 @as_of_option
 @json_option
 def search(text: str, kind: str, k: int, mode: str, as_of: str | None, as_json: bool) -> None:
-    """Search claims or papers by name, id, author or meaning (claimtrack.search)."""
-    from claimtrack import search as search_
+    """Search claims or papers by name, id, author or meaning (claimtrack.search.hybrid)."""
+    from claimtrack.search import hybrid as search_
 
     hits = search_.search(Store.open(create=False), text, kind=kind, k=k, as_of=as_of, mode=mode)
     rows = [f"{h.score:6.4f}  {h.id:<34} {h.text[:90]}" for h in hits]
@@ -387,7 +344,7 @@ def relations() -> None:
 
 
 def _suggestion_row(store: Store, r) -> str:
-    from claimtrack.linking import rid
+    from claimtrack.literature.linking import rid
 
     a, b = store.claim(r.source), store.claim(r.target)
     return (f"{rid(r)}  {r.score or 0:.2f}  {r.source} —{r.kind}→ {r.target}\n"
@@ -401,7 +358,7 @@ def _suggestion_row(store: Store, r) -> str:
 @json_option
 def relations_review(accept: tuple[str, ...], reject: tuple[str, ...], as_json: bool) -> None:
     """List suggested relations; accept or reject them by id (r-xxxxxxxx)."""
-    from claimtrack import linking
+    from claimtrack.literature import linking
 
     store = Store.open(create=False)
     if not accept and not reject:
@@ -424,8 +381,8 @@ def relations_review(accept: tuple[str, ...], reject: tuple[str, ...], as_json: 
 @json_option
 def relations_suggest(claim_ids: tuple[str, ...], k: int, min_score: float, as_json: bool) -> None:
     """Suggest relations for claims (default: extracted candidates that have none yet)."""
-    from claimtrack import linking
-    from claimtrack.errors import NotFoundError
+    from claimtrack.literature import linking
+    from claimtrack.graph.errors import NotFoundError
 
     store = Store.open(create=False)
     ids = list(claim_ids)
@@ -438,15 +395,3 @@ def relations_suggest(claim_ids: tuple[str, ...], k: int, min_score: float, as_j
     new = linking.suggest(store, ids, stance=linking.Stance.from_settings(), k=k, min_score=min_score)
     emit([{"id": linking.rid(r), **r.model_dump(mode="json")} for r in new], as_json,
          "\n".join(_suggestion_row(store, r) for r in new) + f"\n{len(new)} new suggestions")
-
-
-from claimtrack.living_cli import COMMANDS as _LIVING  # noqa: E402  watch, review, diff (issue 12)
-
-for _cmd in _LIVING:
-    main.add_command(_cmd)
-
-
-from claimtrack import cli_inquiry  # noqa: E402,F401  (registers `inquiry ...` and `export`)
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""``claimtrack inquiry ...`` and ``claimtrack export ...`` (registered by claimtrack.cli).
+"""``claimtrack inquiry ...`` and ``claimtrack export ...`` (registered on ``main`` by importing this module).
 
     claimtrack inquiry ID [--as-of D] [--json]                 derived read + next lines
     claimtrack inquiry new "QUESTION" [--id ID] [--seed-claims ID,...] [--as-of D]
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import click
 
-from claimtrack.cli import as_of_option, emit, json_option, main, open_graph
-from claimtrack.errors import InputError
-from claimtrack.graph import Graph
-from claimtrack.store import Store
+from claimtrack.cli.base import as_of_option, emit, json_option, main, open_graph
+from claimtrack.graph.errors import InputError
+from claimtrack.graph.claim_graph import Graph
+from claimtrack.graph.store import Store
 
 
 class InquiryGroup(click.Group):
@@ -45,7 +45,7 @@ def inquiry() -> None:
 @json_option
 def inquiry_show(inquiry_id: str, as_of: str | None, as_json: bool) -> None:
     """An inquiry as of a date: question, honest read, claims, next inquiring lines."""
-    from claimtrack.reading import read_inquiry, replication_notes
+    from claimtrack.present.reading import read_inquiry, replication_notes
 
     graph = open_graph()
     r = read_inquiry(graph, inquiry_id, as_of)
@@ -120,7 +120,7 @@ def inquiry_new(question: str, inquiry_id: str | None, seed_claims: tuple[str, .
                 as_of: str | None, yes: bool, keep: tuple[str, ...], drop: tuple[str, ...],
                 as_json: bool) -> None:
     """Make an inquiry from your own question: candidates, keep/drop, save."""
-    from claimtrack import inquiries
+    from claimtrack.present import inquiries
 
     store = Store.open(create=False)
     graph = Graph(store)
@@ -166,7 +166,7 @@ out_option = click.option("--out", type=click.Path(dir_okay=False, path_type=Pat
 @out_option
 def inquiry_export(inquiry_id: str, out: Path | None) -> None:
     """The inquiry as corpus YAML (an entry for corpus/data/inquiries.yaml)."""
-    from claimtrack import inquiries
+    from claimtrack.present import inquiries
 
     _write(inquiries.export_yaml(Store.open(create=False), inquiry_id), out)
 
@@ -179,7 +179,7 @@ def inquiry_export(inquiry_id: str, out: Path | None) -> None:
 @out_option
 def export(fmt: str, inquiry_id: str, as_of: str | None, out: Path | None) -> None:
     """An inquiry's papers (BibTeX), claims (JSON-LD, CSV) or research prompt (Markdown), as of D."""
-    from claimtrack import exports
+    from claimtrack.present import exports
 
     store = Store.open(create=False)
     _write(exports.render(store, fmt, inquiry_id, as_of), out)

@@ -15,10 +15,10 @@ from typing import Any
 
 import click
 
-from claimtrack.graph import Graph, parse_date
-from claimtrack.store import Store
+from claimtrack.graph.claim_graph import Graph, parse_date
+from claimtrack.graph.store import Store
 
-# = claimtrack.stance.STANCES (tests/claimtrack/test_search.py checks): importing stance pulls in
+# = claimtrack.literature.stance.STANCES (tests/claimtrack/test_search.py checks): importing stance pulls in
 # langchain and httpx, ~0.8 s CPU on every `claimtrack` start, for one option's choices.
 STANCES = ("supports", "contradicts", "qualifies", "mentions")
 
@@ -33,10 +33,15 @@ def _emit(data: Any, as_json: bool, human: str) -> None:
 @click.option("--inquiry", "inquiry_ids", multiple=True, metavar="ID",
               help="Only this inquiry's claims and saved queries (repeatable; default: all).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a summary.")
-def watch(since: str | None, inquiry_ids: tuple[str, ...], as_json: bool) -> None:
+@click.option("--daily", is_flag=True, hidden=True,
+              help="The worker's daily run: only with CLAIMTRACK_WATCH=1 and once a day.")
+def watch(since: str | None, inquiry_ids: tuple[str, ...], as_json: bool, daily: bool) -> None:
     """Find new papers and citing papers of tracked claims; queue candidate evidence for review."""
-    from claimtrack.watch import Watcher
+    from claimtrack.literature.watch import Watcher, run_daily
 
+    if daily:
+        run_daily(Store.open(create=False), echo=lambda msg: click.echo(msg, err=True))
+        return
     start = parse_date(since) if since else None
     report = Watcher(Store.open(create=False)).run(list(inquiry_ids), since=start)
     _emit(report.to_dict(), as_json, report.summary())
@@ -63,7 +68,7 @@ def _item_text(c) -> str:
 def review(accept: tuple[str, ...], reject: tuple[str, ...], stance: str | None, by: str | None,
            show_all: bool, as_json: bool) -> None:
     """List candidate evidence waiting for review; accept (it becomes dated evidence) or reject."""
-    from claimtrack import review as rv
+    from claimtrack.literature import review as rv
 
     store = Store.open(create=False)
     if not accept and not reject:
@@ -95,7 +100,7 @@ def review(accept: tuple[str, ...], reject: tuple[str, ...], stance: str | None,
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def diff(start: str, end: str | None, inquiry_id: str | None, as_json: bool) -> None:
     """What changed between two dates: claims added, statuses moved and why, contradictions, replications."""
-    from claimtrack.diff import graph_diff
+    from claimtrack.present.diff import graph_diff
 
     d = graph_diff(Graph(Store.open(create=False)), start, end, inquiry_id)
     _emit(d.to_dict(), as_json, "\n".join(d.lines()))

@@ -16,10 +16,10 @@ import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 
-from claimtrack.errors import InputError, NotFoundError
-from claimtrack.models import Claim, Evidence, Inquiry, Paper, Relation
-from claimtrack.status import NOT_YET, StatusReport, derive_status
-from claimtrack.store import Store
+from claimtrack.graph.errors import InputError, NotFoundError
+from claimtrack.graph.models import Claim, Evidence, Inquiry, Paper, Relation
+from claimtrack.graph.status import NOT_YET, StatusReport, derive_status
+from claimtrack.graph.store import Store
 
 
 def parse_date(value: str | dt.date | None) -> dt.date:

@@ -197,7 +197,7 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
 
 @migration("0003_jobs")
 def _jobs(conn: sqlite3.Connection) -> None:
-    # The replication job queue (claimtrack.jobs). Timestamps are UTC ISO strings of one fixed
+    # The replication job queue (claimtrack.runs.jobs). Timestamps are UTC ISO strings of one fixed
     # format, so `lease_expires_at < ?` compares correctly as text.
     run_script(
         conn,
@@ -231,7 +231,7 @@ def _jobs(conn: sqlite3.Connection) -> None:
 
 @migration("0005_review_queue")
 def _review_queue(conn: sqlite3.Connection) -> None:
-    # The living graph (claimtrack.watch / claimtrack.review): candidate evidence waiting for a
+    # The living graph (claimtrack.literature.watch / claimtrack.literature.review): candidate evidence waiting for a
     # person, and how far each watched source has been read. No foreign key to claims: a
     # candidate must survive a rebuild that carries it over before the claims are back.
     run_script(
@@ -290,7 +290,7 @@ user_data("jobs")
 
 @migration("0006_search")
 def _search(conn: sqlite3.Connection) -> None:
-    # Search (claimtrack.lexical, claimtrack.index, claimtrack.inquiries).
+    # Search (claimtrack.search.lexical, claimtrack.search.index, claimtrack.present.inquiries).
     # * search_changes: one row per claim/paper, stamped with a sequence number by triggers on
     #   every insert, real update and delete, so an index (FTS here, the vectors in chroma) asks
     #   "what changed since seq S" instead of re-reading 100k records per search.
@@ -355,7 +355,7 @@ user_data("user_inquiries")  # USER_TABLES became issue 15's user_data()
 
 @migration("0006_search_vocab")
 def _search_vocab(conn: sqlite3.Connection) -> None:
-    # Read-only views of the FTS indexes' term statistics (documents per term): claimtrack.lexical
+    # Read-only views of the FTS indexes' term statistics (documents per term): claimtrack.search.lexical
     # leaves terms out of a query that most documents contain (BM25 gives them ~no weight, but
     # scoring 90k matches costs ~90 ms at 100k claims). No data of their own.
     run_script(
@@ -367,5 +367,5 @@ def _search_vocab(conn: sqlite3.Connection) -> None:
     )
 
 
-# Derived by claimtrack.lexical from the records (never carried over by `init --force`):
+# Derived by claimtrack.search.lexical from the records (never carried over by `init --force`):
 DERIVED_TABLES = ["search_changes", "claims_fts", "papers_fts", "claims_fts_vocab", "papers_fts_vocab"]

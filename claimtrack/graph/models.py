@@ -5,7 +5,7 @@ The records follow ../shared/DESIGN.md ("Records"). They are frozen pydantic mod
 Vocabularies (topics, kinds, directions, ...) are closed tuples below; the corpus README
 (``corpus/data/README.md``) documents them for curators.
 
-Status is *not* a field of Claim: it is derived from the evidence (see ``claimtrack.status``).
+Status is *not* a field of Claim: it is derived from the evidence (see ``claimtrack.graph.status``).
 """
 
 from __future__ import annotations
@@ -42,12 +42,15 @@ FLAGS = (
     "version-dependent",
     "scope-narrower",
     "source-revised",  # a newer arXiv version of a source appeared (claimtrack watch)
-    # replication provenance (claimtrack.replication): a result file this installation's worker
+    # replication provenance (claimtrack.runs.replication): a result file this installation's worker
     # did not sign; a result whose registered code / whose verdict could not be checked
     "external",
     "unverified-code",
     "unverified-verdict",
+    "unquoted",  # a paper item whose direction is not yet grounded in a quoted sentence (issue 18)
 )
+# What a claim is to the inquiry (issue 18): only ``bottleneck`` claims form rival families.
+ROLES = ("bottleneck", "mechanism", "technique", "diagnostic", "deflationary")
 
 # New-style (2505.22617, optionally v3) and old-style (hep-th/9901001) arXiv identifiers.
 ARXIV_ID_RE = re.compile(r"^(\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
@@ -61,6 +64,7 @@ EvidenceKind = Literal[EVIDENCE_KINDS]  # type: ignore[valid-type]
 Direction = Literal[DIRECTIONS]  # type: ignore[valid-type]
 Strength = Literal[STRENGTHS]  # type: ignore[valid-type]
 Flag = Literal[FLAGS]  # type: ignore[valid-type]
+Role = Literal[ROLES]  # type: ignore[valid-type]
 
 
 class Record(BaseModel):
@@ -128,7 +132,7 @@ class Prediction(Record):
 
 
 class Extraction(Record):
-    """How a candidate claim was extracted from a paper (claimtrack.extract)."""
+    """How a candidate claim was extracted from a paper (claimtrack.literature.extract)."""
 
     method: str = Field(description="'heuristic' or 'llm'")
     model: str = Field(default="", description="chat model name, '' for heuristic")
@@ -148,6 +152,11 @@ class Claim(Record):
     quantities: list[Quantity] = Field(default_factory=list)
     prediction: Prediction | None = None
     inquiry_note: int | None = Field(default=None, description="which note of the seed inquiry")
+    role: Role | None = Field(default=None, description="bottleneck, mechanism, technique, diagnostic "
+                              "or deflationary (None: not yet classified, e.g. an extracted candidate)")
+    scope_params: float | None = Field(default=None, gt=0, description="smallest model size (parameters) "
+                                       "the sources state or test the claim at; smaller runs are toy-scale")
+    scale_free: str = Field(default="", description="why the claim holds at any model size, if it does")
     extraction: Extraction | None = Field(default=None, description="set for extracted candidates")
 
     _check_id = field_validator("id")(classmethod(lambda cls, v: _slug(v)))
@@ -186,6 +195,11 @@ class Evidence(Record):
     flags: list[Flag] = Field(default_factory=list)
     scope: str = ""
     span: str = Field(default="", description="where in the source")
+    quote: str = Field(default="", description="the citing paper's sentence the direction rests on")
+    quote_where: str = Field(default="", description="where the quote is, with the version: 'abstract v2'")
+    corrects: str | None = Field(default=None, description="id of an earlier item this one replaces at "
+                                 "every date (our misreading of the same paper)")
+    recorded: dt.date | None = Field(default=None, description="when a correcting item was recorded")
     provenance: dict[str, Any] = Field(
         default_factory=dict, description="run id, code revision, device, seeds, scale, result file"
     )

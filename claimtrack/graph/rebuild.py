@@ -8,7 +8,7 @@ store's write lock (``BEGIN IMMEDIATE``, so no commit can slip in between):
 1. ``backup``: SQLite's online backup API copies the live store, WAL content included, to
    ``<db>.bak-<time>`` (a second connection reads while the first holds the write lock);
 2. the caller builds the corpus into a fresh temporary file next to it;
-3. ``carry``: every user-data row declared in ``claimtrack.migrations`` (``user_data``) is copied
+3. ``carry``: every user-data row declared in ``claimtrack.graph.migrations`` (``user_data``) is copied
    from the backup into the temporary store (``INSERT OR IGNORE``: the rebuilt corpus row wins);
    a row whose foreign keys point at rows the new store lacks is left out and counted;
 4. ``swap``: the live store's content is replaced by the temporary store's in that one
@@ -31,8 +31,8 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from claimtrack import migrations
-from claimtrack.errors import StoreError
+from claimtrack.graph import migrations
+from claimtrack.graph.errors import StoreError
 
 SIDE_FILES = ("-wal", "-shm")
 

@@ -36,5 +36,5 @@ def arxiv_url() -> str:
 
 
 def llm_spec() -> str:
-    """``none`` (default), ``ollama:MODEL`` or ``openai:MODEL@BASE_URL`` (see claimtrack.extract)."""
+    """``none`` (default), ``ollama:MODEL`` or ``openai:MODEL@BASE_URL`` (see claimtrack.literature.extract)."""
     return os.environ.get("CLAIMTRACK_LLM") or "none"

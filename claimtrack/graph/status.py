@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from claimtrack.models import Claim, Evidence
+from claimtrack.graph.models import Claim, Evidence
 
 LADDER = ("refuted", "contested", "qualified", "replicated", "supported", "asserted")
 NOT_YET = "not-yet-asserted"

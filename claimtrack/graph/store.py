@@ -24,76 +24,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from claimtrack import migrations, settings
-from claimtrack.errors import StoreError
-from claimtrack.models import Claim, Evidence, Inquiry, Paper, Relation
+from claimtrack.graph import migrations
+from claimtrack.graph import settings
+from claimtrack.graph.errors import StoreError
+from claimtrack.graph.models import Claim, Evidence, Inquiry, Paper, Relation
+from claimtrack.graph.store_file import _connect_readonly, check_complete, describe
 
 BUSY_TIMEOUT_MS = 30_000
 T = TypeVar("T", bound=BaseModel)
-
-
-def describe(path: str, exc: sqlite3.Error) -> str:
-    """One line naming the real cause of an SQLite failure, and only then what to do."""
-    msg = str(exc)
-    folder = Path(path).parent
-    if "readonly" in msg or "read-only" in msg:
-        return (f"store at {path} is read-only for this user ({msg}); read commands work, "
-                f"writing needs write access to the file and to {folder}")
-    if "disk is full" in msg or "disk I/O" in msg:
-        return f"store at {path}: {msg} (free space on the disk holding {folder}; nothing was written)"
-    if "locked" in msg or "busy" in msg:
-        return f"store at {path}: {msg} (another claimtrack process holds it; try again)"
-    if "unable to open" in msg:
-        why = ("the folder does not exist" if not folder.is_dir() else
-               "the folder is not writable by this user" if not os.access(folder, os.W_OK) else
-               "the file is not readable by this user" if Path(path).exists()
-               and not os.access(path, os.R_OK) else "see the file's permissions")
-        return f"cannot open store at {path} ({msg}): {why}"
-    if "not a database" in msg or "malformed" in msg or "corrupt" in msg:
-        return (f"store at {path} is unreadable ({msg}); rebuild it with `claimtrack init --force` "
-                "(the old file is kept as a backup)")
-    return f"store at {path}: {msg}"
-
-
-def _connect_readonly(path: str) -> sqlite3.Connection:
-    """A read-only connection. A WAL store needs its -shm file; in a read-only folder where it
-    cannot be created, the file is opened immutable (nobody can be writing it there)."""
-    uri = Path(path).resolve().as_uri()
-    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
-    try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return conn
-    except sqlite3.OperationalError:
-        conn.close()
-    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None,
-                           check_same_thread=False)
-
-
-def check_complete(path: Path) -> None:
-    """StoreError if ``path`` is a store that ``claimtrack init`` never completed (0 bytes, no
-    schema, or neither a corpus nor any claim), naming the newest backup beside it."""
-    baks = sorted(path.parent.glob(path.name + ".bak-*"))
-    hint = f"; the previous store is kept at {baks[-1]}" if baks else ""
-    why = None
-    if path.stat().st_size == 0:
-        why = "is empty (0 bytes)"
-    else:
-        try:
-            conn = _connect_readonly(str(path))
-            try:
-                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-                if not {"meta", "claims"} <= tables:
-                    why = "has no claimtrack schema"
-                elif not conn.execute("SELECT 1 FROM meta WHERE key='corpus_digest'").fetchone() \
-                        and not conn.execute("SELECT 1 FROM claims LIMIT 1").fetchone():
-                    why = "holds no corpus and no claims"
-            finally:
-                conn.close()
-        except sqlite3.DatabaseError:
-            return  # unreadable: Store.open names the real cause
-    if why:
-        raise StoreError(f"store at {path} {why}: an earlier `claimtrack init` never completed; "
-                         f"run `claimtrack init` to build it{hint}")
 
 
 class Store:
@@ -368,7 +306,7 @@ class Store:
             )
 
     def inquiries(self) -> list[Inquiry]:
-        """Shipped inquiries, then those people made (``user_inquiries``, claimtrack.inquiries)."""
+        """Shipped inquiries, then those people made (``user_inquiries``, claimtrack.present.inquiries)."""
         rows = self.query("SELECT id, data FROM inquiries ORDER BY created, id")
         rows += self.query("SELECT id, data FROM user_inquiries ORDER BY created_at, id")
         return [self._record(Inquiry, r["data"], "inquiries", r["id"]) for r in rows]

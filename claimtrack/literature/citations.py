@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from claimtrack.errors import ClaimtrackError
+from claimtrack.graph.errors import ClaimtrackError
 from corpus.arxiv_source import retry_after_seconds
 
 S2_URL = "https://api.semanticscholar.org/graph/v1"

@@ -15,7 +15,7 @@ Extracted claims are candidates, never curated fact: they enter with no evidence
 status is ``asserted``. Ids are deterministic, ``x-<arxiv id>-<hash of normalized statement>``
 (``x-2509-03646-3f2a1c``), so extracting twice is an upsert, not a duplicate.
 
-    extract = Extractor.from_settings()          # CLAIMTRACK_LLM, see claimtrack.llm
+    extract = Extractor.from_settings()          # CLAIMTRACK_LLM, see claimtrack.literature.llm
     claims = extract(paper)
 """
 
@@ -33,8 +33,9 @@ from langchain_core.output_parsers import JsonOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel, Field, ValidationError
 
-from claimtrack import llm, settings
-from claimtrack.models import CLAIM_KINDS, TOPICS, Claim, Extraction, Paper, Quantity
+from claimtrack.literature import llm
+from claimtrack.graph import settings
+from claimtrack.graph.models import CLAIM_KINDS, TOPICS, Claim, Extraction, Paper, Quantity
 
 logger = logging.getLogger(__name__)
 

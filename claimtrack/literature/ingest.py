@@ -17,7 +17,7 @@ Guarantees (issue 3, "failures lose nothing"):
 
 Extracted claims enter as candidates (they carry ``extraction``; no evidence, so their status is
 ``asserted``). Suggested relations to existing claims are made afterwards by
-``claimtrack.linking`` (their own transaction: a failure there never un-stores a paper).
+``claimtrack.literature.linking`` (their own transaction: a failure there never un-stores a paper).
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from typing import Any
 
 from tqdm import tqdm
 
-from claimtrack import settings
-from claimtrack.errors import ClaimtrackError
-from claimtrack.models import Claim, Paper, PaperVersion
-from claimtrack.store import Store
+from claimtrack.graph import settings
+from claimtrack.graph.errors import ClaimtrackError
+from claimtrack.graph.models import Claim, Paper, PaperVersion
+from claimtrack.graph.store import Store
 from corpus.arxiv_source import ArxivAdapter, ArxivSource, CorpusError, FeedEntry
 from corpus.ids import ArxivId, IdError, parse_ids
 
@@ -232,9 +232,9 @@ def ingest(store: Store, *, ids: list[str] | None = None, query: str | None = No
     query, extract candidate claims (``CLAIMTRACK_LLM`` or the offline heuristic), and suggest
     relations for them for a curator to review. Returns (report, suggested relations).
     """
-    from claimtrack import linking
-    from claimtrack.errors import InputError
-    from claimtrack.extract import Extractor
+    from claimtrack.literature import linking
+    from claimtrack.graph.errors import InputError
+    from claimtrack.literature.extract import Extractor
 
     if bool(ids) == bool(query):
         raise InputError("give arXiv ids or --query (one of the two)")

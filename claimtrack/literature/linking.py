@@ -1,6 +1,6 @@
 """Suggested relations between a new claim and the claims already in the graph, and their review.
 
-For each new claim: its nearest claims from other papers (``claimtrack.index``, cosine
+For each new claim: its nearest claims from other papers (``claimtrack.search.index``, cosine
 similarity >= ``MIN_SCORE``), each with a stance. The stance comes from the configured chat
 model (``CLAIMTRACK_LLM``) or, offline, from contrast and condition cues in the two statements.
 A suggestion is stored as a Relation with ``state='suggested'`` and its similarity as ``score``;
@@ -24,10 +24,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import JsonOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from claimtrack import llm, settings
-from claimtrack.errors import InputError, NotFoundError
-from claimtrack.models import Claim, Relation
-from claimtrack.store import Store
+from claimtrack.literature import llm
+from claimtrack.graph import settings
+from claimtrack.graph.errors import InputError, NotFoundError
+from claimtrack.graph.models import Claim, Relation
+from claimtrack.graph.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class Stance:
     def __call__(self, new: Claim, old: Claim) -> tuple[str | None, str]:
         if self.chain is None:
             return heuristic_stance(new, old)
-        from claimtrack.extract import delimit
+        from claimtrack.literature.extract import delimit
 
         try:
             data = self.chain.invoke({"new": delimit(new.statement), "old": delimit(old.statement)})
@@ -114,7 +115,7 @@ def suggest(store: Store, claim_ids: list[str], *, index=None, stance: Stance | 
 
     The index is synced first, so claims stored a moment ago are both queried and findable.
     """
-    from claimtrack.index import Index, embed
+    from claimtrack.search.index import Index, embed
 
     index = index or Index.open()
     stance = stance or Stance()

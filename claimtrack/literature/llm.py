@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, Field
 
-from claimtrack.errors import ClaimtrackError, InputError
+from claimtrack.graph.errors import ClaimtrackError, InputError
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
 

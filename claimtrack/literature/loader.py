@@ -16,10 +16,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from claimtrack import rebuild, replication
-from claimtrack.errors import CorpusFileError, StoreError
-from claimtrack.models import Claim, Evidence, Inquiry, Paper, Relation
-from claimtrack.store import Store, check_complete, describe
+from claimtrack.graph import rebuild
+from claimtrack.runs import replication
+from claimtrack.graph.errors import CorpusFileError, StoreError
+from claimtrack.graph.models import Claim, Evidence, Inquiry, Paper, Relation
+from claimtrack.graph.store import Store
+from claimtrack.graph.store_file import check_complete, describe
 from corpus import snapshot
 
 
@@ -110,7 +112,8 @@ def load_corpus(data_dir: str | Path | None = None) -> Corpus:
                                   f"date: {r.date} is before both claims exist")
     for e, it in evidence:
         c = need_claim(e.claim, it, "claim")
-        if e.date < c.first_asserted:
+        if e.date < c.first_asserted and e.kind != "paper":
+            # A paper may predate the claim (prior corroboration, issue 18); nothing else can.
             raise CorpusFileError(it.path, it.line_of("date"),
                                   f"date: {e.date} is before claim {c.id!r} was asserted ({c.first_asserted})")
     for q, it in inquiries:
@@ -156,12 +159,12 @@ def init(path: str | Path | None = None, *, force: bool = False,
 
     Running it again on an unchanged snapshot changes nothing. A new store is built in a
     temporary file and renamed into place only when complete, so an interrupted init leaves no
-    half-built store. ``force`` rebuilds from scratch (``claimtrack.rebuild``): the old store is
+    half-built store. ``force`` rebuilds from scratch (``claimtrack.graph.rebuild``): the old store is
     backed up with SQLite's backup API, every user-data row is carried into the new one, and the
     live file is swapped in one transaction. A store an earlier init never completed is rebuilt.
     """
     corpus = load_corpus(data_dir)  # validate before touching anything
-    from claimtrack import settings
+    from claimtrack.graph import settings
 
     db = Path(path or settings.db_path())
     with rebuild.init_lock(db):

@@ -5,7 +5,7 @@ query), the citation context sentences, S2's intents, a suggested stance and why
 queue moves a status. Accepting one (``claimtrack review --accept c-1a2b3c4d [--as STANCE]``)
 appends dated ``paper`` evidence with its provenance — who accepted it, when, and what the
 suggestion was — and from then on the claim's status follows the ladder in
-``claimtrack.status``. Rejecting keeps the item (so a re-run of ``watch`` never queues it again).
+``claimtrack.graph.status``. Rejecting keeps the item (so a re-run of ``watch`` never queues it again).
 
     queue(store, candidates)                      # new ones only; returns those added
     pending(store)                                # oldest first
@@ -26,10 +26,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from claimtrack.errors import InputError, NotFoundError
-from claimtrack.models import Claim, Evidence, Paper, Record
-from claimtrack.stance import STANCES
-from claimtrack.store import Store
+from claimtrack.graph.errors import InputError, NotFoundError
+from claimtrack.graph.models import Claim, Evidence, Paper, Record
+from claimtrack.literature.stance import STANCES
+from claimtrack.graph.store import Store
 
 Stance = Literal[STANCES]  # type: ignore[valid-type]
 State = Literal["pending", "accepted", "rejected"]

@@ -13,7 +13,7 @@ Contexts are untrusted text from other people's papers, so before any inference:
 - a context that is not in English is kept and marked; the cue heuristic cannot read it (an LLM,
   when configured, may);
 - for the LLM the contexts go inside ``<citation_context>`` tags the prompt says never to obey,
-  with any such tag in the text removed first (the pattern of ``claimtrack.extract``).
+  with any such tag in the text removed first (the pattern of ``claimtrack.literature.extract``).
 
 The offline heuristic looks for contrast cues (contradicts), condition cues (qualifies) and
 agreement cues (supports), strongest first; S2's ``result`` intent ("compares results") with no
@@ -31,8 +31,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import JsonOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from claimtrack import llm, settings
-from claimtrack.models import Claim
+from claimtrack.literature import llm
+from claimtrack.graph import settings
+from claimtrack.graph.models import Claim
 
 logger = logging.getLogger(__name__)
 

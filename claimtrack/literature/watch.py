@@ -9,9 +9,9 @@ One run, for each inquiry (default: all), in this order:
    ``source-revised`` — a ``source-check`` evidence item, direction ``inconclusive`` (it moves no
    status), naming the version and its date.
 2. **Citing papers of each tracked source**: Semantic Scholar first (it has the citation
-   contexts), then OpenAlex for what S2 lacks (``claimtrack.citations``). Each citing paper is
+   contexts), then OpenAlex for what S2 lacks (``claimtrack.literature.citations``). Each citing paper is
    queued once per tracked claim it bears on (``review.bearing``), with a stance suggestion
-   (``claimtrack.stance``), its contexts and its source. Citing papers with an arXiv id are then
+   (``claimtrack.literature.stance``), its contexts and its source. Citing papers with an arXiv id are then
    stored as papers, with candidate claims.
 3. **Saved arXiv queries** (``Inquiry.watch`` in ``corpus/data/inquiries.yaml``): submissions since
    the last check, newest first, paged, at most one request every 3 s (``ingest.ingest_query``;
@@ -40,14 +40,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from claimtrack.citations import CitingPaper, NotIndexed, OpenAlexSource, S2Source, SourceError
-from claimtrack.errors import ClaimtrackError, NotFoundError
-from claimtrack.graph import closest
-from claimtrack.ingest import IngestError, ingest_ids, ingest_query, merge_paper
-from claimtrack.models import Claim, Evidence, Inquiry, Paper, SavedQuery
-from claimtrack.review import Candidate, bearing, candidate_id, queue, words
-from claimtrack.stance import StanceSuggester
-from claimtrack.store import Store
+from claimtrack.literature.citations import CitingPaper, NotIndexed, OpenAlexSource, S2Source, SourceError
+from claimtrack.graph.errors import ClaimtrackError, NotFoundError
+from claimtrack.graph.claim_graph import closest
+from claimtrack.literature.ingest import IngestError, ingest_ids, ingest_query, merge_paper
+from claimtrack.graph.models import Claim, Evidence, Inquiry, Paper, SavedQuery
+from claimtrack.literature.review import Candidate, bearing, candidate_id, queue, words
+from claimtrack.literature.stance import StanceSuggester
+from claimtrack.graph.store import Store
 from corpus.arxiv_source import ArxivSource, CorpusError
 
 DEFAULT_LOOKBACK_DAYS = 30
@@ -92,8 +92,8 @@ class Watcher:
                  stance: StanceSuggester | None = None,
                  extract: Callable[[Paper], list[Claim]] | None = None,
                  echo: Callable[[str], None] = _stderr, today: dt.date | None = None) -> None:
-        from claimtrack.extract import Extractor
-        from claimtrack.ingest import source_from_settings
+        from claimtrack.literature.extract import Extractor
+        from claimtrack.literature.ingest import source_from_settings
 
         self.store = store
         self.arxiv = arxiv or source_from_settings()
@@ -328,7 +328,7 @@ def parse_queries(text: str) -> list[SavedQuery]:
     """The inverse of ``format_queries``; InputError names the first bad line."""
     from pydantic import ValidationError
 
-    from claimtrack.errors import InputError
+    from claimtrack.graph.errors import InputError
 
     out = []
     for n, line in enumerate(text.splitlines(), 1):

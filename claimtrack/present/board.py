@@ -18,10 +18,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from claimtrack.graph import ClaimView, Graph
-from claimtrack.models import TOPICS
-from claimtrack.reading import read_inquiry
-from claimtrack.status import LADDER, NOT_YET
+from claimtrack.graph.claim_graph import ClaimView, Graph
+from claimtrack.graph.models import TOPICS
+from claimtrack.present.reading import read_inquiry
+from claimtrack.graph.status import LADDER, NOT_YET
 
 COMPARE_DAYS = 183  # "six months earlier", the default comparison date
 # From worst to best news for a claim (the ladder is in evaluation order, not this one): the

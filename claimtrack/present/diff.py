@@ -3,7 +3,7 @@
     d = graph_diff(Graph(store), dt.date(2026, 1, 1), dt.date(2026, 11, 29), inquiry_id=None)
     d.to_dict(); d.lines()
 
-Both ends are the graph *as of* a date (``claimtrack.graph``): evidence, claims and relations
+Both ends are the graph *as of* a date (``claimtrack.graph.claim_graph``): evidence, claims and relations
 dated after D are absent from the graph as of D. The diff lists, for the claims in scope (an
 inquiry's claims, or all):
 
@@ -21,9 +21,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from claimtrack.errors import InputError
-from claimtrack.graph import Graph, parse_date
-from claimtrack.status import is_moving
+from claimtrack.graph.errors import InputError
+from claimtrack.graph.claim_graph import Graph, parse_date
+from claimtrack.graph.status import is_moving
 
 
 @dataclass

@@ -28,10 +28,10 @@ import io
 import json
 import re
 
-from claimtrack.errors import InputError
-from claimtrack.graph import ClaimView, Graph, parse_date
-from claimtrack.models import Paper
-from claimtrack.store import Store
+from claimtrack.graph.errors import InputError
+from claimtrack.graph.claim_graph import ClaimView, Graph, parse_date
+from claimtrack.graph.models import Paper
+from claimtrack.graph.store import Store
 
 FORMATS = ("bibtex", "jsonld", "csv", "prompt")
 
@@ -200,7 +200,7 @@ def jsonld(graph: Graph, inquiry_id: str, as_of: dt.date, digest: str) -> str:
 
 # -- the research prompt as Markdown ---------------------------------------------------------
 def prompt_markdown(graph: Graph, inquiry_id: str, as_of: dt.date, digest: str) -> str:
-    from claimtrack.prompt import PROMPT_VERSION, build_prompt
+    from claimtrack.present.prompt import PROMPT_VERSION, build_prompt
 
     _views(graph, inquiry_id, as_of)
     text = build_prompt(graph, inquiry_id, as_of)
@@ -228,7 +228,7 @@ MIME = {"bibtex": ("application/x-bibtex", "bib"), "jsonld": ("application/ld+js
 
 def render_home(fmt: str, inquiry_id: str, as_of: dt.date | str | None = None) -> tuple[str, str, str]:
     """(text, mime type, file name) of an export from the store of ``$CLAIMTRACK_HOME`` (the app)."""
-    from claimtrack import settings
+    from claimtrack.graph import settings
 
     store = Store.open(settings.db_path(), create=False)
     try:

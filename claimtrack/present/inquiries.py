@@ -1,6 +1,6 @@
 """A researcher's own question as an inquiry: candidates, keep/drop, save, export as corpus YAML.
 
-``propose`` turns a question into candidate claims: hybrid search (``claimtrack.search``) for the
+``propose`` turns a question into candidate claims: hybrid search (``claimtrack.search.hybrid``) for the
 question, then one hop along the accepted relations of the best hits and of any seed claims, all
 as of a date, grouped by bottleneck family (topic). The person keeps or drops candidates
 (``claimtrack inquiry new``, or the app's "New inquiry" page) and ``save`` stores the inquiry in
@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from claimtrack import lexical, search
-from claimtrack.errors import InputError, NotFoundError
-from claimtrack.graph import Graph, closest, parse_date
-from claimtrack.models import TOPICS, Inquiry
-from claimtrack.store import Store
+from claimtrack.search import lexical
+from claimtrack.search import hybrid as search
+from claimtrack.graph.errors import InputError, NotFoundError
+from claimtrack.graph.claim_graph import Graph, closest, parse_date
+from claimtrack.graph.models import TOPICS, Inquiry
+from claimtrack.graph.store import Store
 
 MAX_QUESTION = 500
 K_SEARCH = 10
@@ -203,7 +204,8 @@ def sharpen(proposal: Proposal) -> dict | None:
     from langchain_core.output_parsers import JsonOutputParser
     from langchain_core.prompts import ChatPromptTemplate
 
-    from claimtrack import llm, settings
+    from claimtrack.literature import llm
+    from claimtrack.graph import settings
 
     model = llm.chat_model(settings.llm_spec())
     if model is None:
@@ -226,7 +228,7 @@ def sharpen(proposal: Proposal) -> dict | None:
 def find_candidates(question: str, *, inquiry_id: str | None = None, seed_claims: list[str] | None = None,
                     as_of: dt.date | str | None = None) -> Proposal:
     """``propose`` on the store of ``$CLAIMTRACK_HOME`` (the "New inquiry" page)."""
-    from claimtrack import settings
+    from claimtrack.graph import settings
 
     store = Store.open(settings.db_path(), create=False)
     try:
@@ -238,7 +240,7 @@ def find_candidates(question: str, *, inquiry_id: str | None = None, seed_claims
 
 def save_kept(proposal: Proposal, keep: list[str]) -> Inquiry:
     """Save the kept candidates of a proposal as a user inquiry in ``$CLAIMTRACK_HOME``."""
-    from claimtrack import settings
+    from claimtrack.graph import settings
 
     store = Store.open(settings.db_path(), create=False)
     try:

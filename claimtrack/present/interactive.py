@@ -19,8 +19,8 @@ from typing import Any
 import altair as alt
 import networkx as nx
 
-from claimtrack.board import GOODNESS
-from claimtrack.status import NOT_YET
+from claimtrack.present.board import GOODNESS
+from claimtrack.graph.status import NOT_YET
 
 STATUS_AXIS = list(GOODNESS)  # bad news at the bottom, independent support at the top
 NODE_SELECTION = "node"

@@ -23,8 +23,8 @@ import re
 
 from langchain_core.prompts import PromptTemplate
 
-from claimtrack.graph import ClaimView, Graph, parse_date
-from claimtrack.reading import RECENT_DAYS, read_inquiry
+from claimtrack.graph.claim_graph import ClaimView, Graph, parse_date
+from claimtrack.present.reading import RECENT_DAYS, read_inquiry
 
 PROMPT_VERSION = "research-prompt/2"
 

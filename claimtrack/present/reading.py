@@ -12,8 +12,8 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from claimtrack.graph import ClaimView, Graph, parse_date
-from claimtrack.models import Inquiry, Relation
+from claimtrack.graph.claim_graph import ClaimView, Graph, parse_date
+from claimtrack.graph.models import Inquiry, Relation
 
 # The inquiry asks whether entropy collapse is *the* bottleneck; these topics name the rivals
 # the seed inquiry and verification-notes §2 identify.

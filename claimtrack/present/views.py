@@ -6,7 +6,7 @@ render what comes back. Nothing here imports streamlit, so every helper is testa
 
     graph = load_graph()                       # StoreError with a "run claimtrack init" hint
     rows = claim_rows(graph.claims(as_of))     # list of dicts for st.dataframe
-    network = claim_network(graph, as_of)     # networkx graph (claimtrack.interactive draws it)
+    network = claim_network(graph, as_of)     # networkx graph (claimtrack.present.interactive draws it)
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from typing import Any
 
 import networkx as nx
 
-from claimtrack import settings
-from claimtrack.errors import NotFoundError
-from claimtrack.graph import ClaimView, Graph
-from claimtrack.models import TOPICS
-from claimtrack.store import Store
+from claimtrack.graph import settings
+from claimtrack.graph.errors import NotFoundError
+from claimtrack.graph.claim_graph import ClaimView, Graph
+from claimtrack.graph.models import TOPICS
+from claimtrack.graph.store import Store
 
 # Status colours run from red (refuted) through amber (disputed) to green (independently held).
 STATUS_COLORS = {
@@ -149,7 +149,7 @@ def result_files(view: ClaimView) -> list[Path]:
 
 
 def read_result(path: str | Path) -> dict[str, Any]:
-    """A result file as a plain dict (charts tolerate missing keys; see claimtrack.charts)."""
+    """A result file as a plain dict (charts tolerate missing keys; see claimtrack.present.charts)."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
@@ -223,29 +223,29 @@ def filter_claims(views: list[ClaimView], *, topics: list[str] | None = None,
 # -- semantic search and ingestion ----------------------------------------------------------
 def semantic_search(query: str, *, kind: str = "papers", k: int = 10,
                     as_of: dt.date | None = None) -> list[dict[str, Any]]:
-    """Papers (or claims) nearest to ``query`` (claimtrack.index → claimtrack.search, issue 13),
+    """Papers (or claims) nearest to ``query`` (claimtrack.search.hybrid, issue 13),
     as plain rows; with ``as_of``, only those submitted (papers) or first asserted (claims) by
     then — the search filters by date itself, so k hits remain.
 
     The first call loads the embedding model and syncs the index with the store (seconds);
     later calls only embed the query.
     """
-    from claimtrack import index
+    from claimtrack.search import hybrid
 
     store = Store.open(settings.db_path(), create=False)
     try:
-        return [h.to_dict() for h in index.search(store, query, kind=kind, k=k, as_of=as_of)]
+        return [h.to_dict() for h in hybrid.search(store, query, kind=kind, k=k, as_of=as_of)]
     finally:
         store.close()
 
 
 def ingest_papers(arxiv_ids: list[str]) -> str:
-    """Fetch papers by arXiv id into the store (claimtrack.ingest); a one-line summary.
+    """Fetch papers by arXiv id into the store (claimtrack.literature.ingest); a one-line summary.
 
     Same path as ``claimtrack ingest arxiv``: candidate claims are extracted and relations to
     them suggested for review (``claimtrack relations review``).
     """
-    from claimtrack import ingest
+    from claimtrack.literature import ingest
 
     store = Store.open(settings.db_path(), create=False)
     try:
@@ -258,7 +258,7 @@ def ingest_papers(arxiv_ids: list[str]) -> str:
 # -- the board -------------------------------------------------------------------------------
 def by_ladder(counts: dict[str, int]) -> list[tuple[str, int]]:
     """(status, count) pairs in ladder order, zero counts left out."""
-    from claimtrack.status import LADDER
+    from claimtrack.graph.status import LADDER
 
     return [(s, counts[s]) for s in LADDER if counts.get(s)]
 

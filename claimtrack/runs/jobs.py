@@ -5,8 +5,8 @@
     jobs.cancel(store, job.id)                                    # queued: at once; running: the
     jobs.job_log(store, job.id)                                   # worker kills the process
 
-A job's life: ``queued → running → completed | failed | cancelled``. A worker (``claimtrack.worker``
-or ``claimtrack.ray_backend``) claims the oldest queued job in one ``BEGIN IMMEDIATE``
+A job's life: ``queued → running → completed | failed | cancelled``. A worker (``claimtrack.runs.worker``
+or ``claimtrack.runs.ray_backend``) claims the oldest queued job in one ``BEGIN IMMEDIATE``
 transaction, so two workers never claim the same one, and holds it under a *lease* that its
 heartbeat renews. A job whose lease ran out (its worker was killed) is reaped by the next worker:
 its result is imported if the run had finished, otherwise it is requeued until ``max_attempts``,
@@ -33,10 +33,12 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from claimtrack import replication, settings
-from claimtrack.errors import ClaimtrackError, InputError, NotFoundError, StoreError
-from claimtrack.graph import closest
-from claimtrack.store import Store
+from claimtrack.runs import replication
+from claimtrack.runs.command import replicate_command
+from claimtrack.graph import settings
+from claimtrack.graph.errors import ClaimtrackError, InputError, NotFoundError, StoreError
+from claimtrack.graph.claim_graph import closest
+from claimtrack.graph.store import Store
 
 STATES = ("queued", "running", "completed", "failed", "cancelled")
 TERMINAL = ("completed", "failed", "cancelled")
@@ -106,12 +108,6 @@ class Experiment(NamedTuple):
 
 
 _EXPERIMENTS: dict[tuple[str, ...], dict[str, Experiment]] = {}
-
-
-def replicate_command() -> list[str]:
-    """``python -m replicate``, or ``$CLAIMTRACK_REPLICATE_CMD`` split like a shell would."""
-    override = os.environ.get("CLAIMTRACK_REPLICATE_CMD")
-    return shlex.split(override) if override else [sys.executable, "-m", "replicate"]
 
 
 def _parse_list(raw: Any) -> dict[str, Experiment]:
@@ -238,7 +234,7 @@ def append_log(job: Job, text: str) -> None:
         f.write(text if text.endswith("\n") else text + "\n")
 
 
-# -- the worker side (claimtrack.worker, claimtrack.ray_backend) -------------------------------
+# -- the worker side (claimtrack.runs.worker, claimtrack.runs.ray_backend) -------------------------------
 def claim_next(store: Store, worker_id: str, lease_s: float) -> Job | None:
     """Atomically take the oldest queued job under a lease; None if nothing is queued."""
     with store.transaction():
@@ -275,9 +271,9 @@ def _complete(store: Store, job: Job, result: Path, where: str, params: tuple) -
     """Import ``result`` and mark the job completed, in one transaction. Returns new evidence.
 
     The result came out of this job's own folder, so this installation's worker signs it
-    (claimtrack.signing) before the import checks it; the checks (``replicate verify``, which
+    (claimtrack.runs.signing) before the import checks it; the checks (``replicate verify``, which
     recomputes the verdict) run before the write transaction, so they never hold the store."""
-    from claimtrack import signing
+    from claimtrack.runs import signing
 
     run = replication.read_result(result)
     signing.sign(result)

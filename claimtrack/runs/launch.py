@@ -1,4 +1,4 @@
-"""The Replications page's view of the job runner (``claimtrack.jobs``).
+"""The Replications page's view of the job runner (``claimtrack.runs.jobs``).
 
 The page offers only what ``jobs.experiments()`` lists (``Experiment.scale_info`` gives each
 scale's description, default seed count and expected time), queues a run with ``start`` (that is
@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from claimtrack import jobs
-from claimtrack.jobs import Experiment, Job
-from claimtrack.store import Store
-from claimtrack.worker import parse_progress
+from claimtrack.runs import jobs
+from claimtrack.runs.jobs import Experiment, Job
+from claimtrack.graph.store import Store
+from claimtrack.runs.worker import parse_progress
 
 DEVICES, MAX_SEEDS = jobs.DEVICES, jobs.MAX_SEEDS
 WORKER_HINT = "Queued jobs run when a `claimtrack worker` is running; `make run` starts one."
@@ -36,7 +36,7 @@ def _store() -> Iterator[Store]:
 
 
 def experiments() -> list[Experiment]:
-    """Registered experiments (``python -m replicate list --json``, cached by claimtrack.jobs)."""
+    """Registered experiments (``python -m replicate list --json``, cached by claimtrack.runs.jobs)."""
     return list(jobs.experiments().values())
 
 

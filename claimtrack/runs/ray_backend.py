@@ -1,7 +1,7 @@
 """Run queued jobs as Ray tasks: ``claimtrack worker --backend ray [--address ADDR]``.
 
 The driver (this process) owns the store: it claims jobs under leases exactly like the local
-worker (``claimtrack.worker``), renews the leases of every job in flight, and writes progress and
+worker (``claimtrack.runs.worker``), renews the leases of every job in flight, and writes progress and
 results. Each job becomes one Ray task asking for ``num_gpus`` by scale (smoke → 0, gpu → 1) and
 one CPU; the task runs the same ``python -m replicate run ...`` process on whichever node Ray
 picks, in a temporary folder, and returns the exit status, the log and the output files, which
@@ -25,10 +25,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from claimtrack import jobs, worker
-from claimtrack.errors import InputError
-from claimtrack.jobs import Job
-from claimtrack.store import Store
+from claimtrack.runs import jobs
+from claimtrack.runs.command import replicate_command
+from claimtrack.runs import worker
+from claimtrack.graph.errors import InputError
+from claimtrack.runs.jobs import Job
+from claimtrack.graph.store import Store
 
 GPUS_BY_SCALE = {"smoke": 0, "gpu": 1}
 RAY_TASK_RETRIES = 2
@@ -164,7 +166,7 @@ class RayWorker:
         capacity = self.max_in_flight or max(1, int(ray.cluster_resources().get("CPU", 1)))
         task = ray.remote(run_task)
         sink = ray.remote(num_cpus=0)(ProgressSink).remote()
-        cmd = jobs.replicate_command() if os.environ.get("CLAIMTRACK_REPLICATE_CMD") else None
+        cmd = replicate_command() if os.environ.get("CLAIMTRACK_REPLICATE_CMD") else None
         inflight = self._inflight
         submitted = done = 0
         last_beat = 0.0

@@ -41,9 +41,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from claimtrack.errors import InputError, NotFoundError, ResultFileError
-from claimtrack.models import Evidence
-from claimtrack.store import Store
+from claimtrack.graph.errors import InputError, NotFoundError, ResultFileError
+from claimtrack.graph.models import Evidence
+from claimtrack.graph.store import Store
+from claimtrack.runs.command import replicate_command
 
 SCHEMA = "claimtrack.replication/1"
 VERDICT_TO_DIRECTION = {"holds": "supports", "does-not-hold": "contradicts",
@@ -204,8 +205,6 @@ def _repo_code_check(result: ResultFile) -> dict[str, str]:
 
 def _replicate_verify(path: Path) -> dict[str, Any]:
     """``replicate verify PATH`` as a process (claimtrack never imports replicate)."""
-    from claimtrack.jobs import replicate_command
-
     cmd = [*replicate_command(), "verify", str(path)]
     why = None
     try:
@@ -227,7 +226,7 @@ def check(path: str | Path, *, corpus: bool = False) -> Checked:
 
     ResultFileError (one line) for an invalid file, a recomputed verdict or deciding number that
     differs from the stored one, or a registered sha256 that is not the code's."""
-    from claimtrack import signing
+    from claimtrack.runs import signing
 
     path = Path(path)
     result = read_result(path)

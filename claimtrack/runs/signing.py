@@ -5,7 +5,7 @@ The worker signs a finished run's ``result.json`` together with its per-step rec
 0600, on first use). The signature goes beside the result as ``result.json.sig``. On import, a
 result whose signature checks with this key is *ours*; any other (unsigned, signed elsewhere, or
 edited after signing) is *external*: shown as such and moving no status until a person accepts
-it (``claimtrack.replication``). An HMAC proves origin to this installation only; it is not a
+it (``claimtrack.runs.replication``). An HMAC proves origin to this installation only; it is not a
 public-key signature and proves nothing to anyone else.
 
     signing.sign(Path("runs/<job>/a1/result.json"))
@@ -22,7 +22,7 @@ import os
 import secrets
 from pathlib import Path
 
-from claimtrack import settings
+from claimtrack.graph import settings
 
 KEY_FILE = "signing.key"
 SUFFIX = ".sig"

@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from claimtrack.jobs import Job
+from claimtrack.runs.jobs import Job
 
 METRICS = ("val_accuracy", "accuracy", "reward", "entropy")
 

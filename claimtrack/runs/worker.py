@@ -35,10 +35,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from claimtrack import jobs
-from claimtrack.errors import ClaimtrackError
-from claimtrack.jobs import Job
-from claimtrack.store import Store
+from claimtrack.runs import jobs
+from claimtrack.runs.command import replicate_command
+from claimtrack.graph.errors import ClaimtrackError
+from claimtrack.runs.jobs import Job
+from claimtrack.graph.store import Store
 
 PROGRESS_PREFIX = "PROGRESS "
 PROGRESS_EVERY_S = 0.5  # write progress to the store at most this often
@@ -78,12 +79,12 @@ def worker_name() -> str:
 
 
 def replicate_argv(job: Job, out_dir: Path, cmd: list[str] | None = None) -> list[str]:
-    return [*(cmd or jobs.replicate_command()), "run", job.experiment, "--scale", job.scale,
+    return [*(cmd or replicate_command()), "run", job.experiment, "--scale", job.scale,
             "--seeds", str(job.seeds), "--device", job.device, "--out", str(out_dir)]
 
 
 def parse_progress(line: str) -> dict | None:
-    """The payload of a ``PROGRESS {...}`` line, or None (claimtrack.launch reads logs with it)."""
+    """The payload of a ``PROGRESS {...}`` line, or None (claimtrack.runs.launch reads logs with it)."""
     if not line.startswith(PROGRESS_PREFIX):
         return None
     try:
@@ -238,17 +239,35 @@ class Worker:
         except _Stop:
             self.echo(f"worker {self.id}: stopped")
         finally:
+            self.stop_watch()
             self._restore_signals(previous)
         return done
 
     def daily_watch(self) -> None:
-        """With ``CLAIMTRACK_WATCH=1``, run ``claimtrack watch`` once a day between jobs (issue 12)."""
-        from claimtrack import watch
+        """With ``CLAIMTRACK_WATCH=1``, start ``claimtrack watch --daily`` (once a day, issue 12) as a
+        child process and never wait for it: a slow API cannot delay a queued job (issue 22). The
+        child decides whether today's watch is due; ``stop_watch`` ends it with the worker."""
+        if os.environ.get("CLAIMTRACK_WATCH") != "1":
+            return
+        proc = getattr(self, "_watch", None)
+        if proc is not None and proc.poll() is None:
+            return  # still running
+        today = time.strftime("%Y-%m-%d")
+        if getattr(self, "_watch_day", None) == today:
+            return
+        self._watch_day = today
+        self._watch = subprocess.Popen([sys.executable, "-m", "claimtrack", "watch", "--daily"],
+                                       stdin=subprocess.DEVNULL)
+        self.echo(f"watch: started the daily watch (pid {self._watch.pid})")
 
-        try:
-            watch.run_daily(self.store, echo=self.echo)
-        except Exception as exc:  # noqa: BLE001 - a failed watch never stops the job loop
-            self.echo(f"watch: {type(exc).__name__}: {exc}")
+    def stop_watch(self) -> None:
+        proc = getattr(self, "_watch", None)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
     def run_job(self, job: Job) -> Job | None:
         """Run one claimed job to its end; returns it as it ended (None if its lease was lost)."""

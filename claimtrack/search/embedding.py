@@ -14,7 +14,7 @@ The model card prescribes mean pooling over the attention mask and L2 normalisat
 
 ``CLAIMTRACK_EMBED=torch`` forces the reference path.
 
-    from claimtrack.embedding import embed
+    from claimtrack.search.embedding import embed
     vectors = embed(["entropy collapse limits reasoning"])   # (1, 384) float32, unit rows
 """
 
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from claimtrack import settings
+from claimtrack.graph import settings
 
 MODEL_ID = "all-MiniLM-L6-v2"
 DIM = 384

@@ -1,8 +1,8 @@
 """Hybrid search over claims and papers: BM25 (names, ids, authors) fused with MiniLM vectors.
 
 What ``claimtrack search``, the app's search and ``claimtrack inquiry new`` run. Two rankings of
-the same records — SQLite FTS5 BM25 (``claimtrack.lexical``) and cosine nearest neighbours
-(``claimtrack.index``) — are fused by reciprocal rank: score = sum over rankings of
+the same records — SQLite FTS5 BM25 (``claimtrack.search.lexical``) and cosine nearest neighbours
+(``claimtrack.search.index``) — are fused by reciprocal rank: score = sum over rankings of
 w / (k0 + rank), after Cormack, Clarke & Buettcher (SIGIR 2009), who found RRF beats tuned
 score mixes without training data (they use k0 = 60; we use 10, see ``RRF_K``). Each ranking
 contributes its top ``DEPTH``. When the query holds a name (arXiv id, "Author et al.", an acronym) the vector ranking's weight drops to
@@ -21,11 +21,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from claimtrack import lexical
-from claimtrack.errors import InputError
-from claimtrack.graph import parse_date
-from claimtrack.index import KINDS, Hit, Index, date_int, fetch_records
-from claimtrack.store import Store
+from claimtrack.search import lexical
+from claimtrack.graph.errors import InputError
+from claimtrack.graph.claim_graph import parse_date
+from claimtrack.search.index import KINDS, Hit, Index, date_int, fetch_records
+from claimtrack.graph.store import Store
 
 MODES = ("hybrid", "bm25", "vector")
 # Cormack et al. used k0 = 60; on bench/search_eval.yaml with 5,000 distractors, 60 let
@@ -119,7 +119,7 @@ def search(store: Store, text: str, *, kind: str = "claims", k: int = 10, as_of:
         lexical.sync(store)
         lex = lexical.query(store, text, kind=kind, as_of=day, k=depth)
     if mode in ("hybrid", "vector"):
-        from claimtrack.embedding import embed
+        from claimtrack.search.embedding import embed
 
         index = index or Index.open()
         index.sync(store, kinds=(kind,))

@@ -8,7 +8,7 @@ up to date *incrementally*: the store stamps every changed claim/paper with a se
 32,766 ids in one call: "too many SQL variables"). A damaged index — unreadable files, or a file
 where its folder should be — is reported in one line on stderr and rebuilt from the store.
 
-Embeddings come from ``claimtrack.embedding`` (ONNX Runtime by default). chromadb's own default
+Embeddings come from ``claimtrack.search.embedding`` (ONNX Runtime by default). chromadb's own default
 embedding function downloads a model, so every collection gets ``MiniLMEmbedding`` explicitly,
 and telemetry is off.
 
@@ -16,7 +16,7 @@ and telemetry is off.
     index.sync(store)                      # cheap when nothing changed
     hits = index.query(embed(["entropy collapse"]), kind="claims", k=5)[0]
 
-Hybrid (BM25 + vectors) retrieval, what ``claimtrack search`` runs, is ``claimtrack.search``.
+Hybrid (BM25 + vectors) retrieval, what ``claimtrack search`` runs, is ``claimtrack.search.hybrid``.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from claimtrack import settings
-from claimtrack.embedding import MODEL_ID, embed, load_torch
-from claimtrack.errors import ClaimtrackError, InputError
-from claimtrack.store import Store
+from claimtrack.graph import settings
+from claimtrack.search.embedding import MODEL_ID, embed, load_torch
+from claimtrack.graph.errors import ClaimtrackError, InputError
+from claimtrack.graph.store import Store
 
 KINDS = ("claims", "papers")
 PAGE = 2_000  # ids per chromadb call and per SQL IN (...): far below the 32,766-variable limit
@@ -75,7 +75,7 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
 class Hit:
     id: str
     kind: str
-    score: float  # cosine similarity (vectors) or fused score (claimtrack.search)
+    score: float  # cosine similarity (vectors) or fused score (claimtrack.search.hybrid)
     text: str
     metadata: dict[str, Any]
 
@@ -319,11 +319,3 @@ class Index:
         if k < 1:
             raise InputError(f"--k must be at least 1 (got {k})")
         return self.query(embed([text]), kind=kind, k=k)[0]
-
-
-def search(store: Store, text: str, *, kind: str = "claims", k: int = 10,
-           as_of: Any = None) -> list[Hit]:
-    """Hybrid search as of a date (``claimtrack.search.search``; kept here for existing callers)."""
-    from claimtrack import search as hybrid
-
-    return hybrid.search(store, text, kind=kind, k=k, as_of=as_of)

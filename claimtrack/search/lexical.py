@@ -26,7 +26,7 @@ import hashlib
 import json
 import re
 
-from claimtrack.store import Store
+from claimtrack.graph.store import Store
 
 # Column weights for bm25(): (id, asserted, nick, names, statement, scope, title, abstract).
 # A paper's nickname ("ProRL") names its claims more surely than another claim mentioning it

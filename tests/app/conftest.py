@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from claimtrack import replication
+from claimtrack.runs import replication
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app"

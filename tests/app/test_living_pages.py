@@ -9,8 +9,8 @@ import datetime as dt
 
 from streamlit.testing.v1 import AppTest
 
-from claimtrack import review
-from claimtrack.graph import Graph
+from claimtrack.literature import review
+from claimtrack.graph.claim_graph import Graph
 from tests.app.conftest import APP
 
 TIMEOUT = 60

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_ask_keep_drop_save_and_export(app_home):
-    from claimtrack.store import Store
+    from claimtrack.graph.store import Store
 
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception, [e.message for e in at.exception]

@@ -206,9 +206,9 @@ def test_replications_page_offers_only_registered_choices_and_lists_every_run(ap
 
 
 def test_replications_page_queues_a_job_and_shows_it_finished(app_home, monkeypatch, tmp_path):
-    from claimtrack import launch
-    from claimtrack.store import Store
-    from claimtrack.worker import Worker
+    from claimtrack.runs import launch
+    from claimtrack.graph.store import Store
+    from claimtrack.runs.worker import Worker
     from tests.app.conftest import fake_result
 
     monkeypatch.setenv("FAKE_RESULT", str(fake_result(tmp_path / "template", scale="smoke")))
@@ -243,7 +243,7 @@ def test_replications_page_queues_a_job_and_shows_it_finished(app_home, monkeypa
 
 
 def test_run_page_side_by_side(app_home):
-    from claimtrack import views
+    from claimtrack.present import views
 
     a, b = [r["run_id"] for r in views.runs()][:2]
     at = run(APP / "screens" / "run.py", run=a, vs=b)
@@ -253,7 +253,7 @@ def test_run_page_side_by_side(app_home):
 
 
 def test_papers_page_semantic_search_and_ingest_call_claimtrack(app_home, monkeypatch):
-    from claimtrack import views
+    from claimtrack.present import views
 
     calls = []
     monkeypatch.setattr(views, "semantic_search", lambda q, kind="papers", k=10, as_of=None: calls.append(

@@ -27,9 +27,9 @@ FAST_JOBS_ENV = {
 @pytest.fixture
 def job_store(home, monkeypatch):
     """A store holding one paper and the claim ``entropy-law``; jobs run the fake engine."""
-    from claimtrack import settings
-    from claimtrack.models import Claim, Paper
-    from claimtrack.store import Store
+    from claimtrack.graph import settings
+    from claimtrack.graph.models import Claim, Paper
+    from claimtrack.graph.store import Store
 
     for k, v in FAST_JOBS_ENV.items():
         monkeypatch.setenv(k, v)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claimtrack.models import ARXIV_ID_RE
+from claimtrack.graph.models import ARXIV_ID_RE
 from corpus.ids import ArxivId, IdError, parse_id, parse_ids, split_versioned
 
 

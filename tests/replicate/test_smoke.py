@@ -77,7 +77,7 @@ def test_armlog_progress_counts_steps_over_seeds_and_arms(tmp_path, capsys):
 
 
 def test_progress_line_keeps_old_keys_and_adds_totals(capsys):
-    from claimtrack.worker import parse_progress
+    from claimtrack.runs.worker import parse_progress
     from replicate.runner import progress
 
     progress({"step": 2, "reward": 0.1, "entropy": 0.2}, 5, done=7, total=20, seed=1, arm="x")

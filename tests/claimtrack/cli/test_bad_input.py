@@ -14,13 +14,13 @@ import yaml
 from click.testing import CliRunner
 
 from claimtrack.cli import main
-from claimtrack.store import Store
+from claimtrack.graph.store import Store
 from corpus import arxiv_source
 from corpus.snapshot import DATA_DIR
 
 import arxiv_server as srv  # tests/corpus/arxiv_server.py (pytest pythonpath)
 
-MINI = Path(__file__).parents[1] / "fixtures" / "corpus_mini"
+MINI = Path(__file__).parents[2] / "fixtures" / "corpus_mini"
 PAPERS = {p["arxiv_id"]: p for p in yaml.safe_load((DATA_DIR / "papers.yaml").read_text())}
 
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from claimtrack.cli import main
 
-FIX = Path(__file__).parents[1] / "fixtures"
+FIX = Path(__file__).parents[2] / "fixtures"
 
 
 @pytest.fixture

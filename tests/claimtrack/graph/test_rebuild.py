@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from claimtrack import loader, migrations
+from claimtrack.literature import loader
+from claimtrack.graph import migrations
 from claimtrack.cli import main
-from claimtrack.errors import StoreError
-from claimtrack.models import Claim, Evidence, Paper, Relation
-from claimtrack.store import Store
+from claimtrack.graph.errors import StoreError
+from claimtrack.graph.models import Claim, Evidence, Paper, Relation
+from claimtrack.graph.store import Store
 
-MINI = Path(__file__).parents[1] / "fixtures" / "corpus_mini"
+MINI = Path(__file__).parents[2] / "fixtures" / "corpus_mini"
 
 
 def _ev(i: int) -> Evidence:
@@ -146,16 +147,16 @@ def test_newer_schema_is_refused_naming_both_versions(tmp_path):
 
 def test_read_only_home_serves_reads_and_names_the_cause_of_writes(home, monkeypatch):
     assert _cli("init").exit_code == 0
-    import claimtrack.rebuild
-    import claimtrack.store
+    import claimtrack.graph.rebuild
+    import claimtrack.graph.store
 
     def no_write(path, mode):
-        return mode != claimtrack.store.os.W_OK
+        return mode != claimtrack.graph.store.os.W_OK
 
-    monkeypatch.setattr(claimtrack.store.os, "access", no_write)
+    monkeypatch.setattr(claimtrack.graph.store.os, "access", no_write)
     r = _cli("claims", "--json")
     assert r.exit_code == 0 and json.loads(r.output)
-    r = _cli("evidence", "import", str(Path(__file__).parents[1] / "fixtures" / "results"
+    r = _cli("evidence", "import", str(Path(__file__).parents[2] / "fixtures" / "results"
                                       / "entropy-law-gpu-sample.json"))
     assert r.exit_code == 1 and "read-only" in r.output and "init --force" not in r.output
     r = _cli("init", "--force")

@@ -11,8 +11,8 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claimtrack.models import DIRECTIONS, EVIDENCE_KINDS, STRENGTHS, Claim, Evidence
-from claimtrack.status import NOT_YET, derive_status
+from claimtrack.graph.models import DIRECTIONS, EVIDENCE_KINDS, STRENGTHS, Claim, Evidence
+from claimtrack.graph.status import NOT_YET, derive_status
 
 CLAIM = Claim(id="entropy-law", statement="s", topic="entropy-collapse", kind="empirical-law",
               sources=["2505.22617"], first_asserted=dt.date(2025, 5, 28))

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from claimtrack import migrations
-from claimtrack.errors import StoreError
-from claimtrack.loader import init, load_corpus
-from claimtrack.models import Evidence
-from claimtrack.store import Store
+from claimtrack.graph import migrations
+from claimtrack.graph.errors import StoreError
+from claimtrack.literature.loader import init, load_corpus
+from claimtrack.graph.models import Evidence
+from claimtrack.graph.store import Store
 
-MINI = Path(__file__).parents[1] / "fixtures" / "corpus_mini"
+MINI = Path(__file__).parents[2] / "fixtures" / "corpus_mini"
 
 
 def _ev(**kw) -> Evidence:

@@ -1,4 +1,4 @@
-"""claimtrack.extract and claimtrack.llm: heuristic and LLM extraction, with provenance.
+"""claimtrack.literature.extract and claimtrack.literature.llm: heuristic and LLM extraction, with provenance.
 
 The LLM path runs on langchain-core's fake chat models; the httpx chat model on MockTransport.
 
@@ -16,12 +16,13 @@ import httpx
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from claimtrack import extract, llm
-from claimtrack.errors import InputError
-from claimtrack.extract import Extractor, build_chain, claim_id, heuristic_claims, kind_for, topic_for
-from claimtrack.llm import LLMError, OpenAICompatibleChat
-from claimtrack.loader import load_corpus
-from claimtrack.models import CLAIM_KINDS, TOPICS
+from claimtrack.literature import extract
+from claimtrack.literature import llm
+from claimtrack.graph.errors import InputError
+from claimtrack.literature.extract import Extractor, build_chain, claim_id, heuristic_claims, kind_for, topic_for
+from claimtrack.literature.llm import LLMError, OpenAICompatibleChat
+from claimtrack.literature.loader import load_corpus
+from claimtrack.graph.models import CLAIM_KINDS, TOPICS
 
 TODAY = dt.date(2026, 6, 1)
 

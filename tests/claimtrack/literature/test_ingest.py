@@ -1,4 +1,4 @@
-"""claimtrack.ingest and `claimtrack ingest arxiv`, against a loopback arXiv API.
+"""claimtrack.literature.ingest and `claimtrack ingest arxiv`, against a loopback arXiv API.
 
 The server (tests/corpus/arxiv_server.py) answers from real recorded arXiv responses and from
 entries built from corpus/data/papers.yaml on the same Atom structure. Sleeps are recorded,
@@ -15,12 +15,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from claimtrack import ingest
+from claimtrack.literature import ingest
 from claimtrack.cli import main
-from claimtrack.extract import Extractor
-from claimtrack.graph import Graph
-from claimtrack.models import Claim, Extraction, Paper
-from claimtrack.store import Store
+from claimtrack.literature.extract import Extractor
+from claimtrack.graph.claim_graph import Graph
+from claimtrack.graph.models import Claim, Extraction, Paper
+from claimtrack.graph.store import Store
 from corpus import arxiv_source
 from corpus.arxiv_source import ArxivAdapter, ArxivSource
 from corpus.snapshot import DATA_DIR

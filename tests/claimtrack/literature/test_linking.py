@@ -1,4 +1,4 @@
-"""claimtrack.linking: suggested relations for new claims, and `claimtrack relations review`.
+"""claimtrack.literature.linking: suggested relations for new claims, and `claimtrack relations review`.
 
     python -m pytest tests/claimtrack/test_linking.py -q
 """
@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from claimtrack import linking
+from claimtrack.literature import linking
 from claimtrack.cli import main
-from claimtrack.graph import Graph
-from claimtrack.models import Claim, Extraction, Paper
+from claimtrack.graph.claim_graph import Graph
+from claimtrack.graph.models import Claim, Extraction, Paper
 
 
 def claim(cid: str, statement: str, source: str = "2606.00001") -> Claim:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from claimtrack.errors import CorpusFileError
-from claimtrack.loader import load_corpus
+from claimtrack.graph.errors import CorpusFileError
+from claimtrack.literature.loader import load_corpus
 
-MINI = Path(__file__).parents[1] / "fixtures" / "corpus_mini"
+MINI = Path(__file__).parents[2] / "fixtures" / "corpus_mini"
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import json
 from click.testing import CliRunner
 
 from claimtrack.cli import main
-from claimtrack.graph import Graph
-from claimtrack.loader import load_corpus
+from claimtrack.graph.claim_graph import Graph
+from claimtrack.literature.loader import load_corpus
 
 SEED = "entropy-collapse-bottleneck"
 
@@ -85,7 +85,7 @@ def test_replication_registry_and_corpus_agree():
 def test_newer_work_changes_the_read_of_the_seed_inquiry(seeded_store):
     """The 2025-26 papers (issue 12) bear on the existing claims: the composition result contests
     the support-constrained reading of RLVR, and JustRL contradicts the thesis outright."""
-    from claimtrack.reading import read_inquiry
+    from claimtrack.present.reading import read_inquiry
 
     g = Graph(seeded_store)
     leash = g.claim("invisible-leash", dt.date(2026, 11, 29)).status

@@ -16,16 +16,17 @@ from arxiv_server import FakeArxiv, entry_xml, feed
 from click.testing import CliRunner
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from claimtrack import loader, review
-from claimtrack.citations import NotIndexed, OpenAlexSource, PoliteClient, S2Source, SourceError
+from claimtrack.literature import loader
+from claimtrack.literature import review
+from claimtrack.literature.citations import NotIndexed, OpenAlexSource, PoliteClient, S2Source, SourceError
 from claimtrack.cli import main
-from claimtrack.models import Claim, Inquiry
-from claimtrack.stance import StanceSuggester, heuristic, looks_english, looks_injected, screen
-from claimtrack.watch import Watcher
+from claimtrack.graph.models import Claim, Inquiry
+from claimtrack.literature.stance import StanceSuggester, heuristic, looks_english, looks_injected, screen
+from claimtrack.literature.watch import Watcher
 from corpus.arxiv_source import ArxivAdapter, ArxivSource
 from tests.claimtrack.citation_servers import FakeOpenAlex, FakeS2
 
-MINI = Path(__file__).parents[1] / "fixtures" / "corpus_mini"
+MINI = Path(__file__).parents[2] / "fixtures" / "corpus_mini"
 CLAIM = Claim(id="entropy-law", statement="Performance R and policy entropy H follow R = -a*exp(H) + b.",
               topic="entropy-collapse", kind="empirical-law", sources=["2505.22617"],
               first_asserted=dt.date(2025, 5, 28))

@@ -16,17 +16,18 @@ import yaml
 from arxiv_server import FakeArxiv, entry_xml
 from click.testing import CliRunner
 
-from claimtrack import loader, review
-from claimtrack.citations import OpenAlexSource, PoliteClient, S2Source
+from claimtrack.literature import loader
+from claimtrack.literature import review
+from claimtrack.literature.citations import OpenAlexSource, PoliteClient, S2Source
 from claimtrack.cli import main
-from claimtrack.diff import graph_diff
-from claimtrack.graph import Graph
-from claimtrack.stance import StanceSuggester
-from claimtrack.watch import Watcher, run_daily
+from claimtrack.present.diff import graph_diff
+from claimtrack.graph.claim_graph import Graph
+from claimtrack.literature.stance import StanceSuggester
+from claimtrack.literature.watch import Watcher, run_daily
 from corpus.arxiv_source import ArxivAdapter, ArxivSource
 from tests.claimtrack.citation_servers import FakeOpenAlex, FakeS2
 
-MINI = Path(__file__).parents[1] / "fixtures" / "corpus_mini"
+MINI = Path(__file__).parents[2] / "fixtures" / "corpus_mini"
 TODAY = dt.date(2026, 11, 29)
 SINCE = dt.date(2026, 11, 1)
 
@@ -200,7 +201,7 @@ def test_api_key_header_and_env_urls(store, servers, monkeypatch):
     monkeypatch.setenv("CLAIMTRACK_OPENALEX_URL", oa.url)
     monkeypatch.setenv("CLAIMTRACK_ARXIV_URL", ax.url)
     monkeypatch.setattr("corpus.arxiv_source._sleep", lambda s: None)
-    monkeypatch.setattr("claimtrack.citations._sleep", lambda s: None)
+    monkeypatch.setattr("claimtrack.literature.citations._sleep", lambda s: None)
     out = CliRunner().invoke(main, ["watch", "--since", "2026-11-01", "--inquiry", "mini-inquiry",
                                     "--json"])
     assert out.exit_code == 0, out.output
@@ -222,14 +223,39 @@ def test_worker_daily_watch_is_off_by_default_and_runs_once_a_day(store, servers
     assert run_daily(store, echo=lambda m: None, today=TODAY, **parts) is None
 
 
-def test_the_worker_tries_the_daily_watch_between_jobs(store, monkeypatch):
-    from claimtrack import watch
-    from claimtrack.worker import Worker
+def test_the_worker_starts_the_daily_watch_as_a_child_and_never_waits(store, monkeypatch):
+    """The daily watch runs in its own process (issue 22): the job loop only starts it, once a day."""
+    from claimtrack.runs import worker as worker_mod
 
-    calls = []
-    monkeypatch.setattr(watch, "run_daily", lambda s, echo: calls.append(s))
-    Worker(store, poll=0.05, echo=lambda m: None).run(once=True)
-    assert calls == [store]
+    started = []
+
+    class FakeChild:
+        pid = 4242
+
+        def __init__(self, argv, **kw):
+            started.append(argv)
+
+        def poll(self):
+            return None  # still running: a slow API must not block the loop
+
+        def terminate(self):
+            started.append("terminated")
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(worker_mod.subprocess, "Popen", FakeChild)
+    monkeypatch.delenv("CLAIMTRACK_WATCH", raising=False)
+    w = worker_mod.Worker(store, poll=0.05, echo=lambda m: None)
+    w.run(once=True)
+    assert started == []  # off by default
+    monkeypatch.setenv("CLAIMTRACK_WATCH", "1")
+    w.run(once=True)
+    assert started[0][-3:] == ["claimtrack", "watch", "--daily"] and started[-1] == "terminated"
+    w.daily_watch()
+    w._watch.poll = lambda: 0  # it ended; same day: not started again
+    w.daily_watch()
+    assert sum(1 for s in started if s != "terminated") == 1
 
 
 def test_diff_bad_input_is_one_line(store):

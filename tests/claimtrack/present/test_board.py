@@ -1,5 +1,5 @@
-"""The board and the claim page's data (claimtrack.board, claimtrack.views) on the shipped corpus,
-and the inquiry read's fixes (claimtrack.reading): contradictions told once, weak evidence never
+"""The board and the claim page's data (claimtrack.present.board, claimtrack.present.views) on the shipped corpus,
+and the inquiry read's fixes (claimtrack.present.reading): contradictions told once, weak evidence never
 headlined as newly contradicted, anchors known by the date.
 
     python -m pytest tests/claimtrack/test_board.py -q
@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from claimtrack import views
-from claimtrack.board import board, change_marker, default_compare
-from claimtrack.reading import read_inquiry
+from claimtrack.present import views
+from claimtrack.present.board import board, change_marker, default_compare
+from claimtrack.present.reading import read_inquiry
 
 INQ = "entropy-collapse-bottleneck"
 

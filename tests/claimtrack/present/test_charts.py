@@ -1,4 +1,4 @@
-"""claimtrack.charts: plots from result files, tolerant of missing series.
+"""claimtrack.present.charts: plots from result files, tolerant of missing series.
 
     python -m pytest tests/claimtrack/test_charts.py -q
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from claimtrack import charts
+from claimtrack.present import charts
 from tests.app.conftest import fake_result
 
 

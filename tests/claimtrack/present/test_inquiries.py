@@ -17,7 +17,7 @@ import yaml
 from click.testing import CliRunner
 
 from claimtrack.cli import main
-from claimtrack.models import Inquiry
+from claimtrack.graph.models import Inquiry
 
 pytestmark = pytest.mark.slow
 QUESTION = "Is pass@k narrowing an artefact of the metric?"
@@ -145,7 +145,8 @@ def test_csv_and_prompt_markdown(made):
 def test_llm_step_suggests_wording_and_families(seeded_store, monkeypatch):
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-    from claimtrack import inquiries, llm
+    from claimtrack.present import inquiries
+    from claimtrack.literature import llm
 
     reply = '{"question": "Does RLVR shrink the set of solvable problems at large k?", ' \
             '"missing_families": ["calibration", "not-a-family"]}'

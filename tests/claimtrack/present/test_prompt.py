@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from claimtrack.graph import Graph
-from claimtrack.loader import init
-from claimtrack.prompt import build_prompt
+from claimtrack.graph.claim_graph import Graph
+from claimtrack.literature.loader import init
+from claimtrack.present.prompt import build_prompt
 
-MINI = Path(__file__).parents[1] / "fixtures" / "corpus_mini"
+MINI = Path(__file__).parents[2] / "fixtures" / "corpus_mini"
 
 
 def test_prompt_content_and_determinism(tmp_path):

@@ -1,4 +1,4 @@
-"""claimtrack.views: rows, status history and the claim network the app renders.
+"""claimtrack.present.views: rows, status history and the claim network the app renders.
 
     python -m pytest tests/claimtrack/test_views.py -q
 """
@@ -9,8 +9,8 @@ import datetime as dt
 
 import pytest
 
-from claimtrack import views
-from claimtrack.errors import StoreError
+from claimtrack.present import views
+from claimtrack.graph.errors import StoreError
 
 
 def test_load_graph_without_store_says_init(home):

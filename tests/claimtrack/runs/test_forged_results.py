@@ -18,15 +18,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from claimtrack import jobs, replication, signing
+from claimtrack.runs import jobs
+from claimtrack.runs import replication
+from claimtrack.runs import signing
 from claimtrack.cli import main
-from claimtrack.errors import ResultFileError, StoreError
-from claimtrack.graph import Graph
-from claimtrack.loader import init
+from claimtrack.graph.errors import ResultFileError, StoreError
+from claimtrack.graph.claim_graph import Graph
+from claimtrack.literature.loader import init
 
-FIX = Path(__file__).parents[1] / "fixtures"
+FIX = Path(__file__).parents[2] / "fixtures"
 SAMPLE = FIX / "results" / "entropy-law-gpu-sample.json"
-SMOKE_RUN = Path(__file__).resolve().parents[2] / "results" / "smoke-3seeds" / "entropy-law"
+SMOKE_RUN = Path(__file__).resolve().parents[3] / "results" / "smoke-3seeds" / "entropy-law"
 
 
 @pytest.fixture
@@ -141,7 +143,7 @@ def test_signature_marks_our_runs_and_an_edit_breaks_it(home, tmp_path):
 
 
 def test_the_workers_result_is_signed_and_moves_status(job_store):
-    from claimtrack.worker import Worker
+    from claimtrack.runs.worker import Worker
 
     job = jobs.enqueue(job_store, "entropy-law", "gpu", seeds=1)
     Worker(job_store).run(once=True)
@@ -155,7 +157,7 @@ def test_the_workers_result_is_signed_and_moves_status(job_store):
 
 
 def test_a_job_result_whose_records_disagree_is_not_imported(job_store, tmp_path, monkeypatch):
-    from claimtrack.worker import Worker
+    from claimtrack.runs.worker import Worker
 
     template = tmp_path / "tpl"
     template.mkdir()
@@ -178,7 +180,7 @@ def test_a_job_id_that_is_a_path_is_refused(job_store):
 
 
 def test_plot_paths_outside_the_run_folder_are_never_shown(tmp_path):
-    from claimtrack.views import plot_files
+    from claimtrack.present.views import plot_files
 
     run = tmp_path / "run"
     run.mkdir()

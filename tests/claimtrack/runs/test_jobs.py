@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from claimtrack import jobs, settings
+from claimtrack.runs import jobs
+from claimtrack.graph import settings
 from claimtrack.cli import main
-from claimtrack.errors import InputError, NotFoundError
-from claimtrack.store import Store
-from claimtrack.worker import Worker
+from claimtrack.graph.errors import InputError, NotFoundError
+from claimtrack.graph.store import Store
+from claimtrack.runs.worker import Worker
 
-FAKE_REPLICATE = Path(__file__).resolve().parents[1] / "fake_replicate.py"
+FAKE_REPLICATE = Path(__file__).resolve().parents[2] / "fake_replicate.py"
 
 
 def rep_evidence(store: Store) -> list:
@@ -53,7 +54,7 @@ def test_enqueue_run_import_evidence_exactly_once(job_store):
     assert "== attempt 1 on" in log and 'PROGRESS {"seed": 1, "step": 5' in log and "== completed" in log
     # Nothing left to run; re-importing the same result adds nothing.
     assert Worker(job_store).run(once=True) == 0
-    from claimtrack import replication
+    from claimtrack.runs import replication
 
     assert replication.import_result(job_store, done.result_path) == (0, False)
     assert len(rep_evidence(job_store)) == 1
@@ -161,7 +162,7 @@ def test_reaper_imports_the_result_of_a_run_that_finished(job_store):
     # The worker died after its run wrote result.json but before importing it: import, don't rerun.
     import datetime as dt
 
-    from claimtrack import replication
+    from claimtrack.runs import replication
 
     job = jobs.enqueue(job_store, "entropy-law", "smoke")
     claimed = jobs.claim_next(job_store, "dead-worker", 30)
@@ -215,7 +216,7 @@ def test_ray_backend_without_ray_is_one_line(job_store, monkeypatch):
 
 def test_worker_survives_a_transient_store_error(job_store, monkeypatch, capsys):
     """A failing claim (e.g. the store locked past the busy timeout) is logged and retried, not fatal."""
-    from claimtrack.errors import StoreError
+    from claimtrack.graph.errors import StoreError
 
     job = jobs.enqueue(job_store, "entropy-law", "smoke", seeds=1)
     real, calls = jobs.claim_next, []

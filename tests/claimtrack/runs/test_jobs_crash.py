@@ -16,10 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-from claimtrack import jobs, settings
-from claimtrack.store import Store
+from claimtrack.runs import jobs
+from claimtrack.graph import settings
+from claimtrack.graph.store import Store
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def start_worker(*args: str) -> subprocess.Popen:

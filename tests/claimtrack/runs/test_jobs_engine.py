@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from claimtrack import jobs
-from claimtrack.worker import Worker
+from claimtrack.runs import jobs
+from claimtrack.runs.worker import Worker
 
 pytestmark = pytest.mark.slow
 

@@ -18,15 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from claimtrack import jobs, settings
-from claimtrack.store import Store
+from claimtrack.runs import jobs
+from claimtrack.graph import settings
+from claimtrack.graph.store import Store
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
 
 
 def test_ray_worker_runs_and_cancels_jobs_on_loopback(job_store, monkeypatch):
-    from claimtrack.ray_backend import RayWorker
+    from claimtrack.runs.ray_backend import RayWorker
 
     monkeypatch.setenv("FAKE_STEPS", "20")
     monkeypatch.setenv("FAKE_STEP_S", "0.05")
@@ -80,7 +81,7 @@ def _parent(pid: int) -> int:
 def test_ray_job_survives_a_killed_ray_worker_and_imports_once(job_store, monkeypatch):
     """Kill -9 the Ray worker process running the task mid-run: Ray reruns the task, the job
     completes, progress was reported, and exactly one evidence row enters the store."""
-    from claimtrack.ray_backend import RayWorker
+    from claimtrack.runs.ray_backend import RayWorker
 
     monkeypatch.setenv("FAKE_STEPS", "40")
     monkeypatch.setenv("FAKE_STEP_S", "0.05")

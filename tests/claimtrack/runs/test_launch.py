@@ -1,4 +1,4 @@
-"""claimtrack.launch, the Replications page's adapter over the job runner (fake engine).
+"""claimtrack.runs.launch, the Replications page's adapter over the job runner (fake engine).
 
     python -m pytest tests/claimtrack/test_launch.py -q
 """
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from claimtrack import launch
-from claimtrack.errors import InputError
-from claimtrack.worker import Worker
+from claimtrack.runs import launch
+from claimtrack.graph.errors import InputError
+from claimtrack.runs.worker import Worker
 
 
 def test_experiments_keep_the_listings_per_scale_info(job_store):

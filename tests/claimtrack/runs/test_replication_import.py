@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from claimtrack import replication
-from claimtrack.errors import NotFoundError, ResultFileError
-from claimtrack.graph import Graph
-from claimtrack.loader import init
+from claimtrack.runs import replication
+from claimtrack.graph.errors import NotFoundError, ResultFileError
+from claimtrack.graph.claim_graph import Graph
+from claimtrack.literature.loader import init
 
-FIX = Path(__file__).parents[1] / "fixtures"
+FIX = Path(__file__).parents[2] / "fixtures"
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""The runs page's data (claimtrack.tracker, claimtrack.launch helpers) and the Altair charts
-(claimtrack.interactive): every run listed, curves per seed, the rule's minimum seeds, ETA.
+"""The runs page's data (claimtrack.runs.tracker, claimtrack.runs.launch helpers) and the Altair charts
+(claimtrack.present.interactive): every run listed, curves per seed, the rule's minimum seeds, ETA.
 
     python -m pytest tests/claimtrack/test_tracker.py -q
 """
@@ -11,8 +11,11 @@ import json
 
 import networkx as nx
 
-from claimtrack import interactive, launch, tracker, views
-from claimtrack.jobs import Experiment, Job
+from claimtrack.present import interactive
+from claimtrack.runs import launch
+from claimtrack.runs import tracker
+from claimtrack.present import views
+from claimtrack.runs.jobs import Experiment, Job
 
 NOW = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
 

@@ -1,4 +1,4 @@
-"""claimtrack.index: MiniLM embeddings in chromadb, kept in sync with the store; `claimtrack search`.
+"""claimtrack.search.index: MiniLM embeddings in chromadb, kept in sync with the store; `claimtrack search`.
 
 Loads the packaged all-MiniLM-L6-v2 once per session (a few seconds on 2 CPUs).
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from claimtrack import index
+from claimtrack.search import index
 from claimtrack.cli import main
 
 pytestmark = pytest.mark.slow
@@ -61,8 +61,8 @@ def test_sync_follows_the_store(minilm, seeded_store, home):
 
 
 def test_deleted_records_leave_the_index(minilm, home):
-    from claimtrack.models import Claim, Paper
-    from claimtrack.store import Store
+    from claimtrack.graph.models import Claim, Paper
+    from claimtrack.graph.store import Store
 
     home.mkdir(parents=True, exist_ok=True)
     store = Store.open(home / "s.db")

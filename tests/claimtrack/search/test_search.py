@@ -1,4 +1,4 @@
-"""claimtrack.search / lexical / index / embedding: hybrid retrieval, as-of, incremental sync,
+"""claimtrack.search.hybrid / lexical / index / embedding: hybrid retrieval, as-of, incremental sync,
 paging, a damaged index, the ONNX embedding path.
 
     python -m pytest tests/claimtrack/test_search.py -q
@@ -13,9 +13,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from claimtrack import embedding, index, lexical, search
+from claimtrack.search import embedding
+from claimtrack.search import index
+from claimtrack.search import lexical
+from claimtrack.search import hybrid as search
 from claimtrack.cli import main
-from claimtrack.errors import InputError
+from claimtrack.graph.errors import InputError
 
 pytestmark = pytest.mark.slow
 
@@ -89,8 +92,8 @@ def test_sync_is_incremental_and_follows_edits(seeded_store, home):
 
 def test_paged_sync_and_deletes(home, monkeypatch):
     """Bulk reads and writes go in pages (chromadb fails above 32,766 ids per call)."""
-    from claimtrack.models import Claim, Paper
-    from claimtrack.store import Store
+    from claimtrack.graph.models import Claim, Paper
+    from claimtrack.graph.store import Store
 
     monkeypatch.setattr(index, "PAGE", 7)
     calls = []
@@ -143,10 +146,11 @@ def test_cli_start_does_not_import_heavy_modules():
     import subprocess
     import sys
 
-    from claimtrack import living_cli, stance
+    from claimtrack.cli import living as living_cli
+    from claimtrack.literature import stance
 
     assert living_cli.STANCES == stance.STANCES
-    code = ("import sys, claimtrack.cli, claimtrack.search; "
+    code = ("import sys, claimtrack.cli, claimtrack.search.hybrid; "
             "print(sorted(m for m in ('torch', 'transformers', 'langchain_core') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -1,0 +1,8 @@
+"""The graph room: records and their store, the only source of truth.
+
+``models`` (claims, papers, evidence, relations, inquiries), ``store`` (SQLite, WAL),
+``migrations`` and ``rebuild`` (schema and safe rebuilds), ``status`` (the status ladder derived
+from evidence as of a date), ``claim_graph`` (the in-memory graph a read builds), ``errors`` and
+``settings``. Imports nothing from the other rooms (the bottom of the order
+cli → present → literature → runs → search → graph).
+"""
