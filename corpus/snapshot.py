@@ -15,6 +15,9 @@ from typing import Any
 
 import yaml
 
+# libyaml's C parser reads the corpus ~20x faster than the pure-Python one (init: 1.1 s -> 0.05 s
+# of parsing, issue 23); both build the same nodes, so the pure-Python one is only the fallback.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DATA_DIR = Path(__file__).resolve().parent / "data"
 FILES = ("papers.yaml", "claims.yaml", "relations.yaml", "evidence.yaml", "inquiries.yaml")
 RESULTS_DIR = "results"  # replication result files shipped with the corpus (data/results/*.json)
@@ -44,15 +47,20 @@ class Item:
         return self.key_lines.get(key or "", self.line)
 
 
-def _plain(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+def _plain(node: yaml.Node, loader: Any) -> Any:
     return loader.construct_object(node, deep=True)
 
 
 def _refuse_aliases(name: str, text: str) -> None:
     """Anchors and aliases (``&a`` / ``*a``) are refused: a few lines of them expand to gigabytes
-    (a "billion laughs" bomb), and hand-edited corpus files have no need for them."""
+    (a "billion laughs" bomb), and hand-edited corpus files have no need for them.
+
+    An anchor needs a ``&`` and an alias a ``*``: a file with neither (the shipped corpus) is
+    parsed once, not twice; otherwise its events are scanned (in C where available) first."""
+    if "&" not in text and "*" not in text:
+        return
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=LOADER):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 raise SnapshotError(name, event.start_mark.line + 1,
                                     "YAML anchors and aliases (&name / *name) are not allowed in "
@@ -76,7 +84,7 @@ def read_items(path: str | Path) -> list[Item]:
         raise SnapshotError(name, line, f"not UTF-8 text (byte {raw[exc.start]:#04x} at offset "
                                         f"{exc.start}); save the file as UTF-8") from None
     _refuse_aliases(name, text)
-    loader = yaml.SafeLoader(text)
+    loader = LOADER(text)
     try:
         root = loader.get_single_node()
         if root is None:

@@ -26,9 +26,9 @@ from pydantic import BaseModel, ValidationError
 
 from claimtrack.graph import migrations
 from claimtrack.graph import settings
-from claimtrack.graph.errors import StoreError
+from claimtrack.graph.errors import StoreError, StoreNewerError
 from claimtrack.graph.models import Claim, Evidence, Inquiry, Paper, Relation
-from claimtrack.graph.store_file import _connect_readonly, check_complete, describe
+from claimtrack.graph.store_file import _connect_readonly, check_complete, error_for
 
 BUSY_TIMEOUT_MS = 30_000
 T = TypeVar("T", bound=BaseModel)
@@ -91,10 +91,10 @@ class Store:
             with store.transaction():
                 migrations.migrate(conn)
         except migrations.SchemaError as exc:
-            raise StoreError(f"store at {path} was written by a newer claimtrack: {exc}; "
-                             "upgrade claimtrack to use it (this version will not write it)") from None
+            raise StoreNewerError(f"store at {path} was written by a newer claimtrack: {exc}; "
+                                  "upgrade claimtrack to use it (this version will not write it)") from None
         except sqlite3.DatabaseError as exc:
-            raise StoreError(describe(path, exc)) from None
+            raise error_for(path, exc) from None
         return store
 
     def _check_schema_readonly(self) -> None:
@@ -156,7 +156,7 @@ class Store:
         try:
             yield
         except sqlite3.OperationalError as exc:
-            raise StoreError(describe(self.path, exc)) from exc
+            raise error_for(self.path, exc) from exc
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         with self._lock, self._db_errors():
@@ -341,4 +341,13 @@ class Store:
         return out
 
     def run(self, run_id: str) -> dict[str, Any] | None:
-        return next((r for r in self.runs() if r["run_id"] == run_id), None)
+        """One run by id (one row read: init asks this for every shipped result)."""
+        rows = self.query("SELECT run_id, experiment, verdict, finished_at, result_path, data"
+                          " FROM runs WHERE run_id = ?", (run_id,))
+        if not rows:
+            return None
+        try:
+            return {**dict(rows[0]), "data": json.loads(rows[0]["data"])}
+        except ValueError as exc:
+            raise StoreError(f"store at {self.path}: runs row {run_id!r} is unreadable "
+                             f"(not valid JSON: {exc})") from None
