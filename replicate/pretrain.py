@@ -23,6 +23,7 @@ from replicate.sampling import sample
 from replicate.tokenizer import CharTokenizer
 
 HELDOUT_SEED = 20250528  # fixed: every run and seed is validated on the same held-out set
+RL_ONLY_TASK_KEYS = ("train_hard",)  # ModWalk: hard prompts in the RL stream or not (issue 19)
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,12 @@ def base_statistics(model, task, problems, *, n_samples: int, device: str, seed:
 
 
 def base_key(task_name: str, task_cfg: dict, model_cfg: ModelConfig, cfg: PretrainConfig, *, scale: str, seed: int) -> str:
-    """The cache key of a base: (task, scale, seed) and a hash of the full task/model/pretraining config."""
+    """The cache key of a base: (task, scale, seed) and a hash of the full task/model/pretraining config.
+
+    Task settings that only shape the RL prompt stream (``RL_ONLY_TASK_KEYS``) are left out: they do
+    not change pretraining, so e.g. latent-capability (hard prompts in RL) shares entropy-law's bases.
+    """
+    task_cfg = {k: v for k, v in task_cfg.items() if k not in RL_ONLY_TASK_KEYS}
     return checkpoint.cache_key(task_name, scale, seed, {"task": task_cfg, "model": model_cfg.to_dict(), "pretrain": cfg.to_dict()})
 
 

@@ -48,12 +48,18 @@ class ModWalk:
     # with hard problems in the RL stream a 0.39M run discovered the 7-move (hard pass@1 0.07 after
     # 160 steps at lr 2e-4), and the ceiling was no longer the design's
     train_hard: bool = False
+    # the teacher's habit (two-phase, issue 19): with this probability it writes the prompt's
+    # canonical correct walk (the lexicographically first: the smallest allowed move for as long as
+    # the target stays reachable), so the base prefers one plan among many correct ones and
+    # strategy diversity starts low but can rise; 0 = no habit
+    p_habit: float = 0.0
     name: str = "modwalk"
     distinct_heldout = True  # few enough prompts that a drawn validation set would repeat some
 
     def __post_init__(self) -> None:
-        if not 2 <= self.min_allowed <= self.n_allowed <= 6 or self.n_moves < 2:
-            raise ValueError("need 2 <= min_allowed <= n_allowed <= 6 and n_moves >= 2")
+        # up to 9 allowed moves (every digit but 7): more equally-correct choices per move (issue 19)
+        if not 2 <= self.min_allowed <= self.n_allowed <= 9 or self.n_moves < 2:
+            raise ValueError("need 2 <= min_allowed <= n_allowed <= 9 and n_moves >= 2")
         # the allowed set is a fixed-width mask, so every prompt has one layout: with a variable-length
         # list and left padding the 0.4M model mistook the parity of the response positions
         # (running sums after a pad were right 7-50% of the time, without one 100%)
@@ -73,7 +79,7 @@ class ModWalk:
         while len(out) < n:
             size = int(rng.integers(self.min_allowed, self.n_allowed + 1))
             if rng.random() < self.hard_frac:
-                evens = rng.choice(EVENS, size=size - 1, replace=False)
+                evens = rng.choice(EVENS, size=min(size, len(EVENS) + 1) - 1, replace=False)  # 7 + at most 5 evens
                 allowed = tuple(sorted(int(x) for x in (*evens, RARE)))
                 target = int(rng.choice([1, 3, 5, 7, 9]))
                 hard = True
@@ -97,7 +103,9 @@ class ModWalk:
         allowed, target = self._parse(problem.prompt)
         usable = [m for m in allowed if m != RARE]
         moves = None
-        if rng.random() >= self.p_wrong_plan:
+        if self.p_habit and rng.random() < self.p_habit:
+            moves = self.habit_walk(usable, target)
+        if moves is None and rng.random() >= self.p_wrong_plan:
             for _ in range(64):  # a correct walk: free moves, then a last move that lands on target
                 head = [int(rng.choice(usable)) for _ in range(self.n_moves - 1)]
                 last = (target - sum(head)) % 10
@@ -113,6 +121,53 @@ class ModWalk:
                 s = int((s + rng.integers(1, 10)) % 10)  # a slip; later states follow from it
             out.append(f"{m}{s}")
         return "".join(out) + "$"
+
+    def habit_walk(self, usable: list[int], target: int) -> list[int] | None:
+        """The canonical correct walk: the lexicographically first one (the smallest usable move for as
+        long as the target stays reachable); None where no correct walk exists."""
+        moves, s = [], 0
+        for j in range(self.n_moves):
+            for m in sorted(usable):
+                reach = {(s + m) % 10}
+                for _ in range(self.n_moves - j - 1):
+                    reach = {(x + a) % 10 for x in reach for a in usable}
+                if target in reach:
+                    moves.append(m)
+                    s = (s + m) % 10
+                    break
+            else:
+                return None
+        return moves
+
+    def continuations(self, problem: Problem, prefix: str) -> set[str]:
+        """The next characters after ``prefix`` from which a correct response can still be completed
+        (empty once the prefix is wrong). Tokens in this set are equally-correct choices; entropy over
+        the rest is error (replicate/decomposition.py)."""
+        allowed, target = self._parse(problem.prompt)
+        n, s = self.n_moves, 0
+        if len(prefix) > 2 * n or not prefix.isdigit() and prefix:
+            return set()
+        for i in range(0, len(prefix) - 1, 2):
+            m, st = int(prefix[i]), int(prefix[i + 1])
+            if m not in allowed or st != (s + m) % 10:
+                return set()
+            s = st
+        if len(prefix) == 2 * n:
+            return {"$"} if s == target else set()
+        if len(prefix) % 2 == 1:  # a state: determined by the move just written
+            m = int(prefix[-1])
+            if m not in allowed:
+                return set()
+            return {str((s + m) % 10)}
+        left = n - len(prefix) // 2 - 1  # moves after this one
+        ok = set()
+        for m in allowed:
+            reach = {(s + m) % 10}
+            for _ in range(left):
+                reach = {(x + a) % 10 for x in reach for a in allowed}
+            if target in reach:
+                ok.add(str(m))
+        return ok
 
     # ---- checker and labels ---------------------------------------------------------------
     def reward(self, problem: Problem, response: str) -> float:

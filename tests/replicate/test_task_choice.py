@@ -1,0 +1,80 @@
+"""Issue 19 item 5: tasks whose entropy is choice, a habit teacher, and the H0 decomposition."""
+
+import numpy as np
+
+from replicate.decomposition import split_entropy
+from replicate.pretrain import base_key
+from replicate.scales import CPU
+from replicate.tasks import make_task
+
+
+def _walks(t, prob):
+    """Every correct response of a ModWalk problem, by brute force."""
+    allowed = prob.meta["allowed"]
+    out = []
+
+    def rec(moves):
+        if len(moves) == t.n_moves:
+            s, txt = 0, ""
+            for m in moves:
+                s = (s + m) % 10
+                txt += f"{m}{s}"
+            if t.reward(prob, txt + "$"):
+                out.append(txt + "$")
+            return
+        for m in allowed:
+            rec(moves + [m])
+
+    rec([])
+    return out
+
+
+def test_continuations_are_exactly_the_prefixes_of_correct_walks():
+    t = make_task("modwalk", n_moves=3, n_allowed=9, min_allowed=6, hard_frac=0.3)
+    for prob in t.sample_problems(np.random.default_rng(3), 12):
+        walks = _walks(t, prob)
+        for w in walks[:20]:
+            for i in range(len(w)):
+                assert w[i] in t.continuations(prob, w[:i])
+        # the set is exact: a next character outside it starts no correct walk
+        for i in range(2 * t.n_moves + 1):
+            prefixes = {w[:i] for w in walks}
+            for p in list(prefixes)[:10]:
+                assert t.continuations(prob, p) == {w[i] for w in walks if w.startswith(p)}
+        assert t.continuations(prob, "x") == set()
+
+
+def test_hard_problems_need_the_move_the_teacher_never_writes():
+    t = make_task("modwalk", n_moves=4, n_allowed=9, min_allowed=6, hard_frac=1.0)
+    rng = np.random.default_rng(0)
+    for prob in t.sample_problems(rng, 20):
+        assert 7 in prob.meta["allowed"] and len(prob.meta["allowed"]) <= 6
+        assert "7" in t.continuations(prob, "")  # a correct walk exists and needs a 7 somewhere
+        assert all("7" not in t.teacher_trace(prob, rng)[0::2] for _ in range(5))
+
+
+def test_habit_teacher_prefers_one_correct_plan():
+    t = make_task("modwalk", n_moves=4, n_allowed=6, min_allowed=4, hard_frac=0.0, p_habit=0.9, p_wrong_plan=0.0, eps_exec=0.0)
+    rng = np.random.default_rng(1)
+    for prob in t.sample_problems(rng, 10):
+        plans = [t.teacher_trace(prob, rng) for _ in range(60)]
+        assert all(t.reward(prob, p) for p in plans)
+        top = max(plans.count(p) for p in set(plans)) / len(plans)
+        assert top >= 0.8  # the habit: one plan of many correct ones
+        assert len(_walks(t, prob)) >= 4
+
+
+def test_split_entropy_is_exact_and_separates_error():
+    p = np.array([0.3, 0.3, 0.2, 0.2])
+    c, n = split_entropy(p, [0, 1])
+    h = float(-(p * np.log(p)).sum())
+    assert abs(c + n - h) < 1e-12
+    assert abs(c - 0.6 * np.log(2)) < 1e-12
+    c, n = split_entropy(p, [])
+    assert c == 0.0 and abs(n - h) < 1e-12
+
+
+def test_rl_only_settings_share_the_base():
+    k = base_key("modwalk", CPU.task_kwargs, CPU.model, CPU.pretrain, scale="cpu", seed=0)
+    assert k == base_key("modwalk", {**CPU.task_kwargs, "train_hard": True}, CPU.model, CPU.pretrain, scale="cpu", seed=0)
+    assert k != base_key("modwalk", {**CPU.task_kwargs, "p_habit": 0.5}, CPU.model, CPU.pretrain, scale="cpu", seed=0)
