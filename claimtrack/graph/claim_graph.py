@@ -48,6 +48,20 @@ class ClaimView:
     def id(self) -> str:
         return self.claim.id
 
+    def note(self, e: Evidence) -> str:
+        """Why an item in the timeline stands apart ('' if it does not): withdrawn, superseded,
+        toy scale, prior work (words from ``claimtrack.graph.legend``)."""
+        s = self.status
+        if e.id in s.withdrawn:
+            return f"withdrawn: corrected by {s.withdrawn[e.id]}"
+        if e.id in s.superseded:
+            return f"superseded by {s.superseded[e.id]}"
+        if e.id in s.toy:
+            return "toy scale: moves no literature status"
+        if e.id in s.prior:
+            return f"prior work: counts from {self.claim.first_asserted}"
+        return ""
+
     def to_dict(self) -> dict:
         c = self.claim
         return {
@@ -55,12 +69,14 @@ class ClaimView:
             "sources": [{"arxiv_id": p.arxiv_id, "title": p.title, "url": p.url,
                          "first_submitted": p.first_submitted.isoformat()} for p in self.papers],
             "first_asserted": c.first_asserted.isoformat(), "scope": c.scope,
+            "role": c.role, "scope_params": c.scope_params, "scale_free": c.scale_free,
             "quantities": [q.model_dump() for q in c.quantities],
             "prediction": c.prediction.model_dump() if c.prediction else None,
             "curated": c.curated,
             "extraction": c.extraction.model_dump(mode="json") if c.extraction else None,
             "status": self.status.to_dict(),
-            "evidence": [e.model_dump(mode="json") for e in self.evidence],
+            "retest": self.status.retest.label,
+            "evidence": [{**e.model_dump(mode="json"), "note": self.note(e)} for e in self.evidence],
             "relations": [r.model_dump(mode="json") for r in self.relations],
         }
 
@@ -113,8 +129,9 @@ class Graph:
 
     # -- as-of views ---------------------------------------------------------------------
     def view(self, claim: Claim, as_of: dt.date) -> ClaimView:
-        evidence = [e for e in self._evidence.get(claim.id, []) if e.date <= as_of]
-        status = derive_status(claim, evidence, as_of)
+        every = self._evidence.get(claim.id, [])
+        status = derive_status(claim, every, as_of)  # all dates: corrections withdraw at every date
+        evidence = [e for e in every if e.date <= as_of]
         rels = [r for r in self._relations_of.get(claim.id, [])
                 if r.date <= as_of
                 and all(self._claims[x].first_asserted <= as_of for x in (r.source, r.target)

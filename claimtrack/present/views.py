@@ -11,8 +11,10 @@ render what comes back. Nothing here imports streamlit, so every helper is testa
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,8 @@ def claim_rows(views: list[ClaimView]) -> list[dict[str, Any]]:
     return [{
         "id": v.id,
         "status": badge(v.status.status),
+        "re-test": v.status.retest.label or "not re-tested",
+        "role": v.claim.role or "",
         "topic": v.claim.topic,
         "kind": v.claim.kind,
         "source": v.claim.sources[0],
@@ -109,12 +113,15 @@ def claim_rows(views: list[ClaimView]) -> list[dict[str, Any]]:
 
 
 def evidence_rows(view: ClaimView) -> list[dict[str, Any]]:
-    """The claim's evidence timeline, oldest first, with whether each piece decided the status."""
+    """The claim's evidence timeline, oldest first, with whether each piece decided the status,
+    the quote it rests on, and why it stands apart (``note``: withdrawn, superseded by RUN, toy
+    scale, prior work — the app greys rows with a note)."""
     decided = set(view.status.because)
     return [{
         "date": e.date, "kind": e.kind, "direction": e.direction, "strength": e.strength,
         "source": e.source, "decides status": e.id in decided, "flags": ", ".join(e.flags),
-        "summary": e.summary, "id": e.id,
+        "summary": e.summary, "quote": e.quote,
+        "quote where": e.quote_where, "note": view.note(e), "id": e.id,
     } for e in view.evidence]
 
 
@@ -129,7 +136,8 @@ def status_history(graph: Graph, claim_id: str, until: dt.date) -> list[tuple[dt
     """The claim's status replayed at its first assertion and at each evidence date ≤ ``until``."""
     view = graph.claim(claim_id, until)
     claim = view.claim
-    dates = sorted({claim.first_asserted} | {e.date for e in view.evidence})
+    # prior work (dated before the first assertion) counts from the first assertion on
+    dates = sorted({claim.first_asserted} | {e.date for e in view.evidence if e.date > claim.first_asserted})
     out: list[tuple[dt.date, str]] = []
     for d in dates:
         status = graph.view(claim, d).status.status
@@ -308,16 +316,47 @@ def relation_links(view: ClaimView) -> list[dict[str, Any]]:
     return out
 
 
-def replication_runs(view: ClaimView) -> list[dict[str, Any]]:
-    """The replication runs in the claim's evidence, newest first: verdict, scale, why."""
+def _plain(match: re.Match) -> str:
+    try:
+        obj = ast.literal_eval(match.group(0))
+    except (ValueError, SyntaxError):
+        return match.group(0)
+    words = lambda v: ", ".join(str(x).replace("_", " ") for x in v)  # noqa: E731
+    if isinstance(obj, (list, tuple)):
+        return words(obj)
+    if all(isinstance(v, (list, tuple)) for v in obj.values()):  # {seed: [unmet, ...]}
+        by: dict[str, list[str]] = {}
+        for k, v in obj.items():
+            by.setdefault(words(v), []).append(str(k))
+        return ", ".join(f"{w} (seed{'s' if len(ks) > 1 else ''} {', '.join(ks)})" for w, ks in by.items())
+    return ", ".join(f"{str(k).replace('_', ' ')} {v}" for k, v in obj.items())
+
+
+def sentences(because: str) -> str:
+    """A verdict's reason (the rule's ``because``: clauses joined by '; ', Python dicts and lists
+    inside) as sentences: 'Preconditions unmet: control learned (seeds 0, 1, 2). The rules …'."""
+    text = re.sub(r"\{[^{}]*\}|\[[^\[\]]*'[^\[\]]*\]", _plain, because or "")
+    text = re.sub(r"^preconditions unmet ", "preconditions unmet: ", text)
     out = []
-    for e in sorted((e for e in view.evidence if e.kind == "replication"), key=lambda e: e.date,
-                    reverse=True):
+    for clause in (c.strip() for c in text.split("; ")):
+        if clause:
+            out.append(clause[0].upper() + clause[1:] + ("" if clause.endswith((".", "?", "!")) else "."))
+    return " ".join(out)
+
+
+def replication_runs(view: ClaimView) -> list[dict[str, Any]]:
+    """The replication runs in the claim's evidence: runs that can decide (not smoke) first, each
+    newest first, with verdict, scale and the reason in sentences."""
+    out = []
+    for e in sorted((e for e in view.evidence if e.kind == "replication"),
+                    key=lambda e: (e.strength != "weak", e.date), reverse=True):
         pv = e.provenance
-        out.append({"run": e.source, "date": e.date, "verdict": pv.get("verdict", e.direction),
+        verdict = pv.get("verdict", e.direction)
+        why = e.summary.split(f": {verdict}. ", 1)[1] if f": {verdict}. " in e.summary else ""
+        out.append({"run": e.source, "date": e.date, "verdict": verdict,
                     "scale": (pv.get("scale") or {}).get("name", "?"),
                     "seeds": len(pv.get("seeds") or []), "weak": e.strength == "weak",
-                    "summary": e.summary})
+                    "summary": e.summary, "why": sentences(why)})
     return out
 
 

@@ -20,9 +20,16 @@ D = dt.date(2025, 12, 31)
 
 
 def ev(i: int, direction: str, *, kind: str = "paper", strength: str = "moderate",
-       source: str = "2507.14843", date: dt.date = dt.date(2025, 7, 1), flags=()) -> Evidence:
+       source: str = "2507.14843", date: dt.date = dt.date(2025, 7, 1), flags=(),
+       provenance=None) -> Evidence:
     return Evidence(id=f"e{i}", claim=CLAIM.id, date=date, kind=kind, direction=direction,
-                    strength=strength, source=source, summary="s", flags=list(flags))
+                    strength=strength, source=source, summary="s", flags=list(flags),
+                    provenance=provenance or {})
+
+
+# a replication whose model is within any claim's scope (a future GPU run)
+IN_SCOPE = {"experiment": "entropy-law", "scale": {"name": "gpu", "params": 7.6e9, "task": "math"},
+            "seeds": [0, 1, 2]}
 
 
 def status(*evs, as_of=D) -> str:
@@ -32,7 +39,7 @@ def status(*evs, as_of=D) -> str:
 def test_ladder_rungs():
     assert status() == "asserted"
     assert status(ev(1, "supports")) == "supported"
-    assert status(ev(1, "supports", kind="replication", source="run-1")) == "replicated"
+    assert status(ev(1, "supports", kind="replication", source="run-1", provenance=IN_SCOPE)) == "replicated"
     assert status(ev(1, "supports"), ev(2, "qualifies")) == "qualified"
     assert status(ev(1, "supports"), ev(2, "contradicts")) == "contested"
     assert status(ev(2, "contradicts")) == "contested"

@@ -28,7 +28,11 @@ def test_rows_filters_and_history(seeded_store):
     assert contested and all(v.status.status == "contested" for v in contested)
     assert [v.id for v in views.filter_claims(all_views, text="NARROWS-PASS-AT-K")] == ["rl-narrows-pass-at-k"]
     history = views.status_history(graph, "rl-narrows-pass-at-k", today)
-    assert history[0] == (dt.date(2025, 4, 18), "asserted") and history[-1][1] == "contested"
+    # prior corroboration (2504.07912, dated before the claim) counts from its first assertion on
+    assert history[0] == (dt.date(2025, 4, 18), "supported") and history[-1][1] == "contested"
+    assert all(d >= dt.date(2025, 4, 18) for d, _ in history)
+    rows = views.evidence_rows(graph.claim("rl-narrows-pass-at-k", today))
+    assert any(r["note"].startswith("prior work") for r in rows) and all("quote" in r for r in rows)
 
 
 def test_claim_network_by_date_and_scope(seeded_store):
