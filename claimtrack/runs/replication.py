@@ -245,6 +245,14 @@ def check(path: str | Path, *, corpus: bool = False) -> Checked:
     return Checked(result, str(path.resolve()), trust, code, verdict)
 
 
+def _checklist_rows(result: ResultFile, claim_id: str) -> list[dict] | None:
+    """The result's fair-test checklist rows that gate ``claim_id`` (issue 19); None without one."""
+    rows = getattr(result, "checklist", None)
+    if not isinstance(rows, list):
+        return None
+    return [r for r in rows if isinstance(r, dict) and (not r.get("claims") or claim_id in r["claims"])]
+
+
 def evidence_from(result: ResultFile | Checked, result_path: str | None = None) -> list[Evidence]:
     """The dated evidence a result adds, one per tested claim."""
     checked = result if isinstance(result, Checked) else None
@@ -272,6 +280,10 @@ def evidence_from(result: ResultFile | Checked, result_path: str | None = None) 
                 "device": result.device, "device_name": getattr(result, "device_name", ""),
                 "seeds": result.seeds, "code_revision": result.code_revision,
                 "criterion": result.criterion.model_dump(), "result_file": result_path,
+                # the re-test axis (claimtrack.graph.retest, issue 18): the rule's reason, what the
+                # rule alone said, and this claim's fair-test checklist rows (None: not assessed)
+                "because": cv.because, "rule_verdict": getattr(cv, "rule_verdict", None) or cv.verdict,
+                "checklist": _checklist_rows(result, cv.id),
                 **({"trust": checked.trust, "checks": {"code": checked.code, "verdict": checked.verdict}}
                    if checked else {}),
             },
