@@ -21,8 +21,9 @@ Every figure is given on two clocks: process CPU time (robust on a shared machin
 torch thread it counts work done, not time spent waiting for a core) and wall time.
 
 The engine side runs a *matched* config: every group is updated (TRL does not drop all-equal
-groups) and no same-batch entropy re-measurement after the update (TRL has none); validation
-falls only on untimed iterations. ``--engine-as-shipped`` adds the engine with its defaults;
+groups; the engine's update skips the forward of rows with A = 0, which changes neither the loss
+nor its gradient, see ``replicate/update.py``) and no same-batch entropy re-measurement after the
+update (TRL has none; off by default since issue 19); validation falls only on untimed iterations. ``--engine-as-shipped`` adds the engine with its defaults;
 ``--trl-raw-prompts`` adds TRL on unpadded prompts (its usual path: per-batch left padding with
 an attention mask; the base never saw unpadded prompts, so its reward differs).
 
@@ -61,6 +62,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import replicate.trainer as engine_trainer  # noqa: E402
+from replicate.checkpoint import default_cache_dir  # noqa: E402
 from replicate.model import ModelConfig  # noqa: E402
 from replicate.pretrain import get_base, heldout_problems  # noqa: E402
 from replicate.scales import SCALES  # noqa: E402
@@ -85,11 +87,12 @@ def engine_prompt_stream(task, cfg, *, seed: int, val, n_steps: int) -> list[Pro
     steps, in order (same RNG stream and held-out filter), so TRL sees the same prompts per step."""
     rng = np.random.default_rng(seed + 1_000_003)  # replicate/trainer.py's problem RNG
     exclude = {p.prompt for p in val}
+    train_hard = getattr(task, "train_hard", True)  # the trainer's hard-prompt filter (ModWalk keeps its hard subset out of RL)
     out: list[Problem] = []
     for _ in range(n_steps):
         problems: list[Problem] = []
         while len(problems) < cfg.prompts_per_step:
-            problems += [p for p in task.sample_problems(rng, cfg.prompts_per_step) if p.prompt not in exclude]
+            problems += [p for p in task.sample_problems(rng, cfg.prompts_per_step) if p.prompt not in exclude and (train_hard or not p.hard)]
         out += problems[: cfg.prompts_per_step]
     return out
 
@@ -149,6 +152,7 @@ def run_engine(base, task, cfg, *, warm: int, steps: int, seed: int, val) -> dic
     out = summarise(marks, gen[1:], warm - 1, steps, 1)
     out["updates_per_step"] = statistics.mean(r["updates"] for r in timed)
     out["reward"] = statistics.mean(r["reward"] for r in timed)
+    out["rows_forwarded_per_step"] = statistics.mean(r.get("rows_forwarded", rows * r["updates"] / cfg.mini_batches) for r in timed)
     return out
 
 
@@ -273,7 +277,7 @@ def main() -> None:
     ap.add_argument("--warm", type=int, default=3, help="RL steps discarded per repetition and side")
     ap.add_argument("--steps", type=int, default=5, help="RL steps timed per repetition and side")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--cache", default="/tmp/claimtrack-bench-cache", help="base-model cache (pretrained once)")
+    ap.add_argument("--cache", default=str(default_cache_dir()), help="base-model cache (default: the project's, so the bases of a user's runs are reused; pretrained once)")
     ap.add_argument("--engine-as-shipped", action="store_true", help="also time the engine with its defaults (uniform-group filtering, same-batch entropy after the update)")
     ap.add_argument("--trl-raw-prompts", action="store_true", help="also time TRL on unpadded prompts (its own per-batch padding + attention mask)")
     ap.add_argument("--json", help="write the raw numbers here")

@@ -6,7 +6,8 @@ before and after a change:
 
 - sampling: the rollout sampler call(s) (``replicate.sampling.sample``, outside validation)
 - old_logp: the no-grad forward on the rollout batch before the update (old log-probs + entropy)
-- update: first mini-batch forward .. end of the last optimizer step (forward + backward + AdamW)
+- update: first mini-batch forward .. end of the last optimizer step (forward + backward + AdamW);
+  ``update_fwd`` is its forward part alone (a sub-phase, not added to the total)
 - reforward: the no-grad forward on the same batch after the update (entropy change, Lemma 1)
 - validation: ``evaluate`` (held-out sampling + its entropy forward), on the steps it runs
 - other: the rest of the step (rewards, labels, metrics, bookkeeping)
@@ -39,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 import replicate.trainer as trainer  # noqa: E402
+from replicate.checkpoint import default_cache_dir  # noqa: E402
 from replicate.pretrain import get_base, heldout_problems  # noqa: E402
 from replicate.tasks import make_task  # noqa: E402
 from replicate_grpo_vs_trl import bench_scales  # noqa: E402  (bench/ is on sys.path: this script's folder)
@@ -50,7 +52,7 @@ class PhaseClock:
     """Accumulates process CPU time per phase for the current step (see the module docstring)."""
 
     def __init__(self) -> None:
-        self.cur = dict.fromkeys(PHASES, 0.0)
+        self.cur = dict.fromkeys(PHASES + ("update_fwd",), 0.0)
         self.in_val = False
         self.update_start: float | None = None
         self.updated = False
@@ -67,12 +69,18 @@ class PhaseClock:
         now = time.process_time()
         self.close_update(now)
         total = now - self.mark
-        self.cur["other"] = total - sum(v for k, v in self.cur.items() if k != "other")
+        self.cur["other"] = total - sum(v for k, v in self.cur.items() if k not in ("other", "update_fwd"))
         self.steps.append(dict(self.cur, total=total, step=rec["step"], val=int("val_accuracy" in rec)))
-        self.cur, self.updated, self.mark = dict.fromkeys(PHASES, 0.0), False, time.process_time()
+        self.cur, self.updated, self.mark = dict.fromkeys(PHASES + ("update_fwd",), 0.0), False, time.process_time()
 
     def install(self):
+        try:
+            import replicate.update as update  # issue 19: the update's forward moved here (prompt once per group)
+        except ImportError:  # the engine before issue 19: the update forward was trainer.response_logits
+            update = None
+
         real_sample, real_logits, real_eval = trainer.sample, trainer.response_logits, trainer.evaluate
+        real_upd = {(m, "update_logits"): m.update_logits for m in (trainer, update) if m is not None and hasattr(m, "update_logits")}
 
         def sample(*a, **kw):
             t0 = time.process_time()
@@ -81,18 +89,27 @@ class PhaseClock:
                 self.cur["sampling"] += time.process_time() - t0
             return out
 
-        def response_logits(*a, **kw):
-            t0 = time.process_time()
-            if self.in_val:
-                return real_logits(*a, **kw)
-            if torch.is_grad_enabled():  # a mini-batch forward of the update
-                if self.update_start is None:
-                    self.update_start = t0
-                return real_logits(*a, **kw)
-            self.close_update(t0)
-            out = real_logits(*a, **kw)
-            self.cur["reforward" if self.updated else "old_logp"] += time.process_time() - t0
-            return out
+        def wrap(real):
+            def logits(*a, **kw):
+                t0 = time.process_time()
+                if self.in_val:
+                    return real(*a, **kw)
+                if torch.is_grad_enabled():  # a mini-batch forward of the update
+                    if self.update_start is None:
+                        self.update_start = t0
+                    out = real(*a, **kw)
+                    self.cur["update_fwd"] += time.process_time() - t0
+                    return out
+                self.close_update(t0)
+                out = real(*a, **kw)
+                self.cur["reforward" if self.updated else "old_logp"] += time.process_time() - t0
+                return out
+
+            return logits
+
+        response_logits = wrap(real_logits)
+        for (mod, name), real in real_upd.items():
+            setattr(mod, name, wrap(real))
 
         def evaluate(*a, **kw):
             t0 = time.process_time()
@@ -104,7 +121,12 @@ class PhaseClock:
                 self.cur["validation"] += time.process_time() - t0
 
         trainer.sample, trainer.response_logits, trainer.evaluate = sample, response_logits, evaluate
-        return lambda: setattr(trainer, "sample", real_sample) or setattr(trainer, "response_logits", real_logits) or setattr(trainer, "evaluate", real_eval)
+        def restore():
+            trainer.sample, trainer.response_logits, trainer.evaluate = real_sample, real_logits, real_eval
+            for (mod, name), real in real_upd.items():
+                setattr(mod, name, real)
+
+        return restore
 
 
 LEVERS = {
@@ -143,7 +165,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--val-every", type=int, default=None, help="override the scale's val_every")
     ap.add_argument("--grpo", default="{}", help='JSON overrides of GRPOConfig, e.g. \'{"measure_after": false}\'')
-    ap.add_argument("--cache", default="/tmp/claimtrack-bench-cache", help="base-model cache (pretrained once)")
+    ap.add_argument("--cache", default=str(default_cache_dir()), help="base-model cache (default: the project's, so the bases of a user's runs are reused; pretrained once)")
     ap.add_argument("--off", default="", help="comma-separated levers to switch off, to measure each one: " + ", ".join(LEVERS))
     ap.add_argument("--json", help="write per-step phase times here")
     a = ap.parse_args()
@@ -179,7 +201,7 @@ def main() -> None:
           f"measure_after {cfg.measure_after}, old_logp_from_sampler {cfg.old_logp_from_sampler}, levers off: {a.off or 'none'}, threads {torch.get_num_threads()}; {len(timed)} timed steps, wall {wall:.1f}s")
     print(f"response tokens/step {statistics.mean(r['response_len'] for r in recs[1:-1]) * cfg.prompts_per_step * cfg.group_size:.0f}")
     print(f"{'phase':12s} {'CPU s/step (mean)':>18s} {'median':>8s} {'share':>6s}")
-    for ph in (*PHASES, "total"):
+    for ph in (*PHASES, "update_fwd", "total"):
         vals = [s[ph] for s in timed]
         print(f"{ph:12s} {statistics.mean(vals):18.4f} {statistics.median(vals):8.4f} {statistics.mean(vals) / mean_total:6.1%}")
     print(f"RL steps/s (CPU time): {1 / mean_total:.3f}")

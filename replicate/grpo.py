@@ -68,15 +68,21 @@ def ppo_clip_token_loss(
     return loss, info
 
 
-def aggregate_loss(loss: torch.Tensor, mask: torch.Tensor, mode: str = "token-mean") -> torch.Tensor:
-    """Reduce a (B, T) per-token loss to a scalar (rl-methods §0.1, TRL ``loss_type``)."""
+def aggregate_loss(loss: torch.Tensor, mask: torch.Tensor, mode: str = "token-mean", *, denom_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Reduce a (B, T) per-token loss to a scalar (rl-methods §0.1, TRL ``loss_type``).
+
+    ``denom_mask``: the mask of the whole mini-batch when ``loss`` covers only some of its rows (the
+    others add exactly 0, ``replicate.update``) or fewer positions: the denominators (valid tokens,
+    sequences with a token, B x T) are taken from it, so the value equals the full mini-batch's.
+    """
+    dm = mask if denom_mask is None else denom_mask
     if mode == "token-mean":
-        return (loss * mask).sum() / mask.sum().clamp_min(1)
+        return (loss * mask).sum() / dm.sum().clamp_min(1)
     if mode == "seq-mean-token-mean":
         per_seq = (loss * mask).sum(1) / mask.sum(1).clamp_min(1)
-        return per_seq[mask.sum(1) > 0].mean()
+        return per_seq[mask.sum(1) > 0].sum() / (dm.sum(1) > 0).sum().clamp_min(1)
     if mode == "dr-grpo":
-        return (loss * mask).sum() / (mask.shape[0] * mask.shape[1])
+        return (loss * mask).sum() / (dm.shape[0] * dm.shape[1])
     raise ValueError(f"unknown loss aggregation {mode!r}")
 
 

@@ -157,6 +157,49 @@ class LeanLlama:
             cache.length = L
         return torch.nn.functional.linear(self._rms(x[:, keep_from:], self.norm), self.lm_head)
 
+    def forward_shared_prompt(self, prompts: torch.Tensor, owner: torch.Tensor, responses: torch.Tensor) -> torch.Tensor:
+        """Logits that predict each response token, with every distinct prompt run once (B, T+1, V).
+
+        ``prompts`` (U, P) are the distinct prompts, ``owner`` (B,) the prompt row of each response,
+        ``responses`` (B, T) the response tokens fed (positions P..P+T-1). Equal, up to float rounding,
+        to ``forward(cat(prompts[owner], responses), keep_from=P-1)``: a prompt's keys, values and hidden
+        states do not depend on what follows it (causal attention), so a group's G rows can share one
+        prompt forward; under autograd the shared prompt's gradient is the sum over its rows (the index
+        backward), as in the per-row forward. A group's prompt is 13 of 25 fed positions at the cpu scale.
+        """
+        U, P = prompts.shape
+        B, T = responses.shape
+        H, D = self.H, self.D
+        xp = torch.nn.functional.embedding(prompts, self.embed)
+        x = torch.nn.functional.embedding(responses, self.embed)
+        cos_p, sin_p, cos_r, sin_r = self.cos[:P], self.sin[:P], self.cos[P : P + T], self.sin[P : P + T]
+        # response query i (position P+i) sees the whole prompt and responses 0..i
+        allowed = torch.ones(T, P + T, dtype=torch.bool, device=responses.device).tril(P)
+        for w_in, w_qkv, w_o, w_post, w_gate, w_up, w_down in self.layers:
+            qkv_p = torch.nn.functional.linear(self._rms(xp, w_in), w_qkv).view(U, P, 3 * H, D)
+            qk_p = self._rope(qkv_p[:, :, : 2 * H], cos_p, sin_p)
+            q_p, k_p, v_p = qk_p[:, :, :H].transpose(1, 2), qk_p[:, :, H:].transpose(1, 2), qkv_p[:, :, 2 * H :].transpose(1, 2)
+            att_p = torch.nn.functional.scaled_dot_product_attention(q_p, k_p, v_p, is_causal=P > 1, scale=self.scale)
+            xp = xp + torch.nn.functional.linear(att_p.transpose(1, 2).reshape(U, P, self.d), w_o)
+            h = self._rms(xp, w_post)
+            xp = xp + torch.nn.functional.linear(torch.nn.functional.silu(torch.nn.functional.linear(h, w_gate)) * torch.nn.functional.linear(h, w_up), w_down)
+            if T == 0:
+                continue
+            qkv = torch.nn.functional.linear(self._rms(x, w_in), w_qkv).view(B, T, 3 * H, D)
+            qk = self._rope(qkv[:, :, : 2 * H], cos_r, sin_r)
+            q = qk[:, :, :H].transpose(1, 2)
+            k = torch.cat([k_p.index_select(0, owner), qk[:, :, H:].transpose(1, 2)], 2)
+            v = torch.cat([v_p.index_select(0, owner), qkv[:, :, 2 * H :].transpose(1, 2)], 2)
+            att = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=allowed, scale=self.scale)
+            x = x + torch.nn.functional.linear(att.transpose(1, 2).reshape(B, T, self.d), w_o)
+            h = self._rms(x, w_post)
+            x = x + torch.nn.functional.linear(torch.nn.functional.silu(torch.nn.functional.linear(h, w_gate)) * torch.nn.functional.linear(h, w_up), w_down)
+        # the prompt's last position predicts the first response token: once per prompt through the head
+        head_p = torch.nn.functional.linear(self._rms(xp[:, -1:], self.norm), self.lm_head).index_select(0, owner)
+        if T == 0:
+            return head_p
+        return torch.cat([head_p, torch.nn.functional.linear(self._rms(x, self.norm), self.lm_head)], 1)
+
     def step(self, tok: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """Logits (B, V) of the next position after feeding ``tok`` (B,) at position ``cache.length``."""
         B, H, D = tok.shape[0], self.H, self.D

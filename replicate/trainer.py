@@ -4,7 +4,9 @@ Logged every step (one dict per step, passed to ``on_step``): reward/accuracy, p
 2505.22617 defines it (rollout batch, T=1, full vocabulary, seq-mean-token-mean), entropy per
 token label (planning/execution), token-wise Cov(log pi, A) (Eq. 10), group covariances (Eq. 8-9),
 the entropy of the *same* batch after the update with the Lemma-1 first-order prediction, response
-length, clip fraction; validation accuracy on held-out problems every ``val_every`` steps.
+length; per optimizer step the PPO clip fraction and approx KL (``clip_frac_updates``,
+``approx_kl_updates``; their means ``clip_frac``, ``approx_kl``: see ``replicate.update``); validation
+accuracy on held-out problems every ``val_every`` steps.
 
 Defaults mirror the Entropy-Mechanism scripts (2505.22617 §2.2 / rl-methods §a.3.4): token-mean
 loss, eps=0.2, no KL, no entropy bonus, uniform groups filtered from the update.
@@ -21,7 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from replicate.grpo import group_advantages, policy_loss, ppo_clip_token_loss, response_logits
+from replicate.grpo import group_advantages, ppo_clip_token_loss, response_logits
 from replicate.metrics import (
     entropy_from_logits,
     group_covariance,
@@ -35,6 +37,7 @@ from replicate.metrics import (
 from replicate.sampling import sample
 from replicate.tasks import EXECUTION, PLANNING
 from replicate.tokenizer import CharTokenizer
+from replicate.update import minibatch_rows, policy_update, update_logits
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,17 @@ class GRPOConfig:
     prompts_per_step: int = 8
     group_size: int = 8  # "256 prompts x 8 responses" (2505.22617 §4.3); G=8 also gives acc buckets 1/8..7/8
     lr: float = 1e-4  # 5e-7 at 7B in the paper; rescaled for a 0.1-4M model (rl-methods §a.4)
-    mini_batches: int = 4  # optimizer steps per rollout batch, so rho != 1 after the first (§a.3)
+    mini_batches: int = 4  # optimizer steps per pass over the rollout batch, so rho != 1 after the first (§a.3)
+    # passes over the rollout batch (verl ``ppo_epochs``, TRL ``num_iterations``): ppo_epochs x mini_batches
+    # optimizer steps per rollout batch, all against logp_old from sampling time, so the policy moves off the
+    # sampling policy and the PPO clip can bind (arXiv:1707.06347 §3 runs K epochs of minibatch SGD)
+    ppo_epochs: int = 1
+    # mini-batches of whole groups (each prompt run once per mini-batch, as verl's in-order split) or of
+    # rows shuffled across groups (the engine before issue 19); see replicate/update.py
+    shuffle: str = "groups"
+    # rows with A = 0 on every token are not forwarded where the loss is exactly 0 there (PPO-clip family,
+    # no KL); the loss value and gradient are unchanged (replicate/update.py)
+    skip_zero_advantage: bool = True
     clip_low: float = 0.2  # "eps = 0.2" (2505.22617 §2.2)
     clip_high: float = 0.2
     loss_agg: str = "token-mean"  # loss_agg_mode=token-mean in the Entropy-Mechanism scripts
@@ -58,9 +71,9 @@ class GRPOConfig:
     # samples per held-out problem at each validation point: 4 x 256 problems puts the per-point SE
     # near 1.5 pp at R ~ 0.5, small enough to see the curve (issue 10)
     val_samples: int = 1
-    # same-batch entropy after the update (delta_entropy, lemma1_*): one extra forward per step. The
-    # entropy-covariance test (2505.22617 Eq. 8-10 vs dH) needs it; experiments that never read dH turn it off
-    measure_after: bool = True
+    # same-batch entropy after the update (delta_entropy, lemma1_*): one extra forward per step (~1/4 of a
+    # cpu-scale step). Only the entropy-covariance test (2505.22617 Eq. 8-10 vs dH) reads it and turns it on
+    measure_after: bool = False
     # old log-probs and entropies from the sampler's own logits instead of a second forward. Exact in
     # meaning: the rollout policy is the policy before the first mini-batch update (on-policy GRPO);
     # numerically equal to a recompute up to float rounding (~1e-6). False = recompute (the old path)
@@ -77,6 +90,10 @@ class GRPOConfig:
     def __post_init__(self) -> None:
         if self.prompts_per_step * self.group_size < self.mini_batches:
             raise ValueError("mini_batches exceeds the rollout batch; lower mini_batches")
+        if self.ppo_epochs < 1:
+            raise ValueError("ppo_epochs must be >= 1")
+        if self.shuffle not in ("groups", "rows"):
+            raise ValueError("shuffle must be 'groups' or 'rows'")
         if self.val_every < 1:
             raise ValueError("val_every must be >= 1")
 
@@ -146,7 +163,7 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
     exclude = {p.prompt for p in val_problems}
     train_hard = getattr(task, "train_hard", True)  # ModWalk keeps its hard subset out of RL (see its docstring)
     records = []
-    ref = None  # ProRL reference policy (kl_coef > 0)
+    ref, ref_logp = None, None  # ProRL reference policy (kl_coef > 0)
     for step in range(cfg.steps + 1):  # the last iteration only measures (no update)
         t0 = time.time()
         rec: dict = {"step": step}
@@ -246,7 +263,7 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
                 on_step(rec)
             break
 
-        # ---- update: one epoch over the kept rows in `mini_batches` optimizer steps ----------
+        # ---- update: ppo_epochs passes over the kept rows, `mini_batches` optimizer steps each ------
         t1 = time.time()
         model.train()
         if cfg.kl_coef > 0:
@@ -256,34 +273,20 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
                     rec["ref_reset"] = True
                 ref = copy.deepcopy(model).eval()
             with torch.no_grad():
-                ref_logp = token_logprobs(at_temperature(response_logits(ref, ids, P).float(), cfg.temperature), resp_ids)
-        rows = keep_g.repeat_interleave(G).nonzero().squeeze(1)
-        rows = rows[torch.randperm(rows.numel(), generator=torch.Generator().manual_seed(seed * 7919 + step)).to(device)]
-        infos, n_upd = [], 0
-        for chunk in rows.tensor_split(cfg.mini_batches) if rows.numel() else []:
-            if chunk.numel() == 0:
-                continue
-            # run the mini-batch only up to its own longest response: the positions cut are masked in every
-            # row, so the loss, its gradient and the diagnostics are unchanged (not for dr-grpo, whose
-            # denominator is the padded width)
-            w = width if cfg.loss_agg == "dr-grpo" else max(1, int(mask[chunk].sum(1).max()))
-            logits = response_logits(model, ids[chunk, : P + w], P)
-            loss, info = policy_loss(at_temperature(logits, cfg.temperature), resp_ids[chunk, :w], old_logp[chunk, :w], adv_tok[chunk, :w], mask[chunk, :w], token_loss_fn=token_loss_fn, agg=cfg.loss_agg, **loss_kwargs)
-            if cfg.kl_coef > 0:  # k3 = exp(ref - logp) - (ref - logp) - 1 >= 0, unbiased for KL(pi || ref)
-                d = ref_logp[chunk, :w] - token_logprobs(at_temperature(logits, cfg.temperature), resp_ids[chunk, :w])
-                kl = masked_mean(d.exp() - d - 1, mask[chunk, :w])
-                loss = loss + cfg.kl_coef * kl
-                info["kl_ref"] = float(kl.detach())
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            info["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
-            opt.step()
-            info["loss"] = loss.item()
-            infos.append(info)
-            n_upd += 1
-        rec["updates"] = n_upd
+                ref_logp = token_logprobs(at_temperature(update_logits(ref, ids, P).float(), cfg.temperature), resp_ids)
+        chunks = minibatch_rows(keep_g, G, mini_batches=cfg.mini_batches, epochs=cfg.ppo_epochs, shuffle=cfg.shuffle, seed=seed * 7919 + step)
+        infos, rec["rows_forwarded"] = policy_update(
+            model, opt, chunks, ids=ids, prompt_len=P, resp_ids=resp_ids, old_logp=old_logp, adv_tok=adv_tok, mask=mask,
+            temperature_fn=lambda x: at_temperature(x, cfg.temperature), token_loss_fn=token_loss_fn, agg=cfg.loss_agg,
+            loss_kwargs=loss_kwargs, grad_clip=cfg.grad_clip, kl_coef=cfg.kl_coef, ref_logp=ref_logp, skip_zero_adv=cfg.skip_zero_advantage,
+        )
+        rec["updates"] = len(infos)
+        # per optimizer step, for the fair-test checklist (does the clip bind once the policy has moved?)
+        rec["clip_frac_updates"] = [i["clip_frac"] for i in infos if "clip_frac" in i]
+        rec["approx_kl_updates"] = [i["approx_kl"] for i in infos if "approx_kl" in i]
         for k in ("loss", "clip_frac", "approx_kl", "grad_norm"):
-            rec[k] = float(np.mean([i[k] for i in infos])) if infos else 0.0
+            vals = [i[k] for i in infos if k in i]
+            rec[k] = float(np.mean(vals)) if vals else 0.0
         for k in sorted({k for i in infos for k in i} - set(rec)):  # extra diagnostics of custom losses (replicate.losses)
             rec[k] = float(np.mean([i[k] for i in infos if k in i]))
         rec["update_s"] = time.time() - t1
@@ -292,7 +295,7 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
         if cfg.measure_after:
             model.eval()
             with torch.no_grad():
-                logits_after = response_logits(model, ids, P).float()
+                logits_after = update_logits(model, ids, P).float()
             ent_after = entropy_from_logits(logits_after)
             rec["entropy_after"] = float(seq_mean_token_mean(ent_after, mask))
             rec["delta_entropy"] = rec["entropy_after"] - rec["entropy"]

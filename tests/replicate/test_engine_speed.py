@@ -99,7 +99,7 @@ def test_trainer_records_agree_with_the_recompute_path():
     for from_sampler in (True, False):
         m = _model(seed=3)
         m.load_state_dict(base.state_dict())
-        cfg = GRPOConfig(steps=2, prompts_per_step=4, group_size=4, lr=1e-3, mini_batches=2, val_every=1, val_problems=16, old_logp_from_sampler=from_sampler)
+        cfg = GRPOConfig(steps=2, prompts_per_step=4, group_size=4, lr=1e-3, mini_batches=2, val_every=1, val_problems=16, old_logp_from_sampler=from_sampler, measure_after=True)
         recs.append(train_grpo(m, task, cfg, seed=0, device="cpu", val_problems=val))
     for a, b in zip(*recs, strict=True):
         for k in ("entropy", "cov_token", "cov_group_npg", "val_entropy", "val_accuracy", "response_len", "delta_entropy", "lemma1_pred", "loss"):

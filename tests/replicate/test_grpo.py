@@ -104,7 +104,7 @@ def test_short_grpo_run_raises_reward_and_changes_parameters():
     model = build_model(ModelConfig(d_model=32, n_layers=1, n_heads=2), tok.vocab_size, seed=0)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     task = FirstDigitTask()
-    cfg = GRPOConfig(steps=12, prompts_per_step=8, group_size=8, lr=3e-3, mini_batches=2, val_every=4, val_problems=32)
+    cfg = GRPOConfig(steps=12, prompts_per_step=8, group_size=8, lr=3e-3, mini_batches=2, val_every=4, val_problems=32, measure_after=True)
     val = task.sample_problems(np.random.default_rng(99), 32)
     recs = train_grpo(model, task, cfg, seed=0, device="cpu", val_problems=val)
     rewards = [r["reward"] for r in recs]
