@@ -22,14 +22,15 @@ from replicate.scales import CPU, GPU, SMOKE, TINY
 
 NAME = "entropy-covariance"
 CLAIMS = ["entropy-covariance"]
+# the only experiment that reads delta_entropy / lemma1_*: the after-update re-forward is on here (issue 19)
 SCALES = {
-    "smoke": SMOKE,
+    "smoke": SMOKE.with_grpo(measure_after=True),
     # cpu: the shared cpu scale's lr 2e-4 left the Lemma-1 R^2 at 0.65-0.85 (results/cpu/entropy-covariance,
     # 2026-11-29), outside the first-order regime Theorem 1 covers; issue 11: lower the learning rate until
     # it is inside. 4x lower, twice the steps so the policy still moves.
-    "cpu": replace(CPU.with_grpo(lr=5e-5, steps=320), summary="{params}-parameter Llama, ModWalk, 320 GRPO steps x 256 rollouts at lr 5e-5 (first-order regime), 2-core CPU", expected="~5 min for 3 seeds on 2 cores (bases cached)"),
-    "gpu": GPU,
-    "tiny": TINY,
+    "cpu": replace(CPU.with_grpo(lr=5e-5, steps=320, measure_after=True), summary="{params}-parameter Llama, ModWalk, 320 GRPO steps x 256 rollouts at lr 5e-5 (first-order regime), 2-core CPU", expected="~5 min for 3 seeds on 2 cores (bases cached)"),
+    "gpu": GPU.with_grpo(measure_after=True),
+    "tiny": TINY.with_grpo(measure_after=True),
 }
 
 # ---- registered verdict rule (rl-methods §a.4 E-a2(ii); do not tune to a run) ----------------
