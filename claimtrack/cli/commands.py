@@ -26,7 +26,6 @@ code 1 and no traceback. The store lives under ``$CLAIMTRACK_HOME`` (default ~/.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -171,16 +170,14 @@ def import_(result: Path, ship: bool) -> None:
         result = result / "result.json"
     store = Store.open(create=False)
     added, new = replication.import_result(store, result)
-    if ship:
-        run = replication.read_result(result)
-        dest = snapshot.DATA_DIR / snapshot.RESULTS_DIR
-        dest.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(result, dest / f"{replication.safe_id(run.run_id)}.json")
     flags = (store.run(replication.read_result(result).run_id) or {}).get("data", {}).get("flags", [])
     note = f" [{', '.join(flags)}]" if flags else ""
     if "external" in flags:
         note += " (external: moves no status until `claimtrack evidence accept RUN_ID --by NAME`)"
     click.echo(f"{'imported' if new else 'already imported'} {result}: {added} new evidence{note}")
+    if ship:  # refuses an external, unaccepted run in one line (issue 22)
+        dest = replication.ship(store, result, snapshot.DATA_DIR / snapshot.RESULTS_DIR)
+        click.echo(f"shipped as {dest}")
 
 
 @evidence.command("accept")

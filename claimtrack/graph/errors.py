@@ -6,6 +6,8 @@ went wrong and, where there is one, what to do about it. The CLI prints it on st
     ClaimtrackError
     ├── CorpusFileError      a shipped/edited corpus file is malformed (file, line, what)
     ├── StoreError           the SQLite store is missing, corrupt or locked
+    │   ├── StoreBusyError   another process holds its write lock past the busy timeout
+    │   └── StoreNewerError  it was written by a newer claimtrack
     ├── NotFoundError        an unknown claim / paper / inquiry id (names the closest ids)
     ├── ResultFileError      a replication result file is incomplete or invalid
     └── InputError           a bad argument (date, id, option value)
@@ -32,6 +34,15 @@ class CorpusFileError(ClaimtrackError):
 
 class StoreError(ClaimtrackError):
     """The store cannot be opened or used as it is."""
+
+
+class StoreBusyError(StoreError):
+    """Another process holds the store's write lock (after the busy timeout): nothing is wrong
+    with the file, so it must never be treated as unreadable (issue 22)."""
+
+
+class StoreNewerError(StoreError):
+    """The store was written by a newer claimtrack; this version neither writes nor replaces it."""
 
 
 class NotFoundError(ClaimtrackError):

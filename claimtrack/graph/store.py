@@ -45,8 +45,17 @@ class Store:
         self.readonly = False
 
     # -- opening -------------------------------------------------------------------------
+    @staticmethod
+    def busy_ms() -> int:
+        """How long a write waits for another process's lock (CLAIMTRACK_BUSY_TIMEOUT_S, default 30 s)."""
+        try:
+            return int(float(os.environ.get("CLAIMTRACK_BUSY_TIMEOUT_S") or 30) * 1000)
+        except ValueError:
+            return BUSY_TIMEOUT_MS
+
     @classmethod
-    def open(cls, path: str | Path | None = None, *, create: bool = True) -> Store:
+    def open(cls, path: str | Path | None = None, *, create: bool = True,
+             busy_ms: int | None = None) -> Store:
         """Open (and migrate) the store. ``create=False`` fails if the file does not exist or
         was never completed by ``claimtrack init``.
 
@@ -54,8 +63,9 @@ class Store:
         a write raises a one-line StoreError. A store written by a newer claimtrack is refused.
         """
         path = str(path or settings.db_path())
+        busy = cls.busy_ms() if busy_ms is None else busy_ms
         if path == ":memory:":
-            return cls._connect(path, writable=True)
+            return cls._connect(path, writable=True, busy_ms=busy)
         p = Path(path)
         if not p.exists():
             if not create:
@@ -66,20 +76,20 @@ class Store:
         elif not create:
             check_complete(p)
         writable = not p.exists() or (os.access(p, os.W_OK) and os.access(p.parent, os.W_OK))
-        return cls._connect(path, writable=writable)
+        return cls._connect(path, writable=writable, busy_ms=busy)
 
     @classmethod
-    def _connect(cls, path: str, *, writable: bool) -> Store:
+    def _connect(cls, path: str, *, writable: bool, busy_ms: int = BUSY_TIMEOUT_MS) -> Store:
         try:
             if writable:
                 # check_same_thread=False: Streamlit runs each script run in its own thread;
                 # every use goes through self._lock, so sharing one connection is safe.
-                conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                conn = sqlite3.connect(path, timeout=busy_ms / 1000, isolation_level=None,
                                        check_same_thread=False)
             else:
                 conn = _connect_readonly(path)
             conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout={busy_ms}")
             conn.execute("PRAGMA foreign_keys=ON")
             store = cls(conn, path)
             store.readonly = not writable

@@ -9,7 +9,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from claimtrack.graph.errors import StoreError
+from claimtrack.graph.errors import StoreBusyError, StoreError
 
 
 def describe(path: str, exc: sqlite3.Error) -> str:
@@ -33,6 +33,33 @@ def describe(path: str, exc: sqlite3.Error) -> str:
         return (f"store at {path} is unreadable ({msg}); rebuild it with `claimtrack init --force` "
                 "(the old file is kept as a backup)")
     return f"store at {path}: {msg}"
+
+
+def error_for(path: str, exc: sqlite3.Error) -> StoreError:
+    """The StoreError for an SQLite failure: ``StoreBusyError`` when another process holds the
+    lock (the file is fine: ``init --force`` must wait or refuse, never move it aside)."""
+    msg = str(exc)
+    cls = StoreBusyError if ("locked" in msg or "busy" in msg) else StoreError
+    return cls(describe(path, exc))
+
+
+def holders(path: Path) -> list[str]:
+    """``pid N (command)`` of the other processes that have the store (or its -wal) open, read
+    from /proc (Linux; elsewhere, or where /proc hides them, an empty list)."""
+    targets = {str(Path(path).resolve()) + s for s in ("", "-wal")}
+    out = []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        pid = fd_dir.parent.name
+        if pid == str(os.getpid()):
+            continue
+        try:
+            if not any(os.readlink(fd) in targets for fd in fd_dir.iterdir()):
+                continue
+            cmd = (fd_dir.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        out.append(f"pid {pid} ({' '.join(cmd.split())[:80]})")  # one line, whatever argv holds
+    return out
 
 
 def _connect_readonly(path: str) -> sqlite3.Connection:

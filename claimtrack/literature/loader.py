@@ -131,8 +131,11 @@ def load_corpus(data_dir: str | Path | None = None) -> Corpus:
     )
 
 
-def build(store: Store, corpus: Corpus) -> dict[str, int]:
-    """Write the corpus into the store in one transaction. Returns counts of new evidence/runs."""
+def build(store: Store, corpus: Corpus, *, untrusted: frozenset[str] = frozenset()) -> dict[str, int]:
+    """Write the corpus into the store in one transaction. Returns counts of new evidence/runs.
+
+    A shipped result whose run is in ``untrusted`` (the store being rebuilt held it as external
+    and nobody accepted it) is imported as external: shipping never launders a result (issue 22)."""
     added = {"evidence": 0, "runs": 0}
     with store.transaction():
         for p in corpus.papers:
@@ -146,7 +149,7 @@ def build(store: Store, corpus: Corpus) -> dict[str, int]:
         for q in corpus.inquiries:
             store.upsert_inquiry(q)
         for path in corpus.results:
-            n_ev, new_run = replication.import_result(store, path, corpus=True)
+            n_ev, new_run = replication.import_result(store, path, corpus=True, untrusted=untrusted)
             added["evidence"] += n_ev
             added["runs"] += new_run
         store.set_meta("corpus_digest", corpus.digest)
@@ -168,6 +171,7 @@ def init(path: str | Path | None = None, *, force: bool = False,
 
     db = Path(path or settings.db_path())
     with rebuild.init_lock(db):
+        rebuild.clean_stale(db)  # what a killed init left (.tmp-*): inits are serialised by the lock
         if db.exists() and not force:
             try:
                 check_complete(db)
@@ -191,20 +195,22 @@ def _summary(db: Path, corpus: Corpus, added: dict[str, int]) -> str:
             f"{added['runs']} new replication runs")
 
 
-def _build_temp(db: Path, corpus: Corpus, carry_from: Path | None = None) -> tuple[Path, dict, dict]:
-    """Build the corpus (and carry user rows from the store at ``carry_from``) into a fresh
-    temporary file beside ``db``. Returns its path, the build counts and the carry counts;
-    removes it on failure."""
+def _build_temp(db: Path, corpus: Corpus, carry_from: Path | None = None, *, salvage: bool = False,
+                untrusted: frozenset[str] = frozenset()) -> tuple[Path, dict, dict]:
+    """Build the corpus (and carry user rows from the store at ``carry_from``; ``salvage``: from a
+    corrupt one, what can be read) into a fresh temporary file beside ``db``. Shipped results of
+    ``untrusted`` runs keep ``external``. Returns its path, the build counts and the carry
+    counts; removes it on failure."""
     tmp = rebuild.temp_path(db)
     rebuild.remove(tmp)
     try:
         store = Store.open(tmp)
         try:
-            added = build(store, corpus)
+            added = build(store, corpus, untrusted=untrusted)
             carried = {}
             if carry_from is not None:
                 with store.transaction():
-                    carried = rebuild.carry(store.conn, carry_from)
+                    carried = (rebuild.salvage if salvage else rebuild.carry)(store.conn, carry_from)
                 rebuild.detach(store.conn, "old")
         finally:
             store.close()
@@ -229,28 +235,30 @@ def _carried_text(carried: dict) -> str:
 
 
 def _rebuild(db: Path, corpus: Corpus) -> tuple[Store, str]:
+    """``init --force`` (claimtrack.graph.rebuild): a busy store is waited for, a newer one refused,
+    only a corrupt one moved aside (its readable user rows carried), anything else swapped in place."""
     rebuild.check_writable(db)
     bak = rebuild.backup_path(db)
-    try:
-        live = Store.open(db) if db.stat().st_size else None
-    except StoreError:
-        live = None
-    if live is None:  # unreadable or empty: nothing SQLite can read to carry
-        tmp, added, _ = _build_temp(db, corpus)
+    why = rebuild.diagnose(db)  # StoreNewerError / StoreError: refused, nothing moved
+    if why is not None:  # truly corrupt (or empty): salvage what SQLite can still read
+        tmp, added, carried = _build_temp(db, corpus, carry_from=db if db.stat().st_size else None,
+                                          salvage=True)
         rebuild.replace_file(db, tmp, bak)
-        return Store.open(db), (_summary(db, corpus, added)
-                                + f"; the unreadable old store was moved to {bak} (old store kept)")
+        return Store.open(db), (_summary(db, corpus, added) + f"; {_carried_text(carried)}; "
+                                f"the old store was {why} and was moved to {bak} (old store kept)")
+    live = rebuild.open_locked(db)  # waits for another writer (progress on stderr), or refuses
+    untrusted = replication.untrusted_runs(live)
     tmp = rebuild.temp_path(db)
     with live._lock:
-        live.execute("BEGIN IMMEDIATE")  # no commit can slip in between backup and swap
         try:
             rebuild.backup(db, bak)
-            tmp, added, carried = _build_temp(db, corpus, carry_from=bak)
+            tmp, added, carried = _build_temp(db, corpus, carry_from=bak, untrusted=untrusted)
             rebuild.swap(live.conn, tmp)
             live.execute("COMMIT")
         except BaseException:
             if live.conn.in_transaction:
                 live.conn.execute("ROLLBACK")
+            live.close()
             raise
         finally:
             rebuild.detach(live.conn, "new")

@@ -221,7 +221,7 @@ def _replicate_verify(path: Path) -> dict[str, Any]:
     return {"problems": [], "code": unverified, "verdict": unverified}
 
 
-def check(path: str | Path, *, corpus: bool = False) -> Checked:
+def check(path: str | Path, *, corpus: bool = False, external: bool = False) -> Checked:
     """Validate a result file and its provenance without touching the store (see module doc).
 
     ResultFileError (one line) for an invalid file, a recomputed verdict or deciding number that
@@ -241,7 +241,12 @@ def check(path: str | Path, *, corpus: bool = False) -> Checked:
     for what, rep in (("code", code), ("verdict", verdict)):
         if rep.get("status") == "mismatch":
             raise ResultFileError(f"{path}: refused, {what} does not check: {rep.get('why')}")
-    trust = "corpus" if corpus else ("signed" if signing.check(path) == "signed" else "external")
+    if external:
+        trust = "external"
+    elif corpus:
+        trust = "corpus"
+    else:
+        trust = "signed" if signing.check(path) == "signed" else "external"
     return Checked(result, str(path.resolve()), trust, code, verdict)
 
 
@@ -312,13 +317,58 @@ def record(store: Store, checked: Checked) -> tuple[int, bool]:
     return added, new_run
 
 
-def import_result(store: Store, path: str | Path, *, corpus: bool = False) -> tuple[int, bool]:
-    """Check and import one result file. Returns (new evidence count, whether the run was new)."""
+def import_result(store: Store, path: str | Path, *, corpus: bool = False,
+                  untrusted: frozenset[str] = frozenset()) -> tuple[int, bool]:
+    """Check and import one result file. Returns (new evidence count, whether the run was new).
+    A run in ``untrusted`` is imported as external even from the corpus (``untrusted_runs``)."""
     result = read_result(path)
     if store.run(result.run_id) is not None:
         return 0, False  # already imported: nothing to check or change
     _known_claims(store, result, path)
-    return record(store, check(path, corpus=corpus))
+    return record(store, check(path, corpus=corpus, external=result.run_id in untrusted))
+
+
+def accepted_runs(store: Store) -> set[str]:
+    """Runs a person accepted (``accept_external``: evidence ``accepted:rep:<run>:<claim>``)."""
+    return {r["source"] for r in store.query("SELECT source FROM evidence WHERE id LIKE 'accepted:rep:%'")}
+
+
+def untrusted_runs(store: Store) -> frozenset[str]:
+    """Runs this store holds as external that nobody accepted. ``init --force`` imports a shipped
+    copy of one of them as external too, so copying a result into ``corpus/data/results/`` never
+    turns it into trusted corpus content (issue 22)."""
+    accepted = accepted_runs(store)
+    return frozenset(r["run_id"] for r in store.runs()
+                     if "external" in (r["data"].get("flags") or []) and r["run_id"] not in accepted)
+
+
+def ship(store: Store, path: str | Path, dest_dir: Path) -> Path:
+    """Copy an imported result into the corpus results folder (``evidence import --ship``).
+
+    Refused in one line (InputError) unless the run is in the store and trusted: signed by this
+    installation's worker, shipped corpus content, or an external run a person accepted. The
+    copy is written to a temporary name and renamed, so a failure leaves no half file."""
+    import os
+    import shutil
+
+    path = Path(path)
+    result = read_result(path)
+    run = store.run(result.run_id)
+    if run is None:
+        raise InputError(f"cannot ship {path}: run {result.run_id} is not imported; nothing was copied")
+    if "external" in (run["data"].get("flags") or []) and result.run_id not in accepted_runs(store):
+        raise InputError(f"cannot ship {path}: run {result.run_id} is external and not accepted "
+                         f"(`claimtrack evidence accept {result.run_id} --by NAME` first); nothing was copied")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / f"{safe_id(result.run_id)}.json"
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
+    try:
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot ship {path} to {dest_dir}: {exc.strerror}; nothing was copied") from None
+    return dest
 
 
 def accept_external(store: Store, run_id: str, by: str) -> list[Evidence]:
