@@ -1,12 +1,13 @@
-"""Shared page furniture: the store check, the shared state (as-of date, comparison date,
-inquiry, open claim) and its URL, going to a claim or a run.
+"""Shared page furniture: the page list, the store check, the shared state (as-of date,
+comparison date, inquiry, open claim, run) and its URL, going to a claim or a run.
 
 Every page calls ``load_graph()`` then ``as_of_control(graph)``, and ends with ``share(...)``
-naming the state keys its view depends on. Shared state lives in plain ``st.session_state``
-keys (``as_of``, ``compare``, ``inquiry``, ``claim``, ``run``), not widget keys, so it survives
-page switches; each widget is re-seeded from its plain key on every run and copies its value back
-in ``on_change``. The URL is read into that state once per browser session (opening a shared
-URL is a new session) and written back on every run — never the other way round, which is what
+naming the state keys its view depends on (``PAGES`` lists them per page). Shared state lives in
+plain ``st.session_state`` keys (``as_of``, ``compare``, ``inquiry``, ``claim``, ``run``, ``vs``,
+``from``, ``to``), not widget keys, so it survives page switches; each widget is re-seeded from
+its plain key on every run and copies its value back in ``on_change``. The URL is read on every
+run and applied only when it differs from the one this session last saw (a shared link, Back,
+Forward); otherwise the state is written to the URL — never the other way round, which is what
 made a picker snap back to the value the URL held on the previous run.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 import streamlit as st
 
@@ -25,8 +26,37 @@ from claimtrack.graph.errors import ClaimtrackError, StoreError
 
 CLAIM_PAGE = "screens/claim_detail.py"
 RUN_PAGE = "screens/run.py"
-DATE_KEYS = ("as_of", "compare")
-URL_KEYS = ("as_of", "compare", "inquiry", "claim", "run", "vs")
+LEGEND_PAGE = "screens/legend.py"
+DATE_KEYS = ("as_of", "compare", "from", "to")
+URL_KEYS = ("as_of", "compare", "inquiry", "claim", "run", "vs", "from", "to", "scope")
+
+
+class PageSpec(NamedTuple):
+    section: str
+    path: str
+    title: str
+    icon: str  # an emoji: it is also the tab's favicon, drawn inline (a :material/: icon
+    url_path: str  # made the browser fetch it from fonts.gstatic.com, which fails offline)
+    keys: tuple[str, ...]  # the view keys the page writes into its URL, in that order
+
+
+PAGES = (
+    PageSpec("Claims", "screens/board.py", "Board", "🧭", "board", ("as_of", "compare", "inquiry")),
+    PageSpec("Claims", "screens/claims.py", "Claims", "📋", "claims", ("as_of",)),
+    PageSpec("Claims", CLAIM_PAGE, "Claim", "📄", "claim", ("as_of", "claim")),
+    PageSpec("Claims", "screens/claim_graph.py", "Graph", "🕸️", "graph", ("as_of", "inquiry")),
+    PageSpec("Inquiry", "screens/inquiry.py", "Inquiry", "❓", "inquiry", ("as_of", "inquiry")),
+    PageSpec("Inquiry", "screens/research_prompt.py", "Research prompt", "💬", "prompt",
+             ("as_of", "inquiry")),
+    PageSpec("Inquiry", "screens/what_changed.py", "What changed", "🔀", "changes",
+             ("as_of", "from", "to", "scope")),
+    PageSpec("Inquiry", "screens/review_queue.py", "Review queue", "🗳️", "review", ("as_of",)),
+    PageSpec("Inquiry", "screens/new_inquiry.py", "New inquiry", "➕", "new-inquiry", ("as_of",)),
+    PageSpec("Sources and runs", "screens/papers.py", "Papers", "📚", "papers", ("as_of",)),
+    PageSpec("Sources and runs", "screens/replications.py", "Runs", "🧪", "runs", ("as_of",)),
+    PageSpec("Sources and runs", RUN_PAGE, "Run", "📈", "run", ("as_of", "run", "vs")),
+    PageSpec("Help", LEGEND_PAGE, "Legend", "🔑", "legend", ("as_of",)),
+)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -62,31 +92,82 @@ def claim_table(graph: Graph, as_of: dt.date, topics: tuple, statuses: tuple, te
     return _claim_table(views.store_version(), as_of, topics, statuses, text, graph)
 
 
-def read_url() -> None:
-    """Copy the URL's shared keys into session state, once per browser session.
+def _apply(key: str, raw: str) -> None:
+    if key in DATE_KEYS:
+        try:
+            st.session_state[key] = dt.date.fromisoformat(raw)
+        except ValueError:
+            st.warning(f"Ignored {key}={raw!r} in the URL: expected YYYY-MM-DD.")
+    else:
+        st.session_state[key] = raw
 
-    Bad dates in a hand-edited URL are ignored with a warning (the page still renders)."""
-    if st.session_state.get("_url_read"):
+
+def read_url() -> None:
+    """Copy the URL's shared keys into session state whenever the URL is not the one this
+    session last saw — a shared link, Back or Forward (Streamlit reruns the page with the
+    history entry's query string) — and leave the state alone otherwise, so a widget's own
+    change is never overwritten by the URL of the run before (the picker's old snap-back).
+
+    Read on every run, not once per session: reading it once made Back and Forward change the
+    address bar but not the view. Bad dates in a hand-edited URL are ignored with a warning."""
+    now = {k: st.query_params.get(k) for k in st.query_params}
+    seen = st.session_state.get("_url_seen")
+    if now == seen:
         return
-    st.session_state["_url_read"] = True
+    st.session_state["_url_seen"] = now
+    if seen is not None and not now:
+        return  # a bare page URL (the first run of a page): keep the view the session has
     for key in URL_KEYS:
-        raw = st.query_params.get(key)
-        if not raw:
-            continue
-        if key in DATE_KEYS:
-            try:
-                st.session_state[key] = dt.date.fromisoformat(raw)
-            except ValueError:
-                st.warning(f"Ignored {key}={raw!r} in the URL: expected YYYY-MM-DD.")
-        else:
-            st.session_state[key] = raw
+        if now.get(key):
+            _apply(key, now[key])
+    if "run" in now and "vs" not in now:
+        st.session_state["vs"] = None  # Back from "side by side" to one run
 
 
 def share(*keys: str) -> None:
-    """Write the page's shared state into the URL, so copying it reproduces this view."""
-    want = {k: str(st.session_state[k]) for k in keys if st.session_state.get(k)}
+    """Write the page's shared state into the URL, so copying it reproduces this view.
+
+    A change is one browser history entry (Streamlit pushes it; during a Back/Forward rerun it
+    replaces instead), and Back/Forward restore the view through ``read_url``."""
+    want = {k: _text(st.session_state[k]) for k in keys if st.session_state.get(k)}
     if {k: st.query_params.get(k) for k in st.query_params} != want:
         st.query_params.from_dict(want)
+    st.session_state["_url_seen"] = want
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def page_params(page: str, **override: str) -> dict[str, str]:
+    """The query string of ``page`` for the current view: exactly the keys that page shares, in
+    its order, so opening it (link or switch) is one history entry, not two."""
+    keys = next((p.keys for p in PAGES if p.path == page), ())
+    values = {k: _text(st.session_state[k]) for k in keys if st.session_state.get(k)}
+    return {k: v for k, v in {**values, **override}.items() if k in keys and v}
+
+
+def nav() -> None:
+    """The sidebar's page links (the router hides Streamlit's own): real links that carry the
+    view (date, inquiry, claim, run), so a page switch keeps it and is one history entry."""
+    section = None
+    for p in PAGES:
+        if p.section != section:
+            section = p.section
+            st.sidebar.caption(section)
+        st.sidebar.page_link(p.path, label=p.title, icon=p.icon, query_params=page_params(p.path))
+
+
+def legend_link(where: Any = None) -> None:
+    """A link to the legend (statuses, re-test wordings, flags) on pages that show them."""
+    if not st.session_state.get("_router"):
+        (where or st).caption("The legend (statuses, re-tests, flags) is the Legend page of the app.")
+        return
+    try:
+        (where or st).page_link(LEGEND_PAGE, label="What the statuses, re-tests and flags mean",
+                                icon="🔑", query_params=page_params(LEGEND_PAGE))
+    except st.errors.StreamlitAPIException:  # the page runs on its own, without the router
+        (where or st).caption("The legend is on the Legend page of the app (`make run`).")
 
 
 def _list_experiments() -> None:
@@ -144,7 +225,7 @@ def _take_date(key: str, first: dt.date, last: dt.date) -> None:
 
 
 def _date(label: str, key: str, default: dt.date, first: dt.date, last: dt.date, help: str,
-          *, pin: bool) -> dt.date:
+          *, pin: bool, box: Any = None) -> dt.date:
     """A sidebar date bound to ``st.session_state[key]``. ``pin``: store the default too, so the
     URL names the date (else the key is set only once the user picks a date, and the default
     keeps following the other controls).
@@ -155,12 +236,19 @@ def _date(label: str, key: str, default: dt.date, first: dt.date, last: dt.date,
     if pin or key in st.session_state:
         st.session_state[key] = value
     st.session_state[f"{key}_input"] = value.isoformat()
-    st.sidebar.text_input(label, key=f"{key}_input", on_change=_take_date, args=(key, first, last),
-                          placeholder="YYYY-MM-DD", max_chars=10,
-                          help=f"{help} Type YYYY-MM-DD ({first} to {last}) and press Enter.")
+    box = box or st.sidebar
+    box.text_input(label, key=f"{key}_input", on_change=_take_date, args=(key, first, last),
+                   placeholder="YYYY-MM-DD", max_chars=10,
+                   help=f"{help} Type YYYY-MM-DD ({first} to {last}) and press Enter.")
     if error := st.session_state.pop(f"{key}_error", None):
-        st.sidebar.error(error)
+        box.error(error)
     return value
+
+
+def date_field(label: str, key: str, default: dt.date, first: dt.date, last: dt.date, help: str,
+               box: Any) -> dt.date:
+    """A date typed into the page (not the sidebar), applied on Enter and kept in the URL."""
+    return _date(label, key, default, first, last, help, pin=True, box=box)
 
 
 def as_of_control(graph: Graph) -> dt.date:
@@ -191,6 +279,31 @@ def inquiry_control(graph: Graph) -> str | None:
     return st.session_state["inquiry"]
 
 
+def claim_link(claim_id: str, label: str, *, key: str, help: str | None = None) -> None:
+    """A real link to the claim page (click: opens here; middle-click or "open in new tab":
+    a new tab; right-click: copy the link), carrying the date, in a container keyed ``key``.
+    Outside the router (a page run on its own) a button keyed ``key`` stands in for it."""
+    if st.session_state.get("_router"):
+        with st.container(key=key):
+            st.page_link(CLAIM_PAGE, label=label, help=help,
+                         query_params=page_params(CLAIM_PAGE, claim=claim_id))
+    elif st.button(label, key=key, type="tertiary", help=help):
+        go_to_claim(claim_id)
+
+
+def board_page(graph: Graph, inquiry: str | None, as_of: dt.date, compare: dt.date) -> Any:
+    """``claimtrack.present.board_page.board_page``, once per store version, inquiry and dates
+    (shared by all sessions: it is read-only)."""
+    return _board_page(views.store_version(), inquiry, as_of, compare, graph)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _board_page(version: tuple, inquiry: str | None, as_of: dt.date, compare: dt.date, _graph: Graph) -> Any:
+    from claimtrack.present.board_page import board_page as build
+
+    return build(_graph, inquiry, as_of, compare, now=_claims(version, as_of, _graph))
+
+
 def go_to_claim(claim_id: str) -> None:
     """Open the claim detail page on ``claim_id`` (with the shared dates in its URL)."""
     st.session_state["claim"] = claim_id
@@ -205,7 +318,7 @@ def go_to_run(run_id: str, vs: str | None = None) -> None:
 
 
 def _switch(page: str, params: dict[str, str], what: str) -> None:
-    params = {**{k: str(st.session_state[k]) for k in DATE_KEYS if st.session_state.get(k)}, **params}
+    params = page_params(page, **params)
     try:
         st.switch_page(page, query_params=params)
     except st.errors.StreamlitAPIException:  # this page runs on its own, without the router

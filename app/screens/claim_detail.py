@@ -34,8 +34,12 @@ c, s = view.claim, view.status
 st.title(c.id)
 st.markdown(f"**{c.statement}**")
 st.markdown(f"### {views.badge(s.status)}  \nas of {as_of}: {s.reason}")
+from claimtrack.present.wording import retest  # noqa: E402
+
+st.markdown(f"**Re-test:** {retest(view) or 'not re-tested by a replication run yet'}")
 if s.flags:
-    st.warning("Source-check flags: " + ", ".join(s.flags))
+    st.warning("Flags: " + ", ".join(s.flags))
+ui.legend_link()
 history = views.status_history(graph, c.id, as_of)
 st.caption("Status over time: " + " → ".join(f"{st_} ({d})" for d, st_ in history))
 from claimtrack.present import interactive  # noqa: E402  (altair: only pages that chart import it)
@@ -76,10 +80,12 @@ st.subheader("Replication runs")
 runs = views.replication_runs(view)
 if not runs:
     st.caption("No replication run has tested this claim yet (queue one on the Runs page).")
-for r in runs:
+for r in runs:  # decisive scales first, smoke runs after them
     left, right = st.columns([5, 1], vertical_alignment="center")
     left.markdown(f"**{r['verdict']}** at {r['scale']} scale, {r['seeds']} seed(s), {r['date']}"
                   + (" — weak evidence (smoke scale): it moves no status" if r["weak"] else "")
                   + f"  \n`{r['run']}`")
+    if r.get("why") and not r["weak"]:
+        left.caption(r["why"])
     if right.button("Open run", key=f"open_run_{r['run']}"):
         ui.go_to_run(r["run"])

@@ -69,12 +69,22 @@ def test_as_of_replays_statuses(app_home):
     assert early.sidebar.text_input(key="as_of_input").value == "2025-04-30"
 
 
-def test_board_opens_a_claim_keeping_the_date_and_url(app_home):
+def _link(at: AppTest, claim: str):
+    return next(p.proto for p in at.get("page_link") if f" · {claim} — " in p.proto.label)
+
+
+def test_board_rows_are_links_that_keep_the_date(app_home):
     at = run(ENTRY)
     assert at.info[0].value.startswith("**entropy collapse is one bottleneck")  # verdict first
+    assert "Families that hold up in the literature" in at.info[0].value  # named, not counted
     at.sidebar.text_input(key="as_of_input").set_value("2025-09-30").run()
     assert dict(at.query_params)["as_of"] == "2025-09-30"
-    at.button(key="board_open_entropy-law").click().run()
+    link = _link(at, "entropy-law")  # a real <a href>: opens here, in a new tab, or is copied
+    assert link.page == "claim" and link.query_string == "as_of=2025-09-30&claim=entropy-law"
+    assert link.help and link.help.startswith(link.label.split(" — ")[1].rstrip("…")[:40])  # statement
+    at.query_params.clear()
+    at.query_params.update({"as_of": "2025-09-30", "claim": "entropy-law"})
+    at.switch_page("screens/claim_detail.py").run()
     assert not at.exception
     assert at.title[0].value == "entropy-law"
     assert at.session_state["as_of"] == dt.date(2025, 9, 30)
@@ -82,13 +92,34 @@ def test_board_opens_a_claim_keeping_the_date_and_url(app_home):
     assert dict(at.query_params) == {"as_of": "2025-09-30", "claim": "entropy-law"}
 
 
-def test_board_change_markers_against_the_comparison_date(app_home):
+def test_board_lists_changes_first_with_what_moved_them_and_exports(app_home):
     at = run(APP / "screens" / "board.py", as_of=dt.date(2025, 7, 1), compare=dt.date(2025, 5, 1))
     assert at.button(key="board_open_rl-narrows-pass-at-k").label.startswith(("🟠 contested", "🔴 refuted"))
-    assert any("▼ was asserted" in m.value for m in at.markdown)  # ProRL contradicted it in between
-    assert "changed since 2025-05-01" in texts(at)
+    assert "changed since 2025-05-01" in texts(at).lower()
+    changed = at.button(key="board_changed_rl-narrows-pass-at-k")
+    was, now = changed.label.removeprefix("▼ rl-narrows-pass-at-k: ").split(" → ")  # was → now
+    assert was in ("asserted", "supported", "qualified") and now in ("🟠 contested", "🔴 refuted")
+    assert any("moved by:" in c.value and "contradicts" in c.value for c in at.caption)
+    md, csv = (d.proto for d in at.get("download_button"))
+    assert md.label == "Board as Markdown" and csv.label == "Board as CSV"
     at.sidebar.text_input(key="compare_input").set_value("not a date").run()
     assert "is not a date" in at.sidebar.error[0].value and at.session_state["compare"] == dt.date(2025, 5, 1)
+
+
+def test_back_restores_the_view_from_the_url(app_home):
+    """Back/Forward rerun the page with that history entry's query string: the view follows it."""
+    at = AppTest.from_file(str(APP / "screens" / "claim_detail.py"), default_timeout=TIMEOUT)
+    at.query_params.update({"as_of": "2026-01-01", "claim": "entropy-law"})
+    at.run()
+    for claim in ("dapo-clip-higher", "rl-narrows-pass-at-k"):
+        at.selectbox(key="claim_pick").set_value(claim).run()
+        assert dict(at.query_params)["claim"] == claim
+    at.query_params["claim"] = "dapo-clip-higher"  # Back: the previous entry's URL
+    at.run()
+    assert at.title[0].value == "dapo-clip-higher" and at.selectbox(key="claim_pick").value == "dapo-clip-higher"
+    at.query_params["as_of"] = "2025-09-30"  # an entry with another date
+    at.run()
+    assert at.session_state["as_of"] == dt.date(2025, 9, 30)
 
 
 def test_shared_url_reproduces_the_view(app_home):
@@ -104,7 +135,7 @@ def test_bad_date_in_a_shared_url_is_ignored_with_a_warning(app_home):
     at.query_params.update({"as_of": "2025-13-45", "compare": "2025-01-01"})
     at.run()
     assert "Ignored as_of='2025-13-45'" in at.warning[0].value
-    assert at.session_state["as_of"] == dt.date.today() and "changed since 2025-01-01" in texts(at)
+    assert at.session_state["as_of"] == dt.date.today() and "changed since 2025-01-01" in texts(at).lower()
 
 
 def test_claim_picker_does_not_snap_back(app_home):
@@ -138,7 +169,8 @@ def test_claim_detail_shows_timeline_relations_and_runs(app_home):
     assert "**holds** at gpu scale" in body  # the imported fixture run
     assert at.button(key="open_run_entropy-law-gpu-20260101T000000Z-abc123")
     app = run(ENTRY)
-    app.button(key="board_open_entropy-law").click().run()
+    app.query_params.update({"claim": "entropy-law"})
+    app.switch_page("screens/claim_detail.py").run()
     rel = next(b for b in app.button if b.key and b.key.startswith("rel_"))
     rel.click().run()
     assert app.title[0].value == rel.label.removeprefix("Open ")  # the relation opened its claim
