@@ -1,7 +1,7 @@
 """Command line: list experiments, run one, validate a result file.
 
     python -m replicate list [--json]
-    python -m replicate run EXPERIMENT --scale smoke|cpu|gpu [--seeds N] [--device cpu|cuda] --out DIR
+    python -m replicate run EXPERIMENT --scale smoke|cpu|gpu [--seeds N] [--pilot] [--device cpu|cuda] --out DIR
                             [--cache DIR] [--progress-jsonl]
     python -m replicate run entropy-law,entropy-covariance ...   # one set of runs, DIR/<exp>/result.json
     python -m replicate validate RESULT.json
@@ -90,9 +90,9 @@ def _run(args) -> int:
     cache = Path(args.cache) if args.cache else default_cache_dir()
     log = None if args.progress_jsonl else stderr_log
     if len(mods) == 1:
-        execute(mods[0], args.scale, args.seeds, device=args.device, out_dir=Path(args.out), cache=cache, log=log)
+        execute(mods[0], args.scale, args.seeds, device=args.device, out_dir=Path(args.out), cache=cache, log=log, pilot=args.pilot)
     else:  # one set of GRPO runs, one result per experiment under DIR/<experiment>/
-        execute_many(mods, args.scale, args.seeds, device=args.device, out_dir=Path(args.out), cache=cache, log=log)
+        execute_many(mods, args.scale, args.seeds, device=args.device, out_dir=Path(args.out), cache=cache, log=log, pilot=args.pilot)
     return 0
 
 
@@ -120,7 +120,8 @@ def main(argv=None) -> int:
     pr = sub.add_parser("run", help="run an experiment and write result.json into --out")
     pr.add_argument("experiment", help="experiment name, or several comma-separated sharing one scale")
     pr.add_argument("--scale", required=True, choices=["smoke", "cpu", "gpu", "tiny"])
-    pr.add_argument("--seeds", type=int, default=None, help="number of seeds (0..N-1); default per scale")
+    pr.add_argument("--seeds", type=int, default=None, help="number of seeds (0..N-1, confirmatory); default per scale")
+    pr.add_argument("--pilot", action="store_true", help="pilot seeds 100..100+N-1 for tuning (issue 19); confirmatory seeds 0-4 need a clean tree at the cpu/gpu scale")
     pr.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     pr.add_argument("--out", required=True)
     pr.add_argument("--cache", default=None, help="base-model cache (default $CLAIMTRACK_HOME/replicate-cache)")

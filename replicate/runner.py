@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import re
 import shutil
 import sys
 import time
@@ -19,11 +20,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from replicate import checkpoint
+from replicate import checkpoint, checklist
 from replicate import result as resultfile
 from replicate.model import count_params
 from replicate.pretrain import base_key, get_base, heldout_problems
 from replicate.result import plain
+from replicate.stats import PILOT_SEED_MIN, seed_role
 from replicate.tasks import make_task
 from replicate.trainer import train_grpo
 
@@ -201,12 +203,28 @@ def series_from_runs(runs: dict, keys=("entropy", "reward", "cov_token", "cov_gr
     return plain(agg, 5)
 
 
-def execute(module, scale_name: str, n_seeds: int | None, *, device: str, out_dir: Path, cache: Path, log=None) -> dict:
+def execute(module, scale_name: str, n_seeds: int | None, *, device: str, out_dir: Path, cache: Path, log=None, pilot: bool = False) -> dict:
     """Run ``module`` (an experiment) end to end and write ``result.json``; returns the result."""
-    return execute_many([module], scale_name, n_seeds, device=device, out_dir=out_dir, cache=cache, log=log, subdirs=False)[0]
+    return execute_many([module], scale_name, n_seeds, device=device, out_dir=out_dir, cache=cache, log=log, subdirs=False, pilot=pilot)[0]
 
 
-def execute_many(modules, scale_name: str, n_seeds: int | None, *, device: str, out_dir: Path, cache: Path, log=None, subdirs: bool = True) -> list[dict]:
+def seeds_for(n_seeds: int, *, pilot: bool = False) -> list[int]:
+    """Confirmatory seeds 0..n-1, or pilot seeds 100..100+n-1 (issue 19: tune on pilot seeds only)."""
+    return list(range(PILOT_SEED_MIN, PILOT_SEED_MIN + n_seeds)) if pilot else list(range(n_seeds))
+
+
+# scales whose confirmatory runs decide claims: they must run the committed (registered) code
+CONFIRMATORY_SCALES = ("cpu", "gpu")
+
+
+def check_confirmatory(scale_name: str, seeds: list[int], revision: str) -> None:
+    """Refuse a confirmatory run (seeds 0-4) at a deciding scale from a modified tree: such a run
+    could be tuning on the confirmatory seeds. Tuning uses ``--pilot`` (seeds >= 100)."""
+    if scale_name in CONFIRMATORY_SCALES and seed_role(seeds) == "confirmatory" and not REV_CLEAN.match(revision):
+        raise ValueError(f"confirmatory seeds {seeds} at the {scale_name} scale need a clean committed tree (revision {revision}); tune with --pilot (seeds >= {PILOT_SEED_MIN})")
+
+
+def execute_many(modules, scale_name: str, n_seeds: int | None, *, device: str, out_dir: Path, cache: Path, log=None, subdirs: bool = True, pilot: bool = False) -> list[dict]:
     """Run the GRPO seeds once and analyse them for every experiment in ``modules``.
 
     The experiments must share the scale definition (entropy-law and entropy-covariance do);
@@ -215,7 +233,8 @@ def execute_many(modules, scale_name: str, n_seeds: int | None, *, device: str, 
     scale = modules[0].SCALES[scale_name]
     if any(m.SCALES[scale_name] != scale for m in modules):
         raise ValueError("experiments run together must share the scale definition")
-    seeds = list(range(n_seeds if n_seeds is not None else scale.default_seeds))
+    seeds = seeds_for(n_seeds if n_seeds is not None else scale.default_seeds, pilot=pilot)
+    check_confirmatory(scale.name, seeds, resultfile.code_revision())
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = resultfile.utc_now()
@@ -257,7 +276,11 @@ def _finish(module, scale, seeds, runs, *, device: str, out_dir: Path, started) 
             # the stored digest covers all code the verdict depends on, file by file (issue 11)
             "code_files": files,
             "code_sha256": resultfile.code_digest(files),
+            # the fair-test checklist, registered beside THRESHOLDS (issue 19)
+            "checklist": checklist.registered(getattr(module, "CHECKLIST", ())),
         },
+        "checklist": analysis.get("checklist", []),
+        "seed_role": seed_role(seeds),
         "decision": analysis["decision"],
         "config": {**scale.to_dict(), "seeds": seeds, "device": device},
         "seeds": seeds,
@@ -292,6 +315,9 @@ def _finish(module, scale, seeds, runs, *, device: str, out_dir: Path, started) 
     resultfile.write(res, out_dir)
     print("RESULT " + json.dumps({"path": str(out_dir / "result.json"), "verdict": res["verdict"], "run_id": res["run_id"]}), flush=True)
     return res
+
+
+REV_CLEAN = re.compile(r"^[0-9a-f]{7,40}$")
 
 
 def stderr_log(msg: str) -> None:

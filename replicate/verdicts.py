@@ -25,19 +25,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-from scipy import stats
-
-Z = 2.0  # ~95.4% two-sided normal interval; 2 SE was the registered "holds" margin before, so not loosened
-
-
-def interval(mean: float, se: float, *, df: int | None = None, z: float = Z) -> tuple[float, float]:
-    """(lo, hi) = mean -/+ q*se; q = z for a normal estimate, the matching Student-t quantile with ``df``.
-
-    The t quantile matters when the SE comes from a handful of seeds (df = 2 for 3 seeds: 4.5 SE).
-    """
-    q = z if df is None else float(stats.t.ppf(stats.norm.cdf(z), df))
-    return mean - q * se, mean + q * se
+from replicate.stats import Z, interval, paired_over_seeds  # noqa: F401 - one home for seed statistics (issue 19)
 
 
 def directional(effect: float | None, se: float | None, *, min_effect: float, name: str, hold_at: float = 0.0, df: int | None = None, source: str = "") -> dict:
@@ -61,16 +49,6 @@ def directional(effect: float | None, se: float | None, *, min_effect: float, na
     return {**out, "verdict": "inconclusive", "why": f"{text}: interval neither above {hold_at:+.4f} nor below {min_effect:+.4f}"}
 
 
-def paired_over_seeds(diffs) -> tuple[float | None, float | None, int | None]:
-    """(mean, SE, df) of per-seed paired differences; SE/df None with fewer than 2 seeds."""
-    d = np.asarray([x for x in diffs if x is not None and math.isfinite(x)], float)
-    if d.size == 0:
-        return None, None, None
-    if d.size < 2:
-        return float(d.mean()), None, None
-    return float(d.mean()), float(d.std(ddof=1) / math.sqrt(d.size)), int(d.size - 1)
-
-
 def learned(acc_start: float | None, acc_final: float | None, se_start: float | None, se_final: float | None, *, k: float = 3.0) -> dict:
     """Did the control learn? Accuracy rose by >= k SE (start and final SE in quadrature).
 
@@ -91,3 +69,14 @@ def combine(parts: list[str]) -> str:
     if parts and all(p == "holds" for p in parts):
         return "holds"
     return "inconclusive"
+
+
+def over_seeds(diffs, *, min_effect: float, name: str, hold_at: float = 0.0, source: str = "") -> dict:
+    """``directional`` on per-seed paired differences: mean +/- t(df = seeds - 1) x SE over seeds (issue 19).
+
+    The per-seed values travel with the decision (``per_seed``), so a reader sees the spread.
+    """
+    from replicate.stats import seed_effect
+
+    e = seed_effect(diffs)
+    return {**directional(e["mean"], e["se"], df=e["df"], min_effect=min_effect, name=name, hold_at=hold_at, source=source), "per_seed": e["per_seed"]}
