@@ -276,7 +276,11 @@ def _complete(store: Store, job: Job, result: Path, where: str, params: tuple) -
     from claimtrack.runs import signing
 
     run = replication.read_result(result)
-    signing.sign(result)
+    try:
+        signing.sign(result)
+    except signing.SigningKeyError as exc:  # refuse to sign; it imports as external (issue 22)
+        append_log(job, f"== not signed: {exc}")
+        print(f"job {job.id}: {exc}", file=sys.stderr, flush=True)
     checked = None if store.run(run.run_id) else replication.check(result)
     with store.transaction():
         if not store.query(f"SELECT 1 FROM jobs WHERE {where}", params):
