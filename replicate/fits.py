@@ -149,3 +149,32 @@ def form_gap(H, a: float, b: float) -> float:
     law = -a * np.exp(H) + b
     line = ols(H, law)
     return float(np.max(np.abs(law - (line["slope"] * H + line["intercept"]))))
+
+
+def calibrated_prediction(H, R, var, *, frac: float = 0.15, n_last: int = 3, min_points: int = 3) -> dict:
+    """Fit the law on the first ``frac`` of points by weighted least squares (weights 1/var), predict
+    the mean accuracy of the last ``n_last`` points, and express the miss as a z-score (issue 19).
+
+    ``var``: each point's within-problem sampling variance (``metrics.sampling_var``): every
+    validation point re-scores the same held-out problems, so the spread between problems is
+    shared by all points and only the sampling of each problem is noise around the law. The
+    prediction's variance is that of the weighted fit, [x, 1] Cov [x, 1]^T with Cov = (X^T W X)^-1
+    and x the mean e^H of the last points; the observed mean's is mean(var_last) / n_last.
+    2505.22617 §2 fits the first 36 steps (~15%) and predicts the rest.
+    """
+    H, R, var = (np.asarray(v, float) for v in (H, R, var))
+    k = max(min_points, int(math.ceil(frac * len(H))))
+    if len(H) - k < n_last or np.unique(H[:k]).size < 2:
+        return {"n_fit": k, "n_last": n_last, "z": None}
+    x = np.exp(H[:k])
+    w = 1.0 / np.maximum(var[:k], 1e-12)
+    X = np.stack([x, np.ones_like(x)], 1)
+    cov = np.linalg.inv(X.T @ (X * w[:, None]))
+    slope, intercept = cov @ (X.T @ (w * R[:k]))
+    xl = float(np.exp(H[-n_last:]).mean())
+    pred = float(slope * xl + intercept)
+    obs = float(R[-n_last:].mean())
+    v = np.array([xl, 1.0])
+    se = math.sqrt(float(v @ cov @ v) + float(var[-n_last:].mean()) / n_last)
+    err = obs - pred
+    return {"n_fit": k, "n_last": n_last, "a": float(-slope), "b": float(intercept), "predicted": pred, "observed": obs, "error": err, "se": se, "z": err / se}

@@ -135,3 +135,20 @@ def point_se(rec: dict, n_val: int) -> float:
     m = sum(x) / n
     sd = math.sqrt(sum((v - m) ** 2 for v in x) / (n - 1)) if n > 1 else 0.0
     return max(sd / math.sqrt(n), clipped_binomial_se(m, n * rec["val_samples"]))
+
+
+def sampling_var(rec: dict, n_val: int) -> float:
+    """Within-problem sampling variance of one validation point's accuracy (issue 19).
+
+    The points of a run re-score the same held-out problems, so only the sampling of each problem
+    is noise between points: sum_j p_j (1 - p_j) / (s - 1) / N^2 over the N problems with s samples
+    each (unbiased), floored at 1 / (N s)^2 (one flipped sample). Without per-problem counts (or with
+    one sample per problem) the binomial variance of the point, p clipped as in ``point_se``.
+    """
+    counts, s = rec.get("val_counts"), rec.get("val_samples") or 1
+    if not counts or s < 2:
+        return clipped_binomial_se(rec["val_accuracy"], n_val) ** 2
+    n = len(counts)
+    v = sum((c / s) * (1 - c / s) for c in counts) / (s - 1) / n**2
+    return max(v, 1.0 / (n * s) ** 2)
+
