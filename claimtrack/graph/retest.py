@@ -19,6 +19,8 @@ Rules, all pure functions of the claim and its evidence as of a date:
   latest smoke run current, and then it is labelled as a smoke run, never as a verdict. An
   earlier run at the current run's scale is *superseded* by it: kept in the timeline, greyed,
   moving nothing. Smoke runs never stand in for a cpu or gpu verdict.
+- An external result file (not signed by this installation) is no re-test of ours until a person
+  accepts it.
 - **Toy or in scope**: a run is toy-scale for a claim when its model has fewer parameters than
   the claim's ``scope_params`` (claims without one: fewer than ``TOY_PARAMS``). A toy run never
   moves the literature status unless the claim is ``scale_free`` (a first-order identity, say).
@@ -230,14 +232,15 @@ def retest_label(claim: Claim, ev: Evidence) -> str:
 
 # -- the claim's re-test ------------------------------------------------------------------------
 def _order(ev: Evidence) -> tuple:
-    return (SCALE_RANK.get(scale_name(ev), 1), ev.date, run_stamp(ev), "external" not in ev.flags, ev.id)
+    return (SCALE_RANK.get(scale_name(ev), 1), ev.date, run_stamp(ev), ev.id)
 
 
 def retest_of(claim: Claim, evidence: list[Evidence], as_of: dt.date | None = None,
               withdrawn: set[str] | frozenset[str] = frozenset()) -> Retest:
     """The claim's re-test as of ``as_of`` (default: every item) from its replication evidence."""
+    # an external result file is not our re-test until a person accepts it (an unflagged copy)
     reps = [e for e in evidence if e.kind == "replication" and e.claim == claim.id
-            and (as_of is None or e.date <= as_of) and e.id not in withdrawn]
+            and (as_of is None or e.date <= as_of) and e.id not in withdrawn and "external" not in e.flags]
     by_exp: dict[str, list[Evidence]] = {}
     for e in reps:
         by_exp.setdefault(experiment_of(e), []).append(e)

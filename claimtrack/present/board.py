@@ -1,8 +1,9 @@
 """The board: which bottleneck claims still hold as of a date, family by family.
 
 For an inquiry (or, without one, every claim) as of ``as_of``, one section per bottleneck family
-(claim topic); each claim carries its status, the one-line reason, the latest replication verdict
-with its scale, and a change marker against ``compare`` (default: six months earlier).
+(claim topic); each claim carries its literature status, the one-line reason, its re-test beside it
+(``claimtrack.graph.retest``: our current run's verdict worded with scale and model size), and
+a change marker against ``compare`` (default: six months earlier).
 
     b = board(graph, "entropy-collapse-bottleneck", dt.date(2026, 6, 1))
     b.verdict                      # the inquiry's honest read in one sentence, verdict first
@@ -14,7 +15,6 @@ Nothing here imports streamlit; the app's landing page (app/screens/board.py) re
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -43,10 +43,13 @@ class BoardRow:
     status: str
     reason: str
     statement: str
-    replication: str  # "inconclusive (smoke, 2026-11-27)" or ""
+    replication: str  # the re-test in words (same as ``retest``; kept for older callers)
     change: str       # "new", "was supported", "" (unchanged)
     direction: int    # +1 better than at the comparison date, -1 worse, 0 same or new
     flags: list[str] = field(default_factory=list)
+    retest: str = ""  # "not reproduced at toy scale (0.39M, ModWalk, 3 seeds; ...)" or ""
+    outcome: str = "untested"  # claimtrack.graph.retest.OUTCOMES
+    role: str = ""
 
 
 @dataclass
@@ -66,14 +69,11 @@ class Board:
 
 
 def latest_replication(view: ClaimView) -> str:
-    """The newest replication verdict on the claim with its scale, e.g. 'holds (gpu, 2026-12-01)'."""
-    reps = [e for e in view.evidence if e.kind == "replication"]
-    if not reps:
-        return ""
-    # same-day runs: the run id's UTC stamp orders them (a re-run supersedes the run before it)
-    e = max(reps, key=lambda e: (e.date, (re.search(r"\d{8}T\d{6}Z", e.source or "") or [""])[0]))
-    scale = (e.provenance.get("scale") or {}).get("name") or ("smoke" if e.strength == "weak" else "?")
-    return f"{e.provenance.get('verdict', e.direction)} ({scale}, {e.date})"
+    """The claim's re-test in words (``claimtrack.graph.retest``): the current run of each
+    experiment at its highest non-smoke scale, e.g. 'not reproduced at toy scale (0.39M, ModWalk,
+    3 seeds; fairness not assessed)'; '' when no run tested it. A smoke run never stands in for a
+    cpu or gpu verdict, and a superseded run is never shown here."""
+    return view.status.retest.label
 
 
 def change_marker(now: str, before: str | None) -> tuple[str, int]:
@@ -110,7 +110,9 @@ def board(graph: Graph, inquiry_id: str | None, as_of: dt.date, compare: dt.date
             hidden += 1
             continue
         change, direction = change_marker(v.status.status, before.get(v.id))
+        label = latest_replication(v)
         rows.append(BoardRow(v.id, v.status.status, v.status.reason, v.claim.statement,
-                             latest_replication(v), change, direction, list(v.status.flags)))
+                             label, change, direction, list(v.status.flags), label,
+                             v.status.retest.outcome, v.claim.role or ""))
     counts = dict(Counter(v.status.status for v in now))
     return Board(as_of, compare, inquiry_id, question, verdict, counts, sections, hidden)

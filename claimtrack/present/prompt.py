@@ -24,6 +24,7 @@ import re
 from langchain_core.prompts import PromptTemplate
 
 from claimtrack.graph.claim_graph import ClaimView, Graph, parse_date
+from claimtrack.graph.status import SOURCE_CHECK_FLAGS
 from claimtrack.present.reading import RECENT_DAYS, read_inquiry
 
 PROMPT_VERSION = "research-prompt/2"
@@ -32,7 +33,7 @@ TEMPLATE = PromptTemplate.from_template(
     """You are an ML researcher re-evaluating an open question: {question}
 The question stays open. Everything below is a dated claim recorded by claimtrack as of {as_of} — dated claims, not current truth.
 
-WHAT THE GRAPH HOLDS AS OF {as_of} ({n_claims} claims, by family; each ends with its id, source and date of first assertion; status is derived from dated evidence: asserted = only its source says so; supported = independent papers agree; replicated = our toy-scale runs agree; qualified = holds only under conditions; contested = evidence disagrees; refuted):
+WHAT THE GRAPH HOLDS AS OF {as_of} ({n_claims} claims, by family; each ends with its id, source and date of first assertion; status is the literature's, derived from dated evidence: asserted = only its source says so; supported = independent papers agree; replicated = our runs at the claim's own model scale agree; qualified = holds only under conditions; contested = evidence disagrees; refuted. "re-test" beside it is our own current replication, worded with its model size: a toy-scale re-test never moves the status):
 {claims}
 {runs}
 ANCHOR PAPERS (verify them; mind their dates):
@@ -70,8 +71,12 @@ def _source(v: ClaimView) -> str:
 
 def _claim_line(v: ClaimView, run_label: dict[str, str]) -> str:
     c, s = v.claim, v.status
-    flags = f"; flags: {', '.join(s.flags)}" if s.flags else ""
+    shown = [f for f in s.flags if f in SOURCE_CHECK_FLAGS]  # not our record-keeping flags
+    flags = f"; flags: {', '.join(shown)}" if shown else ""
     lines = [f"- [{s.status}{flags}] {c.statement} — {c.id}; {_source(v)}."]
+    if s.retest.label:
+        runs = ", ".join(run_label.get(r, r) for r in s.retest.runs)
+        lines.append(f"    re-test ({'our run ' + runs}): {s.retest.label}")
     ev = {e.id: e for e in v.evidence}
     if s.because:
         # a deciding replication is named by its run label (R1, ...), listed once under OUR REPLICATION RUNS
@@ -84,11 +89,12 @@ def _claim_line(v: ClaimView, run_label: dict[str, str]) -> str:
         lines.append("    unverified figures: " + "; ".join(f"{q.name} = {q.value}" for q in unverified))
     extra = []  # our runs (any strength) and weak paper evidence: one line per claim
     for e in v.evidence:
+        if e.id in s.withdrawn:
+            continue  # our misreading, replaced by its correcting item at every date
         if e.kind == "source-check" and e.strength == "weak" and set(e.flags) <= set(s.flags):
             continue  # its flags are on the claim line already
         if e.kind == "replication":
-            extra.append(f"our run {run_label.get(e.source, e.source)}: {e.provenance.get('verdict', e.direction)}"
-                         + (" (weak)" if e.strength == "weak" else ""))
+            continue  # the re-test line words the current runs; superseded and smoke runs decide nothing
         elif e.strength == "weak" and e.id in s.because:  # it shaped the status: say what it says
             extra.append(f"weak {e.direction}: {e.summary} ({e.source}, {e.date})")
         elif e.strength == "weak":  # moved nothing: where to look is enough
@@ -100,39 +106,44 @@ def _claim_line(v: ClaimView, run_label: dict[str, str]) -> str:
 
 def run_labels(views: list[ClaimView]) -> dict[str, str]:
     """run id -> R1, R2, ... in id order: claim lines cite the short label, the runs block both."""
-    ids = sorted({e.source for v in views for e in v.evidence if e.kind == "replication"})
+    ids = sorted({r for v in views for r in v.status.retest.runs})
     return {rid: f"R{i}" for i, rid in enumerate(ids, start=1)}
 
 
 def _runs(views: list[ClaimView], labels: dict[str, str]) -> str:
-    """Each replication run once, with its scale and setup."""
+    """Each current replication run once, with its scale and setup (superseded runs and smoke
+    runs that a cpu or gpu run outranks are left out: they decide nothing)."""
     runs: dict[str, str] = {}
     for v in views:
+        current = v.status.retest.current
         for e in v.evidence:
-            if e.kind == "replication":
-                runs.setdefault(e.source, f"{e.scope} ({e.date}, {e.strength} evidence)")
+            if e.id in current:
+                runs.setdefault(e.source, f"{e.scope} ({e.date})")
     if not runs:
         return ""
-    return ("\nOUR REPLICATION RUNS (toy scale: they support or question a claim, never prove it; "
-            "weak = CPU smoke run, moves no status):\n"
+    return ("\nOUR REPLICATION RUNS (their models are far smaller than the claims' own: toy-scale re-tests "
+            "question or echo a claim, they never move its status):\n"
             + "\n".join(f"  • {labels[rid]} = run {rid}: {what}" for rid, what in sorted(runs.items()))
             + "\n")
 
 
 # Lines of the derived read that only repeat what the claim lines say.
-_REPEATS = ("Our replications", "Source checks flag", "Disputed:")
+_REPEATS = ("Source checks flag", "Disputed:")
 _RELATION = re.compile(r"^\S+ contradicts \S+ \(")
 
 
 def _counts_only(line: str) -> str:
     """'...hold up (supported/...): a (qualified), b (supported).' -> '...hold up: 2 claims.' and
     'rival (a (supported), b (qualified))' -> 'rival (2)': the claim lines give each status."""
-    m = re.match(r"^(.* claims hold up) \(supported/replicated/qualified\): (.*)\.$", line)
+    m = re.match(r"^(.* claims hold up in the literature) \(supported/replicated/qualified\): (.*?); (our .*)$", line)
     if m:
-        return f"{m.group(1)}."
-    if line.startswith(("Competing bottlenecks", "Other families")):
-        return re.sub(r"\(([^()]*(?:\([^()]*\)[^()]*)*)\)",
-                      lambda g: f"({g.group(1).count('(')})", line)
+        return f"{m.group(1)}; {m.group(3)}"
+    if line.startswith(("Rival bottleneck", "Deflationary")):
+        head, _, rest = line.partition(": ")
+        if line.startswith("Deflationary"):  # a list of 'id (status)': the ids are enough
+            return f"{head}: " + re.sub(r" \([a-z-]+\)", "", rest)
+        return f"{head}: " + re.sub(r"\(([^()]*(?:\([^()]*\)[^()]*)*)\)",
+                                    lambda g: f"({g.group(1).count('(')})", rest)
     return line
 
 

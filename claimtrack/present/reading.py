@@ -13,14 +13,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from claimtrack.graph.claim_graph import ClaimView, Graph, parse_date
+from claimtrack.graph import retest
 from claimtrack.graph.models import Inquiry, Relation
+from claimtrack.graph.status import SOURCE_CHECK_FLAGS
 
-# The inquiry asks whether entropy collapse is *the* bottleneck; these topics name the rivals
-# the seed inquiry and verification-notes §2 identify.
+# The inquiry asks whether entropy collapse is *the* bottleneck. Its rivals are the claims the
+# corpus marks ``role: bottleneck`` in another family (issue 18): a technique, a diagnostic or a
+# mechanism is never counted or named as a rival bottleneck.
 ENTROPY_TOPICS = ("entropy-collapse",)
-COMPETING_TOPICS = ("planning", "latent-capability", "reward-information", "calibration",
-                    "reward-variance", "compute-scaling", "entropy-diagnostic", "agentic-exploration")
 HOLDING = ("supported", "replicated", "qualified")
+DISPUTED = ("contested", "refuted")
 RECENT_DAYS = 183  # "the six months before D"
 
 
@@ -42,7 +44,9 @@ class InquiryReading:
         return {
             "id": self.inquiry.id, "question": self.inquiry.question,
             "as_of": self.as_of.isoformat(), "honest_read": self.honest_read,
-            "claims": [{"id": v.id, "topic": v.claim.topic, "status": v.status.status,
+            "claims": [{"id": v.id, "topic": v.claim.topic, "role": v.claim.role,
+                        "status": v.status.status, "retest": v.status.retest.label,
+                        "retest_outcome": v.status.retest.outcome,
                         "flags": v.status.flags, "statement": v.claim.statement,
                         "replications": replication_notes(v)} for v in self.claims],
             "next_inquiring_lines": self.next_lines, "disagreements": self.disagreements,
@@ -51,18 +55,31 @@ class InquiryReading:
 
 
 def replication_notes(view: ClaimView) -> list[str]:
-    """One line per replication run bearing on a claim: verdict, scale and, for runs that can decide
-    (not smoke), why, with the deciding numbers (the rule's own text, cut at ``WHY_CHARS``)."""
-    out = []
+    """One line per replication run bearing on a claim: the current run of each experiment in the
+    re-test's words (with why, cut at ``WHY_CHARS``), then superseded and smoke runs, marked so."""
+    s = view.status
+    current = s.retest.current
+    out, rest = [], []
     for e in view.evidence:
-        if e.kind == "replication":
-            verdict = e.provenance.get("verdict", e.direction)
-            line = f"{verdict} — {e.scope} (run {e.source}, {e.date})"
-            why = e.summary.split(f": {verdict}. ", 1)[1] if f": {verdict}. " in e.summary else ""
-            if why and e.strength != "weak":
+        if e.kind != "replication":
+            continue
+        verdict = e.provenance.get("verdict", e.direction)
+        where = f"run {e.source}, {e.date}"
+        if e.id in current:
+            label = next(t.label for t in s.retest.tests if t.evidence == e.id)
+            why = e.provenance.get("because") or (
+                e.summary.split(f": {verdict}. ", 1)[1] if f": {verdict}. " in e.summary else "")
+            line = f"current: {label} ({where})"
+            if why and not label.startswith("smoke"):
                 line += f"; why: {why[:WHY_CHARS]}{'…' if len(why) > WHY_CHARS else ''}"
             out.append(line)
-    return out
+        elif e.id in s.superseded:
+            rest.append(f"superseded by {s.superseded[e.id]}: {verdict} ({where}); moves nothing")
+        elif retest.scale_name(e) == "smoke":
+            rest.append(f"smoke run (a plumbing check): {verdict} ({where}); decides nothing")
+        else:
+            rest.append(f"{verdict} — {e.scope} ({where})")
+    return out + rest
 
 
 WHY_CHARS = 400
@@ -72,36 +89,99 @@ def _names(views: list[ClaimView]) -> str:
     return ", ".join(f"{v.id} ({v.status.status})" for v in views)
 
 
+def _rivals(views: list[ClaimView], own: tuple[str, ...]) -> dict[str, list[ClaimView]]:
+    """Bottleneck claims outside the ``own`` families, by family (topic)."""
+    out: dict[str, list[ClaimView]] = {}
+    for v in views:
+        if v.claim.role == "bottleneck" and v.claim.topic not in own:
+            out.setdefault(v.claim.topic, []).append(v)
+    return out
+
+
+def retest_phrase(views: list[ClaimView]) -> str:
+    """'our toy re-tests reproduce 1 (a), do not reproduce 2 (b, c), leave 9 undecided' — the
+    re-test axis of a family (claims with a cpu/gpu re-test; smoke runs decide nothing)."""
+    tested = [v for v in views if v.status.retest.outcome not in ("untested", "smoke-only")]
+    if not tested:
+        return "none of them has a re-test of ours yet"
+    toy = all(t.toy for v in tested for t in v.status.retest.tests if t.outcome != "smoke-only")
+    by = {o: [v.id for v in tested if v.status.retest.outcome == o]
+          for o in ("reproduced", "not-reproduced", "undecided", "unfair")}
+    bits = []
+    if by["reproduced"]:
+        bits.append(f"reproduce {len(by['reproduced'])} ({', '.join(by['reproduced'])})")
+    if by["not-reproduced"]:
+        bits.append(f"do not reproduce {len(by['not-reproduced'])} ({', '.join(by['not-reproduced'])})")
+    if by["undecided"]:
+        bits.append(f"leave {len(by['undecided'])} undecided")
+    if by["unfair"]:
+        bits.append(f"were not a fair test of {len(by['unfair'])}")
+    return f"our {'toy ' if toy else ''}re-tests " + ", ".join(bits)
+
+
+def family_line(name: str, views: list[ClaimView]) -> str:
+    held = [v for v in views if v.status.status in HOLDING]
+    return (f"{name} family: {len(held)} of {len(views)} claims hold up in the literature "
+            f"(supported/replicated/qualified): {_names(held) or 'none'}; {retest_phrase(views)}.")
+
+
+def rival_lines(rivals: dict[str, list[ClaimView]]) -> tuple[list[str], list[str]]:
+    """The read's lines on rival bottleneck families, and the families that hold up."""
+    holding = {t: [v for v in vs if v.status.status in HOLDING] for t, vs in sorted(rivals.items())}
+    holding = {t: vs for t, vs in holding.items() if vs}
+    lines = []
+    if holding:
+        lines.append("Rival bottleneck families that hold up in the literature: "
+                     + "; ".join(f"{t} ({_names(vs)})" for t, vs in holding.items()) + ".")
+    weak = {t: [v for v in vs if v.status.status not in HOLDING] for t, vs in sorted(rivals.items())
+            if t not in holding}
+    weak = {t: vs for t, vs in weak.items() if vs}
+    if weak:
+        lines.append("Rival bottlenecks that do not hold up (only asserted, or disputed): "
+                     + "; ".join(f"{t} ({_names(vs)})" for t, vs in weak.items()) + ".")
+    return lines, list(holding)
+
+
+def _common_lines(views: list[ClaimView]) -> list[str]:
+    lines = []
+    deflate = [v for v in views if v.claim.role == "deflationary" and v.status.status in HOLDING]
+    if deflate:
+        lines.append(f"Deflationary claims (an effect is an artefact) that hold up: {_names(deflate)}.")
+    disputed = [v for v in views if v.status.status in DISPUTED]
+    if disputed:
+        lines.append(f"Disputed: {_names(disputed)}.")
+    by_flag = {f: [v.id for v in views if f in v.status.flags] for f in SOURCE_CHECK_FLAGS}
+    by_flag = {f: ids for f, ids in by_flag.items() if ids}
+    if by_flag:
+        lines.append("Source checks flag " + "; ".join(f"{f}: {', '.join(ids)}" for f, ids in by_flag.items()) + ".")
+    return lines
+
+
+def _families(n: int) -> str:
+    return f"{n} rival bottleneck famil{'y' if n == 1 else 'ies'}"
+
+
+def _head(views: list[ClaimView], as_of: dt.date) -> str:
+    counts = Counter(v.status.status for v in views)
+    return (f"As of {as_of}: {len(views)} claims bear on this question ("
+            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + ").")
+
+
 def family_read(views: list[ClaimView], thesis: ClaimView | None, as_of: dt.date) -> str:
     """The read of an inquiry about another family than entropy collapse (``inquiry new``).
 
     Same rules, centred on the family of the inquiry's first claim (the claim closest to the
-    question): how many of its claims hold up, which other families hold up, what is disputed.
+    question): how many of its claims hold up, which rival bottleneck families hold up, what is
+    disputed.
     """
-    counts = Counter(v.status.status for v in views)
     focus = thesis.claim.topic if thesis else (views[0].claim.topic if views else "other")
-    lines = [f"As of {as_of}: {len(views)} claims bear on this question ("
-             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + ")."]
     own = [v for v in views if v.claim.topic == focus]
     held = [v for v in own if v.status.status in HOLDING]
-    lines.append(f"{focus} family: {len(held)} of {len(own)} claims hold up "
-                 f"(supported/replicated/qualified): {_names(held) or 'none'}.")
-    others: dict[str, list[ClaimView]] = {}
-    for v in views:
-        if v.claim.topic != focus and v.status.status in HOLDING:
-            others.setdefault(v.claim.topic, []).append(v)
-    if others:
-        lines.append("Other families with independent support: "
-                     + "; ".join(f"{t} ({_names(vs)})" for t, vs in sorted(others.items())) + ".")
-    disputed = [v for v in views if v.status.status in ("contested", "refuted")]
-    if disputed:
-        lines.append(f"Disputed: {_names(disputed)}.")
-    flagged = [v for v in views if v.status.flags]
-    if flagged:
-        lines.append("Source checks flag " + ", ".join(
-            f"{v.id} [{', '.join(v.status.flags)}]" for v in flagged) + ".")
+    rl, holding = rival_lines(_rivals(views, (focus,)))
+    lines = [_head(views, as_of), family_line(focus, own), *rl, *_common_lines(views)]
+    disputed = [v for v in views if v.status.status in DISPUTED]
     t = thesis.status.status if thesis else "absent"
-    if t in ("contested", "refuted"):
+    if t in DISPUTED:
         verdict = f"Read: the claim closest to the question, {thesis.id}, is {t}: the question is open."
     elif t in HOLDING:
         verdict = f"Read: the claim closest to the question, {thesis.id}, is {t}" + (
@@ -114,52 +194,30 @@ def family_read(views: list[ClaimView], thesis: ClaimView | None, as_of: dt.date
 
 
 def honest_read(views: list[ClaimView], thesis: ClaimView | None, as_of: dt.date) -> str:
-    """A short read of where the question stands, derived from the statuses as of ``as_of``."""
+    """A short read of where the question stands, derived from both axes as of ``as_of``."""
     if thesis is not None and thesis.claim.topic not in ENTROPY_TOPICS:
         return family_read(views, thesis, as_of)
-    counts = Counter(v.status.status for v in views)
-    lines = [f"As of {as_of}: {len(views)} claims bear on this question ("
-             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + ")."]
     entropy = [v for v in views if v.claim.topic in ENTROPY_TOPICS]
     held = [v for v in entropy if v.status.status in HOLDING]
-    lines.append(f"Entropy-collapse family: {len(held)} of {len(entropy)} claims hold up "
-                 f"(supported/replicated/qualified): {_names(held) or 'none'}.")
-    rivals: dict[str, list[ClaimView]] = {}
-    for v in views:
-        if v.claim.topic in COMPETING_TOPICS and v.status.status in HOLDING:
-            rivals.setdefault(v.claim.topic, []).append(v)
-    if rivals:
-        lines.append("Competing bottlenecks with independent support: "
-                     + "; ".join(f"{t} ({_names(vs)})" for t, vs in sorted(rivals.items())) + ".")
-    disputed = [v for v in views if v.status.status in ("contested", "refuted")]
-    if disputed:
-        lines.append(f"Disputed: {_names(disputed)}.")
-    reps = [(v, e) for v in views for e in v.evidence if e.kind == "replication"]
-    if reps:
-        by_verdict: dict[str, list[str]] = {}
-        for v, e in reps:
-            by_verdict.setdefault(e.provenance.get("verdict", e.direction), []).append(v.id)
-        smoke = all(e.strength == "weak" for _, e in reps)
-        lines.append(
-            f"Our replications ({len(reps)} claim tests; toy scale, they support or question, never "
-            "prove" + ("; CPU smoke scale only, so weak evidence that moves no status" if smoke else "")
-            + "): " + "; ".join(f"{verdict}: {', '.join(sorted(set(ids)))}"
-                                 for verdict, ids in sorted(by_verdict.items())) + ".")
-    flagged = [v for v in views if v.status.flags]
-    if flagged:
-        lines.append("Source checks flag " + ", ".join(
-            f"{v.id} [{', '.join(v.status.flags)}]" for v in flagged) + ".")
+    rl, holding = rival_lines(_rivals(views, ENTROPY_TOPICS))
+    lines = [_head(views, as_of), family_line("Entropy-collapse", entropy), *rl]
+    others = [v for v in views if v.claim.topic not in ENTROPY_TOPICS]
+    if any(v.status.retest.outcome not in ("untested", "smoke-only") for v in others):
+        lines.append(f"Other families: {retest_phrase(others)}.")
+    lines += _common_lines(views)
     thesis_status = thesis.status.status if thesis else "absent"
+    names = ", ".join(holding)
     if thesis_status == "refuted":
-        verdict = "The graph does not support calling entropy collapse the main bottleneck."
-    elif len(rivals) >= 2 or thesis_status in ("contested", "qualified"):
+        verdict = "Read: the graph does not support calling entropy collapse the main bottleneck."
+    elif len(holding) >= 2 or thesis_status in ("contested", "qualified"):
         verdict = (f"Read: entropy collapse is one bottleneck among several — the thesis is "
-                   f"{thesis_status}, and {len(rivals)} competing bottleneck families hold up.")
-    elif held and not rivals:
-        verdict = "Read: entropy collapse looks like the main bottleneck; no rival holds up yet."
+                   f"{thesis_status}, and {_families(len(holding))} hold up"
+                   + (f" ({names})." if holding else "."))
+    elif held and not holding:
+        verdict = "Read: entropy collapse looks like the main bottleneck; no rival bottleneck holds up yet."
     else:
         verdict = (f"Read: undecided — the thesis is {thesis_status}, {len(held)} entropy claims "
-                   f"and {len(rivals)} rival families hold up.")
+                   f"and {_families(len(holding))} hold up" + (f" ({names})." if holding else "."))
     lines.append(verdict)
     return "\n".join(lines)
 
@@ -169,25 +227,37 @@ def next_lines(views: list[ClaimView], as_of: dt.date) -> list[str]:
     out = []
     recent = as_of - dt.timedelta(days=RECENT_DAYS)
     for v in views:
-        # weak evidence (smoke-scale runs) moves no status, so it is never headlined here
+        # only evidence that moves the literature status is headlined (no smoke, toy-scale,
+        # superseded or withdrawn items)
+        moved = set(v.status.moved)
         new_con = [e for e in v.evidence if e.direction == "contradicts" and e.date >= recent
-                   and e.strength != "weak"]
+                   and e.id in moved]
         if new_con:
             out.append(f"Newly contradicted: {v.id} — {new_con[-1].summary} ({new_con[-1].date}, "
                        f"{new_con[-1].source}). Does it still hold?")
     for v in views:
         if v.status.status == "contested":
             out.append(f"Resolve the dispute on {v.id}: {v.status.reason}.")
+    undecided: dict[str, list[str]] = {}  # experiment -> claims its toy re-test left undecided
     for v in views:
-        if v.claim.prediction and not any(e.kind == "replication" and e.strength != "weak"
-                                           for e in v.evidence):
+        if not v.claim.prediction:
+            continue
+        tests = [t for t in v.status.retest.tests if t.outcome != "smoke-only"]
+        exp = v.claim.prediction.experiment
+        if not tests:
             out.append(f"Untested prediction of {v.id}: re-test it with "
-                       f"`claimtrack replicate run {v.claim.prediction.experiment} --scale gpu`.")
+                       f"`claimtrack replicate run {exp} --scale gpu`.")
+        elif all(not t.moves for t in tests) and v.status.retest.outcome in ("undecided", "unfair"):
+            undecided.setdefault(exp, []).append(v.id)
+    if undecided:
+        out.append("Our toy re-tests decided nothing on " + "; ".join(
+            f"{', '.join(ids)} (`claimtrack replicate run {exp} --scale gpu`)" for exp, ids in undecided.items())
+            + ": a fair test of each needs a model of the claim's scope.")
     for v in views:
         if {"misattributed", "not-found-in-source"} & set(v.status.flags):
-            out.append(f"Check the source of {v.id} [{', '.join(v.status.flags)}].")
+            out.append(f"Check the source of {v.id} [{', '.join(f for f in v.status.flags if f in SOURCE_CHECK_FLAGS)}].")
     for v in views:
-        if v.claim.topic in COMPETING_TOPICS and v.status.status == "asserted":
+        if v.claim.role == "bottleneck" and v.claim.topic not in ENTROPY_TOPICS and v.status.status == "asserted":
             out.append(f"Find independent evidence for the rival bottleneck {v.id} "
                        f"(only {', '.join(v.claim.sources)} asserts it).")
     return out
@@ -203,7 +273,8 @@ def disagreements(graph: Graph, views: list[ClaimView], as_of: dt.date) -> list[
     # a contradiction already told as a relation (same claim, same source paper) is told once
     told = {(end, r.source_ref) for r in rels for end in (r.source, r.target)}
     for v in views:
-        con = [e for e in v.evidence if e.direction == "contradicts" and e.kind != "source-check"]
+        con = [e for e in v.evidence if e.direction == "contradicts" and e.kind != "source-check"
+               and e.id in set(v.status.moved)]
         if con and v.status.status in ("contested", "refuted") and (v.id, con[-1].source) not in told:
             e = con[-1]
             out.append(f"{v.id} is {v.status.status}: {e.summary} ({e.source}, {e.date})")

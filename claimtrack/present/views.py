@@ -272,11 +272,11 @@ def by_ladder(counts: dict[str, int]) -> list[tuple[str, int]]:
 
 
 def board_line(row: Any) -> str:
-    """One board row's markdown: change marker, reason, latest replication, flags."""
+    """One board row's markdown: change marker, reason, the re-test beside the status, flags."""
     marker = {1: "▲ ", -1: "▼ "}.get(row.direction, "✚ " if row.change == "new" else "")
     parts = [f"**{marker}{row.change}**" if row.change else "", row.reason]
     if row.replication:
-        parts.append(f"replication: {row.replication}")
+        parts.append(f"re-test: {row.replication}")
     if row.flags:
         parts.append("flags: " + ", ".join(row.flags))
     return " · ".join(p for p in parts if p)

@@ -47,4 +47,10 @@ def test_weak_evidence_is_one_line_per_claim_and_runs_are_listed_once(seeded_sto
         assert block.count("runs/weak:") <= 1
     runs = [line for line in text.splitlines() if line.startswith("  • R")]
     assert runs and all(text.count(line.split(" = run ")[1].split(":")[0]) == 1 for line in runs)
-    assert "our run R1:" in claims
+    # the re-test beside the status, in the re-test's words, citing the current run by label
+    assert "    re-test (our run R1): undecided (preconditions unmet: control_learned; 0.39M, ModChain" in claims
+    # superseded runs (the 120-step interventions run) are not listed among our runs
+    assert "entropy-interventions-cpu-20261129T212646Z-60f2a7" not in text
+    # a withdrawn item (the placeholder-dated 2602.09782 reading, corrected) is not in the prompt
+    assert "2602.09782 (2026-02-28)" not in text and "2602.09782, 2026-02-10" in text
+    assert "re-test (our run" in claims.split("— dapo-clip-higher;")[1].split("\n- [")[0]
