@@ -14,7 +14,10 @@ The context (``CONTEXT``) maps short keys onto Dublin Core, PROV-O, the nanopub 
 ``ct:`` (https://w3id.org/claimtrack/ns#, the terms below); it is inline, so expanding the
 document needs no network. ``ct:`` terms: Claim, statement, topic, claimKind, status,
 statusReason, flags, firstAsserted, asOf, evidence, direction, strength, evidenceKind,
-summary, storeDigest, question, InquiryExport.
+summary, storeDigest, question, InquiryExport; and (issue 18) retest (our current replication in
+the words of ``claimtrack.graph.retest``, beside the status), role, quote and quoteWhere (the
+sentence of the citing paper an item rests on), note (withdrawn, superseded, toy scale, prior work).
+The CSV has the same ``role`` and ``retest`` beside ``status``.
 
     render(store, "bibtex", "entropy-collapse-bottleneck", "2025-12-31")  # -> str
 """
@@ -66,6 +69,9 @@ CONTEXT = {
     "source": "dct:source", "summary": "ct:summary", "question": "ct:question",
     "created": {"@id": "dct:created", "@type": "xsd:date"}, "creator": "dct:creator",
     "storeDigest": "ct:storeDigest", "title": "dct:title",
+    # issue 18: the re-test beside the status, the claim's role, each item's quote and its note
+    "retest": "ct:retest", "role": "ct:role", "quote": "ct:quote", "quoteWhere": "ct:quoteWhere",
+    "note": "ct:note",
     "nanopublications": {"@id": "dct:hasPart", "@container": "@set"},
 }
 
@@ -148,7 +154,7 @@ def bibtex(graph: Graph, inquiry_id: str, as_of: dt.date, digest: str) -> str:
 
 
 # -- CSV -------------------------------------------------------------------------------------
-CSV_COLUMNS = ("claim_id", "statement", "topic", "kind", "status", "flags", "status_reason",
+CSV_COLUMNS = ("claim_id", "statement", "topic", "kind", "role", "status", "retest", "flags", "status_reason",
                "because", "supports", "contradicts", "qualifies", "sources", "first_asserted",
                "as_of", "store_digest")
 
@@ -159,8 +165,8 @@ def csv_text(graph: Graph, inquiry_id: str, as_of: dt.date, digest: str) -> str:
     w.writerow(CSV_COLUMNS)
     for v in _views(graph, inquiry_id, as_of):
         n = {d: sum(e.direction == d for e in v.evidence) for d in ("supports", "contradicts", "qualifies")}
-        w.writerow([v.id, v.claim.statement, v.claim.topic, v.claim.kind, v.status.status,
-                    ";".join(v.status.flags), v.status.reason, ";".join(v.status.because),
+        w.writerow([v.id, v.claim.statement, v.claim.topic, v.claim.kind, v.claim.role or "",
+                    v.status.status, v.status.retest.label, ";".join(v.status.flags), v.status.reason, ";".join(v.status.because),
                     n["supports"], n["contradicts"], n["qualifies"], ";".join(v.claim.sources),
                     v.claim.first_asserted.isoformat(), as_of.isoformat(), digest])
     return buf.getvalue()
@@ -176,12 +182,15 @@ def jsonld(graph: Graph, inquiry_id: str, as_of: dt.date, digest: str) -> str:
         claim_iri = f"urn:claimtrack:claim:{v.id}"
         evidence = [{"@id": f"urn:claimtrack:evidence:{e.id}", "date": e.date.isoformat(),
                      "evidenceKind": e.kind, "direction": e.direction, "strength": e.strength,
-                     "source": e.source, "summary": e.summary} for e in v.evidence]
+                     "source": e.source, "summary": e.summary,
+                     **({"quote": e.quote, "quoteWhere": e.quote_where} if e.quote else {}),
+                     **({"note": v.note(e)} if v.note(e) else {})} for e in v.evidence]
         nps.append({
             "@id": np_id, "@type": "Nanopublication",
             "assertion": {"@id": f"{np_id}/assertion", "@graph": [{
                 "@id": claim_iri, "@type": "Claim", "statement": v.claim.statement,
                 "topic": v.claim.topic, "claimKind": v.claim.kind, "status": v.status.status,
+                "retest": v.status.retest.label, "role": v.claim.role or "",
                 "statusReason": v.status.reason, "flags": list(v.status.flags),
                 "firstAsserted": v.claim.first_asserted.isoformat(), "asOf": as_of.isoformat()}]},
             "provenance": {"@id": f"{np_id}/provenance", "@graph": [{

@@ -127,6 +127,11 @@ def test_jsonld_expands_to_nanopublications(made):
     assert "<urn:claimtrack:claim:rl-narrows-pass-at-k> <https://w3id.org/claimtrack/ns#status>" in quads
     assert "http://www.w3.org/ns/prov#wasDerivedFrom> <https://arxiv.org/abs/2504.13837>" in quads
     assert doc["storeDigest"] and doc["asOf"] == "2025-12-31"
+    # issue 18: quotes travel with the evidence; withdrawn items say so
+    items = [e for np in doc["nanopublications"] for g in np["provenance"]["@graph"] for e in g["evidence"]]
+    assert any(e.get("quote") and e.get("quoteWhere") for e in items)
+    assert any(e.get("note", "").startswith("withdrawn: corrected by") for e in items)
+    assert "<https://w3id.org/claimtrack/ns#quote>" in quads
 
 
 def test_csv_and_prompt_markdown(made):
@@ -135,6 +140,8 @@ def test_csv_and_prompt_markdown(made):
     assert r.exit_code == 0 and rows and all(row["as_of"] == "2025-12-31" for row in rows)
     row = next(x for x in rows if x["claim_id"] == "rl-narrows-pass-at-k")
     assert row["status"] and row["sources"] == "2504.13837" and int(row["contradicts"]) >= 1
+    assert row["role"] == "bottleneck" and "retest" in row  # as of 2025-12-31 no run of ours yet
+    assert row["retest"] == ""
     md = cli("export", "prompt", IID, "--as-of", "2025-12-31").stdout
     digest = rows[0]["store_digest"]
     assert md.startswith("# Research prompt:") and "as of: 2025-12-31" in md and digest in md
