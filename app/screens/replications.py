@@ -32,11 +32,11 @@ def live(ids: list[str]) -> None:
     if any(j.state not in ("queued", "running") for j in now):
         st.rerun()
     for j in now:
-        eta = launch.eta_seconds(j)
+        p = launch.job_progress(j)  # the whole job: pretraining, every arm and seed, analysis
         left, right = st.columns([6, 1], vertical_alignment="bottom")
-        left.progress(launch.fraction_done(j), text=(
-            f"**{j.experiment}** ({j.scale}, {j.seeds} seed(s)) — {j.state}: {launch.progress_text(j)}"
-            + (f" — about {tracker.wall_time(eta)} left" if eta is not None else "")))
+        left.progress(p.fraction, text=(
+            f"**{j.experiment}** ({j.scale}, {j.seeds} seed(s)) — {round(100 * p.fraction)}% · {p.text}"
+            + (f" — about {tracker.wall_time(p.eta)} left" if p.eta is not None else " — estimating time left")))
         if right.button("Cancel", key=f"rep_cancel_{j.id}"):
             launch.cancel(j.id)
     if any(j.state == "queued" for j in now):
@@ -48,7 +48,8 @@ if active:
     live(active)
 
 st.subheader("All runs")
-rows = tracker.run_rows(views.runs(), jobs)
+shipped_runs = views.runs()
+rows = tracker.run_rows(shipped_runs, jobs)
 if not rows:
     st.caption(f"No run yet. {launch.WORKER_HINT}")
 else:
@@ -88,7 +89,7 @@ with st.container(border=True):
         info = exp.scale_info
         scale = st.selectbox("Scale", list(exp.scales), key="rep_scale",
                              format_func=lambda s: f"{s}: {info.get(s, {}).get('description', '')}")
-        st.caption("Expected time per scale — " + "; ".join(launch.scale_lines(exp)))
+        st.caption("Expected time per scale — " + "; ".join(launch.scale_lines(exp, jobs, shipped_runs)))
         need = launch.min_seeds(exp, scale)
         left, right = st.columns(2)
         seeds = left.number_input("Seeds", 1, launch.MAX_SEEDS, key=f"rep_seeds_{name}_{scale}",

@@ -43,9 +43,9 @@ def job_view(job_id: str) -> None:
         j = launch.get_run(job_id)
         if j.state != job.state:
             st.rerun()
-        eta = launch.eta_seconds(j)
-        st.progress(launch.fraction_done(j), text=f"{j.state}: {launch.progress_text(j)}"
-                    + (f" — about {tracker.wall_time(eta)} left" if eta is not None else ""))
+        p = launch.job_progress(j)
+        st.progress(p.fraction, text=f"{round(100 * p.fraction)}% · {p.text}"
+                    + (f" — about {tracker.wall_time(p.eta)} left" if p.eta is not None else ""))
         if j.error:
             st.error(j.error)
         with st.expander("Log"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,9 @@ from typing import Any
 from claimtrack.runs import jobs
 from claimtrack.runs.jobs import Experiment, Job
 from claimtrack.graph.store import Store
+from claimtrack.runs.progress import Progress
+from claimtrack.runs.progress import job_progress as measure
+from claimtrack.runs.tracker import wall_time
 from claimtrack.runs.worker import parse_progress
 
 DEVICES, MAX_SEEDS = jobs.DEVICES, jobs.MAX_SEEDS
@@ -108,7 +112,7 @@ def run_rows(runs: list[Job]) -> list[dict[str, Any]]:
 
 
 # -- what the queue form and the live progress show --------------------------------------------
-EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "replicate" / "experiments"
+EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "replicate" / "experiments"
 
 
 def min_seeds(experiment: Experiment, scale: str | None = None) -> int | None:
@@ -160,7 +164,65 @@ def eta_seconds(job: Job, now: dt.datetime | None = None) -> float | None:
     return max(0.0, elapsed / frac * (1 - frac))
 
 
-def scale_lines(experiment: Experiment) -> list[str]:
-    """'smoke: ~2 min per seed on a 2-core CPU' for each scale, as the listing says."""
-    return [f"**{name}**: {info.get('expected') or 'time not stated'}"
-            for name, info in experiment.scale_info.items()]
+_RL_SECONDS = re.compile(r"seed \d+: \d+ GRPO steps in ([\d.]+)s")
+
+
+def measured(experiment: str, scale: str, jobs_: list[Job] | None = None,
+             runs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What the last runs of ``experiment`` at ``scale`` measured: ``wall`` seconds and ``seeds``
+    of the newest completed local job (pretraining included: it is the job's whole time),
+    ``rl_seconds`` per seed from its log, and ``arms`` from an imported result of the experiment
+    (series.arms); else the newest imported run's wall time (``source`` says which)."""
+    out: dict[str, Any] = {}
+    for j in jobs_ if jobs_ is not None else list_runs():  # newest first
+        if j.experiment == experiment and j.scale == scale and j.state == "completed" \
+                and j.started_at and j.finished_at:
+            out.update(wall=(j.finished_at - j.started_at).total_seconds(), seeds=j.seeds,
+                       source=f"job {j.id}", when=f"{j.finished_at:%Y-%m-%d}")
+            times = [float(x) for x in _RL_SECONDS.findall(run_log(j.id).rpartition("== attempt ")[2])]
+            if times:
+                out["rl_seconds"] = sum(times) / len(times)
+            break
+    if runs is None:
+        with _store() as store:
+            runs = store.runs()
+    for r in reversed(runs):  # newest last
+        d = r.get("data") or {}
+        if r.get("experiment") != experiment:
+            continue
+        arms = ((d.get("series") or {}).get("arms") or {})
+        if arms and "arms" not in out:
+            out["arms"] = len(arms)
+        if (d.get("scale") or {}).get("name") == scale and "wall" not in out:
+            try:
+                start = dt.datetime.fromisoformat(str(d["started_at"]).replace("Z", "+00:00"))
+                end = dt.datetime.fromisoformat(str(d["finished_at"]).replace("Z", "+00:00"))
+            except (KeyError, ValueError):
+                continue
+            out.update(wall=(end - start).total_seconds(), seeds=len(d.get("seeds") or []) or 1,
+                       source=f"run {r['run_id']}; a cached base is not in this time",
+                       when=f"{end:%Y-%m-%d}")
+    return out
+
+
+def scale_lines(experiment: Experiment, jobs_: list[Job] | None = None,
+                runs: list[dict[str, Any]] | None = None) -> list[str]:
+    """Per scale: the last measured time ('smoke: 3m 36s for 1 seed, measured by job … on …'),
+    else what the listing says ('~2 min per seed on a 2-core CPU')."""
+    out = []
+    for name, info in experiment.scale_info.items():
+        m = measured(experiment.name, name, jobs_, runs)
+        if m.get("wall"):
+            out.append(f"**{name}**: {wall_time(m['wall'])} for {m['seeds']} seed(s), measured "
+                       f"({m['source']}, {m['when']})")
+        else:
+            out.append(f"**{name}**: {info.get('expected') or 'time not stated'} (not measured here yet)")
+    return out
+
+
+def job_progress(job: Job) -> Progress:
+    """The job's progress over the whole job (``claimtrack.runs.progress``): one monotone
+    fraction, the phase in words ("pretraining base 2/3"), an ETA from measured times."""
+    m = measured(job.experiment, job.scale) if job.state == "running" else {}
+    return measure(job, run_log(job.id) if job.state == "running" else "", arms=m.get("arms"),
+                   rl_seconds=m.get("rl_seconds"))

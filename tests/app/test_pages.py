@@ -223,7 +223,9 @@ def test_replications_page_offers_only_registered_choices_and_lists_every_run(ap
     assert at.selectbox(key="rep_experiment").value == "entropy-law"
     assert [o.split(" —")[0] for o in at.selectbox(key="rep_experiment").options] == registered
     assert [o.split(":")[0] for o in at.selectbox(key="rep_scale").options] == ["smoke", "gpu"]
-    assert "**smoke**: ~2 min per seed on CPU" in texts(at) and "**gpu**: ~20 min on one GPU" in texts(at)
+    # expected time per scale: the last measured run (the shipped smoke run, the fixture's gpu run)
+    assert "**smoke**: 1m 21s for 3 seed(s), measured (run entropy-law-smoke-" in texts(at)
+    assert "**gpu**: 10m 00s for 2 seed(s), measured (run entropy-law-gpu-" in texts(at)
     # the rule's minimum (THRESHOLDS["min_seeds"] = 3 in entropy_law.py), not the listing's 1
     assert at.number_input(key="rep_seeds_entropy-law_smoke").value == 3
     assert "needs at least 3 seeds" in texts(at)
