@@ -9,10 +9,12 @@ inquiry's claims, or all):
 
 - claims added: first asserted in (D1, D2], with their status at D2;
 - statuses that moved: status at D1 != status at D2, with the evidence dated in (D1, D2] that
-  can move a status (``status.is_moving``) — the evidence that moved it;
+  moves the status as of D2 (``StatusReport.moved``: no toy-scale, superseded, smoke or withdrawn
+  item) — the evidence that moved it;
 - flags that appeared (``source-revised``, ``misattributed``, ...);
 - new contradictions: ``contradicts`` relations dated in the window, and contradicting evidence;
-- new replications: replication evidence dated in the window (with its verdict and strength).
+- new replications: replication evidence dated in the window (with its verdict, strength and
+  whether it is the claim's current re-test, superseded, or toy scale).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from typing import Any
 
 from claimtrack.graph.errors import InputError
 from claimtrack.graph.claim_graph import Graph, parse_date
-from claimtrack.graph.status import is_moving
 
 
 @dataclass
@@ -70,8 +71,8 @@ class GraphDiff:
             out += [f"  {c['date']} {c['what']}" for c in self.contradictions]
         if self.replications:
             out.append("new replications:")
-            out += [f"  {r['date']} {r['claim']}: {r['verdict']} ({r['strength']}, run {r['source']})"
-                    for r in self.replications]
+            out += [f"  {r['date']} {r['claim']}: {r['verdict']} ({r['strength']}, run {r['source']}; "
+                    f"{r.get('note', '')})" for r in self.replications]
         return out
 
 
@@ -96,7 +97,8 @@ def graph_diff(graph: Graph, start: dt.date | str, end: dt.date | str | None = N
             d.added.append({"id": cid, "first_asserted": v.claim.first_asserted.isoformat(),
                             "status": v.status.status, "statement": v.claim.statement})
         elif old.status.status != v.status.status:
-            moving = [e for e in v.evidence if window(e.date) and is_moving(v.claim, e)]
+            moved = set(v.status.moved)  # toy, superseded, smoke and withdrawn items move nothing
+            moving = [e for e in v.evidence if window(e.date) and e.id in moved]
             d.moved.append({"id": cid, "from": old.status.status, "to": v.status.status,
                             "reason": v.status.reason, "because": v.status.because,
                             "evidence": [_ev(e) for e in moving]})
@@ -106,13 +108,16 @@ def graph_diff(graph: Graph, start: dt.date | str, end: dt.date | str | None = N
         for e in v.evidence:
             if not window(e.date):
                 continue
-            if e.direction == "contradicts":
+            if e.direction == "contradicts" and e.id in set(v.status.moved):
                 d.contradictions.append({"date": e.date.isoformat(), "claim": cid, "evidence": e.id,
                                          "what": f"{e.source} contradicts {cid}: {e.summary[:120]}"})
             if e.kind == "replication":
                 d.replications.append({"date": e.date.isoformat(), "claim": cid, "source": e.source,
                                        "verdict": e.provenance.get("verdict", e.direction),
-                                       "strength": e.strength, "evidence": e.id})
+                                       "strength": e.strength, "evidence": e.id,
+                                       "note": v.note(e) or ("current" if e.id in v.status.retest.current
+                                                             else "decides nothing"),
+                                       "retest": v.status.retest.label})
     for r in graph.relations(end):
         if r.kind == "contradicts" and window(r.date) and (ids is None or r.source in after
                                                             or r.target in after):
