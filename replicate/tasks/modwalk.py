@@ -53,6 +53,11 @@ class ModWalk:
     # the target stays reachable), so the base prefers one plan among many correct ones and
     # strategy diversity starts low but can rise; 0 = no habit
     p_habit: float = 0.0
+    # states count down the distance left to the target (d_0 = target, d_i = d_{i-1} - m_i, the walk
+    # must end at 0) instead of the running sum: the last move is then a copy of the state before it,
+    # which a 0.39M base learns, where landing a running sum on the target (a subtraction mod 10 over
+    # the prompt) it did not (pilot seed 100: base pass@1 0.17 vs the teacher's 0.83, issue 19)
+    count_down: bool = False
     name: str = "modwalk"
     distinct_heldout = True  # few enough prompts that a drawn validation set would repeat some
 
@@ -79,7 +84,10 @@ class ModWalk:
         while len(out) < n:
             size = int(rng.integers(self.min_allowed, self.n_allowed + 1))
             if rng.random() < self.hard_frac:
-                evens = rng.choice(EVENS, size=min(size, len(EVENS) + 1) - 1, replace=False)  # 7 + at most 5 evens
+                # 7 + at most 5 evens; with more than 6 allowed moves the hard sizes are drawn from 3-6,
+                # else the hard subset would be the 5 prompts that allow every even move
+                hsize = size if self.n_allowed <= 6 else int(rng.integers(3, 7))
+                evens = rng.choice(EVENS, size=hsize - 1, replace=False)
                 allowed = tuple(sorted(int(x) for x in (*evens, RARE)))
                 target = int(rng.choice([1, 3, 5, 7, 9]))
                 hard = True
@@ -114,9 +122,9 @@ class ModWalk:
                     break
         if moves is None:  # a random walk, right only by chance
             moves = [int(rng.choice(usable)) for _ in range(self.n_moves)]
-        out, s = [], 0
+        out, s = [], self._start(target)
         for m in moves:
-            s = (s + m) % 10
+            s = self._step(s, m)
             if rng.random() < self.eps_exec:
                 s = int((s + rng.integers(1, 10)) % 10)  # a slip; later states follow from it
             out.append(f"{m}{s}")
@@ -125,15 +133,15 @@ class ModWalk:
     def habit_walk(self, usable: list[int], target: int) -> list[int] | None:
         """The canonical correct walk: the lexicographically first one (the smallest usable move for as
         long as the target stays reachable); None where no correct walk exists."""
-        moves, s = [], 0
+        moves, s = [], self._start(target)
         for j in range(self.n_moves):
             for m in sorted(usable):
-                reach = {(s + m) % 10}
+                reach = {self._step(s, m)}
                 for _ in range(self.n_moves - j - 1):
-                    reach = {(x + a) % 10 for x in reach for a in usable}
-                if target in reach:
+                    reach = {self._step(x, a) for x in reach for a in usable}
+                if self._goal(target) in reach:
                     moves.append(m)
-                    s = (s + m) % 10
+                    s = self._step(s, m)
                     break
             else:
                 return None
@@ -144,30 +152,39 @@ class ModWalk:
         (empty once the prefix is wrong). Tokens in this set are equally-correct choices; entropy over
         the rest is error (replicate/decomposition.py)."""
         allowed, target = self._parse(problem.prompt)
-        n, s = self.n_moves, 0
+        n, s, goal = self.n_moves, self._start(target), self._goal(target)
         if len(prefix) > 2 * n or not prefix.isdigit() and prefix:
             return set()
         for i in range(0, len(prefix) - 1, 2):
             m, st = int(prefix[i]), int(prefix[i + 1])
-            if m not in allowed or st != (s + m) % 10:
+            if m not in allowed or st != self._step(s, m):
                 return set()
             s = st
         if len(prefix) == 2 * n:
-            return {"$"} if s == target else set()
+            return {"$"} if s == goal else set()
         if len(prefix) % 2 == 1:  # a state: determined by the move just written
             m = int(prefix[-1])
             if m not in allowed:
                 return set()
-            return {str((s + m) % 10)}
+            return {str(self._step(s, m))}
         left = n - len(prefix) // 2 - 1  # moves after this one
         ok = set()
         for m in allowed:
-            reach = {(s + m) % 10}
+            reach = {self._step(s, m)}
             for _ in range(left):
-                reach = {(x + a) % 10 for x in reach for a in allowed}
-            if target in reach:
+                reach = {self._step(x, a) for x in reach for a in allowed}
+            if goal in reach:
                 ok.add(str(m))
         return ok
+
+    def _start(self, target: int) -> int:
+        return target if self.count_down else 0
+
+    def _step(self, s: int, m: int) -> int:
+        return (s - m) % 10 if self.count_down else (s + m) % 10
+
+    def _goal(self, target: int) -> int:
+        return 0 if self.count_down else target
 
     # ---- checker and labels ---------------------------------------------------------------
     def reward(self, problem: Problem, response: str) -> float:
@@ -175,15 +192,15 @@ class ModWalk:
         if len(response) != 2 * self.n_moves or not response.isdigit():
             return 0.0
         allowed, target = self._parse(problem.prompt)
-        s = 0
+        s = self._start(target)
         for i in range(0, len(response), 2):
             m, st = int(response[i]), int(response[i + 1])
             if m not in allowed:
                 return 0.0
-            s = (s + m) % 10
+            s = self._step(s, m)
             if st != s:
                 return 0.0
-        return 1.0 if s == target else 0.0
+        return 1.0 if s == self._goal(target) else 0.0
 
     def token_labels(self, response: str) -> list[int]:
         return [OTHER if c == "$" else (PLANNING if i % 2 == 0 else EXECUTION) for i, c in enumerate(response)]

@@ -15,9 +15,9 @@ def _walks(t, prob):
 
     def rec(moves):
         if len(moves) == t.n_moves:
-            s, txt = 0, ""
+            s, txt = t._start(prob.answer), ""
             for m in moves:
-                s = (s + m) % 10
+                s = t._step(s, m)
                 txt += f"{m}{s}"
             if t.reward(prob, txt + "$"):
                 out.append(txt + "$")
@@ -29,8 +29,12 @@ def _walks(t, prob):
     return out
 
 
-def test_continuations_are_exactly_the_prefixes_of_correct_walks():
-    t = make_task("modwalk", n_moves=3, n_allowed=9, min_allowed=6, hard_frac=0.3)
+import pytest
+
+
+@pytest.mark.parametrize("count_down", [False, True])
+def test_continuations_are_exactly_the_prefixes_of_correct_walks(count_down):
+    t = make_task("modwalk", n_moves=3, n_allowed=9, min_allowed=6, hard_frac=0.3, count_down=count_down)
     for prob in t.sample_problems(np.random.default_rng(3), 12):
         walks = _walks(t, prob)
         for w in walks[:20]:
@@ -45,16 +49,18 @@ def test_continuations_are_exactly_the_prefixes_of_correct_walks():
 
 
 def test_hard_problems_need_the_move_the_teacher_never_writes():
-    t = make_task("modwalk", n_moves=4, n_allowed=9, min_allowed=6, hard_frac=1.0)
+    t = make_task("modwalk", n_moves=4, n_allowed=9, min_allowed=6, hard_frac=1.0, count_down=True)
     rng = np.random.default_rng(0)
-    for prob in t.sample_problems(rng, 20):
+    probs = t.sample_problems(rng, 200)
+    assert len({p.prompt for p in probs}) >= 60  # not just the 5 prompts that allow every even move
+    for prob in probs[:20]:
         assert 7 in prob.meta["allowed"] and len(prob.meta["allowed"]) <= 6
         assert "7" in t.continuations(prob, "")  # a correct walk exists and needs a 7 somewhere
         assert all("7" not in t.teacher_trace(prob, rng)[0::2] for _ in range(5))
 
 
 def test_habit_teacher_prefers_one_correct_plan():
-    t = make_task("modwalk", n_moves=4, n_allowed=6, min_allowed=4, hard_frac=0.0, p_habit=0.9, p_wrong_plan=0.0, eps_exec=0.0)
+    t = make_task("modwalk", n_moves=4, n_allowed=6, min_allowed=4, hard_frac=0.0, p_habit=0.9, p_wrong_plan=0.0, eps_exec=0.0, count_down=True)
     rng = np.random.default_rng(1)
     for prob in t.sample_problems(rng, 10):
         plans = [t.teacher_trace(prob, rng) for _ in range(60)]
@@ -62,6 +68,14 @@ def test_habit_teacher_prefers_one_correct_plan():
         top = max(plans.count(p) for p in set(plans)) / len(plans)
         assert top >= 0.8  # the habit: one plan of many correct ones
         assert len(_walks(t, prob)) >= 4
+
+
+def test_count_down_walk_ends_at_zero_and_last_move_copies_the_state():
+    t = make_task("modwalk", n_moves=3, n_allowed=9, min_allowed=9, hard_frac=0.0, count_down=True)
+    prob = t.sample_problems(np.random.default_rng(0), 1)[0]
+    w = _walks(t, prob)[0]
+    assert w[-2] == "0" and w[-3] == w[-4]  # ... m_k = d_{k-1}, d_k = 0
+    assert t.continuations(prob, w[:-3]) == {w[-4]}
 
 
 def test_split_entropy_is_exact_and_separates_error():
