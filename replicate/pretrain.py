@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from replicate import checkpoint
+from replicate.decomposition import entropy_parts
 from replicate.metrics import pass_at_k
 from replicate.model import ModelConfig, build_model, count_params
 from replicate.sampling import sample
@@ -135,6 +136,9 @@ def base_statistics(model, task, problems, *, n_samples: int, device: str, seed:
             continue
         out[f"pass@1_{name}"] = float(np.mean([pass_at_k(n_samples, int(ci), 1) for ci in c[sel]]))
         out[f"pass@{n_samples}_{name}"] = float(np.mean([pass_at_k(n_samples, int(ci), n_samples) for ci in c[sel]]))
+    if hasattr(task, "continuations"):  # H0 = choice among equally-correct moves + noise (issue 19), easy problems
+        easy = [p for p in problems if not p.hard]
+        out["h0_parts"] = entropy_parts(model, task, easy, n_samples=4, device=device, seed=seed) if easy else None
     return out
 
 
