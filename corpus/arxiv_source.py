@@ -29,8 +29,6 @@ Errors (pickle-safe, like arxiv's own):
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import logging
 import re
 import time
@@ -39,16 +37,18 @@ from dataclasses import dataclass, field
 
 import arxiv
 import requests
+import urllib3.exceptions
 from lxml import etree
 from requests.adapters import HTTPAdapter
 
+from corpus import http_client
+from corpus.http_client import retry_after_seconds  # noqa: F401 - re-exported (tests, callers)
 from corpus.ids import parse_id, split_versioned
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://export.arxiv.org/api/query"
 POLITE_DELAY_S = 3.0  # arXiv terms of use: one request every three seconds
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 ATOM = "{http://www.w3.org/2005/Atom}"
 _ERROR_ID_PREFIX = "https://arxiv.org/api/errors"
 
@@ -107,92 +107,70 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
 
 
-def retry_after_seconds(value: str | None, now: dt.datetime | None = None) -> float | None:
-    """``Retry-After`` as seconds: either delta-seconds or an HTTP date (RFC 9110 §10.2.3).
-
-    >>> retry_after_seconds("7")
-    7.0
-    >>> retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=dt.datetime(2015, 10, 21, 7, 28, tzinfo=dt.timezone.utc))
-    10.0
-    """
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    now = now or dt.datetime.now(dt.timezone.utc)
-    return max(0.0, (when - now).total_seconds())
-
-
 class ArxivAdapter(HTTPAdapter):
-    """A requests adapter that paces, retries and validates arXiv API calls (see module doc)."""
+    """A requests adapter that paces, retries, limits and validates arXiv API calls (module doc)."""
 
     def __init__(self, *, delay: float = POLITE_DELAY_S, retries: int = 4, backoff: float = 2.0,
-                 max_wait: float = 300.0, timeout: float = 30.0,
+                 max_wait: float = http_client.MAX_RETRY_AFTER_S, timeout: float = 30.0,
+                 max_bytes: int = http_client.MAX_BYTES,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] | None = None) -> None:
         super().__init__(max_retries=0)
-        self.delay, self.retries, self.backoff = delay, retries, backoff
-        self.max_wait, self.timeout = max_wait, timeout
-        self.clock = clock
-        self.sleep = sleep or (lambda s: _sleep(s))
-        self._last_end: float | None = None
-        self.requests_sent = 0
+        self.delay = delay
+        self.origin: str | None = None  # set by ArxivSource: requests elsewhere are refused
+        self.retrier = http_client.Retrier("the arXiv API", delay=delay, retries=retries,
+                                           backoff=backoff, max_retry_after=max_wait,
+                                           timeout=timeout, max_bytes=max_bytes, clock=clock,
+                                           sleep=sleep or (lambda s: _sleep(s)))
 
-    def _pace(self, at_least: float = 0.0) -> None:
-        wait = at_least
-        if self._last_end is not None:
-            wait = max(wait, self.delay - (self.clock() - self._last_end))
-        if wait > 0:
-            logger.info("arXiv: waiting %.1f s", wait)
-            self.sleep(wait)
+    @property
+    def deadline(self) -> http_client.Deadline | None:
+        return self.retrier.deadline
+
+    @deadline.setter
+    def deadline(self, value: http_client.Deadline | None) -> None:
+        self.retrier.deadline = value
+
+    @property
+    def requests_sent(self) -> int:
+        return self.retrier.requests_sent
 
     def send(self, request, **kwargs):  # type: ignore[override]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
         url = request.url
-        wait = 0.0
-        for attempt in range(self.retries + 1):
-            self._pace(wait)
-            last = attempt == self.retries
-            try:
-                self.requests_sent += 1
-                resp = super().send(request, **kwargs)
-                body = resp.content  # read here, so a reset mid-body is retried too
-            except (requests.Timeout, requests.ConnectionError,
-                    requests.exceptions.ChunkedEncodingError) as exc:
-                self._last_end = self.clock()
-                if last:
-                    raise FetchError(url, attempt + 1, f"cannot reach the arXiv API at {_host(url)}: "
-                                     f"{_reason(exc)} (gave up after {attempt + 1} tries)") from None
-                wait = self._backoff(attempt, None)
-                logger.warning("arXiv: %s; retrying in %.0f s", _reason(exc), wait)
-                continue
-            self._last_end = self.clock()
-            if resp.status_code in RETRY_STATUSES:
-                after = retry_after_seconds(resp.headers.get("Retry-After"))
-                if after is not None and after > self.max_wait:
-                    raise FetchError(url, attempt + 1, f"the arXiv API asks to wait {after:.0f} s "
-                                     f"(HTTP {resp.status_code}); try again later")
-                if last:
-                    raise FetchError(url, attempt + 1, f"the arXiv API kept answering HTTP "
-                                     f"{resp.status_code} (gave up after {attempt + 1} tries)")
-                wait = self._backoff(attempt, after)
-                logger.warning("arXiv: HTTP %s; retrying in %.0f s", resp.status_code, wait)
-                continue
-            check_feed(url, resp.status_code, resp.headers.get("Content-Type", ""), body, attempt + 1)
-            return resp
-        raise AssertionError("unreachable")  # pragma: no cover
+        if self.origin is not None and not http_client.same_origin(url, self.origin):
+            raise FetchError(url, 1, f"refused a request to {_host(url)}: not the configured arXiv API "
+                             f"at {_host(self.origin)} (a redirect to another origin is not followed)")
+        kwargs.pop("stream", None)
+        kwargs.pop("timeout", None)
+        box: dict = {}
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        wait = self.backoff * 2**attempt
-        if retry_after is not None:
-            wait = max(wait, retry_after)
-        return min(wait, self.max_wait)
+        def attempt(timeout: float) -> http_client.Answer:
+            try:
+                resp = super(ArxivAdapter, self).send(request, stream=True, timeout=timeout, **kwargs)
+                chunks = iter(lambda: resp.raw.read1(65536), b"")
+                body = http_client.read_capped(chunks, url=url, max_bytes=self.retrier.max_bytes,
+                                               deadline=self.retrier.deadline,
+                                               declared=resp.headers.get("Content-Length"))
+            except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                    urllib3.exceptions.HTTPError) as exc:
+                raise http_client.Transient(_reason(exc)) from None
+            resp._content, resp._content_consumed = body, True  # what resp.content returns
+            box["resp"] = resp
+            return http_client.Answer(resp.status_code, resp.headers, body, url)
+
+        try:
+            answer = self.retrier.run(attempt, url)
+        except http_client.HttpFailure as exc:
+            raise FetchError(url, exc.attempts, exc.message) from None
+        if answer.status in (301, 302, 303, 307, 308):  # requests follows it, if within the origin
+            try:
+                http_client.redirect_target(answer.headers.get("Location"), url, self.origin or url)
+            except http_client.HttpFailure as exc:
+                raise FetchError(url, 1, f"the arXiv API: {exc.message}") from None
+            return box["resp"]
+        check_feed(url, answer.status, answer.headers.get("Content-Type", ""), answer.body,
+                   self.retrier.requests_sent)
+        return box["resp"]
 
 
 def _host(url: str) -> str:
@@ -200,7 +178,7 @@ def _host(url: str) -> str:
 
 
 def _reason(exc: Exception) -> str:
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError)) or "timed out" in str(exc):
         return "timed out"
     text = str(exc)
     for known in ("Connection refused", "Connection reset", "Name or service not known",
@@ -245,6 +223,7 @@ class ArxivSource:
         if _host(url).endswith("arxiv.org") and adapter.delay < POLITE_DELAY_S:
             raise ValueError(f"delay {adapter.delay} s is below arXiv's {POLITE_DELAY_S} s; "
                              "use a mirror URL for faster pacing")
+        adapter.origin = url
         self.adapter = adapter
 
     def _client(self, page_size: int) -> arxiv.Client:

@@ -15,15 +15,19 @@
   (developers.openalex.org/guides/page-through-results: keyless cursor paging is refused, basic
   paging reaches 10,000). OpenAlex gives no citation contexts.
 
-Both go through ``PoliteClient``: pacing with an injected clock/sleep (tests never wait), retries
-of 429/5xx/timeouts/resets with exponential backoff that honours ``Retry-After``, and one-line
-errors. ``SourceError`` means the source is unusable for now (down, a 429 storm, malformed
+Both go through ``PoliteClient`` over ``corpus.http_client`` (the policy the arXiv client shares):
+pacing with an injected clock/sleep (tests never wait), retries of 429/5xx/timeouts/resets with
+exponential backoff that honours ``Retry-After`` up to a ceiling, an overall deadline the watch
+sets per source (``client.deadline``), a cap on answer bytes, redirects only within the API's
+origin (the S2 key never goes to another host), and one-line errors. Paging stops after
+``S2_MAX_PAGES`` / ``OPENALEX_MAX_PAGES`` pages per paper (``capped`` lists those papers). ``SourceError`` means the source is unusable for now (down, a 429 storm, malformed
 JSON); ``NotIndexed`` means it does not know this paper.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import time
@@ -34,16 +38,16 @@ from typing import Any
 import httpx
 
 from claimtrack.graph.errors import ClaimtrackError
-from corpus.arxiv_source import retry_after_seconds
+from corpus import http_client
 
 S2_URL = "https://api.semanticscholar.org/graph/v1"
 OPENALEX_URL = "https://api.openalex.org"
 S2_FIELDS = ("contexts,intents,isInfluential,citingPaper.externalIds,citingPaper.title,"
              "citingPaper.publicationDate")
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 S2_PAGE = 100
 OPENALEX_PAGE = 100
 OPENALEX_MAX_PAGES = 10  # 1,000 citing works per paper and run: polite, and plenty for a month
+S2_MAX_PAGES = 10  # the same cap for S2's offset paging (a server whose `next` never ends, issue 22)
 _ARXIV_DOI = re.compile(r"10\.48550/arxiv\.(\d{4}\.\d{4,5})", re.I)
 _ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})", re.I)
 _ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
@@ -101,71 +105,72 @@ def _doi(value: Any) -> str | None:
 
 
 class PoliteClient:
-    """GET JSON from one API: paced, retried, one-line errors (see module doc)."""
+    """GET JSON from one API through ``corpus.http_client.Retrier`` (paced, retried, deadlines,
+    a size cap, redirects only within the API's origin so the key never leaves it)."""
 
     def __init__(self, name: str, base_url: str, *, delay: float, retries: int = 4,
-                 backoff: float = 2.0, max_wait: float = 120.0, timeout: float = 30.0,
+                 backoff: float = 2.0, max_wait: float = http_client.MAX_RETRY_AFTER_S,
+                 timeout: float = 30.0, max_bytes: int = http_client.MAX_BYTES,
                  headers: dict[str, str] | None = None, transport: httpx.BaseTransport | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] | None = None) -> None:
         self.name, self.base_url = name, base_url.rstrip("/")
-        self.delay, self.retries, self.backoff, self.max_wait = delay, retries, backoff, max_wait
-        self.clock = clock
-        self.sleep = sleep or (lambda s: _sleep(s))
+        self.retrier = http_client.Retrier(name, delay=delay, retries=retries, backoff=backoff,
+                                           max_retry_after=max_wait, timeout=timeout,
+                                           max_bytes=max_bytes, clock=clock,
+                                           sleep=sleep or (lambda s: _sleep(s)))
+        # follow_redirects=False: redirects are followed here, within the origin only (issue 22)
         self.client = httpx.Client(timeout=timeout, headers=headers or {}, transport=transport,
-                                   follow_redirects=True)
-        self._last_end: float | None = None
-        self.requests_sent = 0
+                                   follow_redirects=False)
 
-    def _pace(self, at_least: float = 0.0) -> None:
-        wait = at_least
-        if self._last_end is not None:
-            wait = max(wait, self.delay - (self.clock() - self._last_end))
-        if wait > 0:
-            self.sleep(wait)
+    @property
+    def deadline(self) -> http_client.Deadline | None:
+        return self.retrier.deadline
+
+    @deadline.setter
+    def deadline(self, value: http_client.Deadline | None) -> None:
+        self.retrier.deadline = value
+
+    @property
+    def requests_sent(self) -> int:
+        return self.retrier.requests_sent
+
+    def _attempt(self, url: str, params: dict[str, Any] | None) -> Callable[[float], http_client.Answer]:
+        def attempt(timeout: float) -> http_client.Answer:
+            target, query = url, params
+            for _ in range(http_client.MAX_REDIRECTS + 1):
+                try:
+                    with self.client.stream("GET", target, params=query, timeout=timeout) as resp:
+                        if resp.is_redirect:
+                            target = http_client.redirect_target(resp.headers.get("Location"),
+                                                                 str(resp.url), self.base_url)
+                            query = None  # the Location carries its own query
+                            continue
+                        body = http_client.read_capped(
+                            resp.iter_bytes(), url=target, max_bytes=self.retrier.max_bytes,
+                            deadline=self.retrier.deadline, declared=resp.headers.get("Content-Length"))
+                        return http_client.Answer(resp.status_code, resp.headers, body, str(resp.url))
+                except httpx.TransportError as exc:
+                    raise http_client.Transient(type(exc).__name__) from None
+            raise http_client.HttpFailure(f"{self.name}: more than {http_client.MAX_REDIRECTS} "
+                                          "redirects", kind="redirect")
+        return attempt
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         url = self.base_url + path
-        wait = 0.0
-        for attempt in range(self.retries + 1):
-            self._pace(wait)
-            last = attempt == self.retries
-            try:
-                self.requests_sent += 1
-                resp = self.client.get(url, params=params)
-            except httpx.TransportError as exc:
-                self._last_end = self.clock()
-                if last:
-                    raise SourceError(f"{self.name} at {self.base_url} cannot be reached "
-                                      f"({type(exc).__name__}; gave up after {attempt + 1} tries)") from None
-                wait = self._backoff(attempt, None)
-                continue
-            self._last_end = self.clock()
-            if resp.status_code in RETRY_STATUSES:
-                after = retry_after_seconds(resp.headers.get("Retry-After"))
-                if after is not None and after > self.max_wait:
-                    raise SourceError(f"{self.name} asks to wait {after:.0f} s (HTTP "
-                                      f"{resp.status_code}); try again later")
-                if last:
-                    raise SourceError(f"{self.name} kept answering HTTP {resp.status_code} "
-                                      f"(gave up after {attempt + 1} tries)")
-                wait = self._backoff(attempt, after)
-                continue
-            if resp.status_code == 404:
-                raise NotIndexed(f"{self.name} does not know {path}")
-            if resp.status_code != 200:
-                raise SourceError(f"{self.name} answered HTTP {resp.status_code} for {path}")
-            try:
-                return resp.json()
-            except ValueError:
-                raise SourceError(f"{self.name} answered malformed JSON for {path}") from None
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        wait = self.backoff * 2**attempt
-        if retry_after is not None:
-            wait = max(wait, retry_after)
-        return min(wait, self.max_wait)
+        try:
+            resp = self.retrier.run(self._attempt(url, params), url)
+        except http_client.HttpFailure as exc:
+            raise SourceError(exc.message if exc.message.startswith(self.name)
+                              else f"{self.name}: {exc.message}") from None
+        if resp.status == 404:
+            raise NotIndexed(f"{self.name} does not know {path}")
+        if resp.status != 200:
+            raise SourceError(f"{self.name} answered HTTP {resp.status} for {path}")
+        try:
+            return json.loads(resp.body)
+        except ValueError:
+            raise SourceError(f"{self.name} answered malformed JSON for {path}") from None
 
     def close(self) -> None:
         self.client.close()
@@ -181,8 +186,9 @@ class S2Source:
 
     name = "s2"
 
-    def __init__(self, client: PoliteClient) -> None:
-        self.client = client
+    def __init__(self, client: PoliteClient, max_pages: int = S2_MAX_PAGES) -> None:
+        self.client, self.max_pages = client, max_pages
+        self.capped: list[str] = []  # papers whose citations stopped at the page cap
 
     @classmethod
     def from_settings(cls, **kwargs: Any) -> S2Source:
@@ -196,7 +202,7 @@ class S2Source:
     def citations(self, arxiv_id: str, since: dt.date | None = None) -> Iterator[CitingPaper]:
         """Papers citing ``arxiv_id`` published on or after ``since`` (undated ones too)."""
         offset = 0
-        while True:
+        for _page in range(self.max_pages):
             body = self.client.get_json(f"/paper/ARXIV:{arxiv_id}/citations",
                                         {"fields": S2_FIELDS, "offset": offset, "limit": S2_PAGE})
             _shape(isinstance(body, dict) and isinstance(body.get("data", []), list),
@@ -209,6 +215,7 @@ class S2Source:
             if not isinstance(nxt, int) or nxt <= offset:
                 return
             offset = nxt
+        self.capped.append(arxiv_id)
 
     def _paper(self, item: Any) -> CitingPaper | None:
         if not isinstance(item, dict) or not isinstance(item.get("citingPaper"), dict):
@@ -231,8 +238,9 @@ class OpenAlexSource:
 
     name = "openalex"
 
-    def __init__(self, client: PoliteClient) -> None:
-        self.client = client
+    def __init__(self, client: PoliteClient, max_pages: int = OPENALEX_MAX_PAGES) -> None:
+        self.client, self.max_pages = client, max_pages
+        self.capped: list[str] = []
 
     @classmethod
     def from_settings(cls, **kwargs: Any) -> OpenAlexSource:
@@ -249,7 +257,7 @@ class OpenAlexSource:
         """Works citing ``arxiv_id``, published on or after ``since``."""
         work = self.work_id(arxiv_id)
         filt = f"cites:{work}" + (f",from_publication_date:{since.isoformat()}" if since else "")
-        for page in range(1, OPENALEX_MAX_PAGES + 1):
+        for page in range(1, self.max_pages + 1):
             body = self.client.get_json("/works", {"filter": filt, "per_page": OPENALEX_PAGE,
                                                    "page": page})
             _shape(isinstance(body, dict) and isinstance(body.get("results"), list),
@@ -263,6 +271,7 @@ class OpenAlexSource:
             count = meta.get("count") if isinstance(meta.get("count"), int) else 0
             if not results or page * OPENALEX_PAGE >= count:
                 return
+        self.capped.append(arxiv_id)
 
     def _paper(self, item: Any) -> CitingPaper | None:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):

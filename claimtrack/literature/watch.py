@@ -18,6 +18,13 @@ One run, for each inquiry (default: all), in this order:
    candidate claims are extracted as ``ingest`` does). A paper whose abstract shares enough
    words with a tracked claim is queued as candidate evidence for it.
 
+Bounded (issue 22): each source (arXiv, Semantic Scholar, OpenAlex) has an overall deadline per
+run (``CLAIMTRACK_WATCH_SOURCE_DEADLINE_S``, default 240 s) inside the run's deadline
+(``CLAIMTRACK_WATCH_DEADLINE_S``, default 600 s), waits and retries included; answers are capped
+in bytes, citation paging in pages per paper, honoured ``Retry-After`` in seconds
+(``corpus.http_client``). A source whose deadline runs out is given up for the rest of the run
+with one line on stderr.
+
 Resumable and idempotent: each (source, paper) step is written in one transaction together with
 its "checked on" mark (``watch_marks``), so a failure keeps what earlier steps wrote; the next run
 starts each step from its own mark (or ``--since``, or ``DEFAULT_LOOKBACK_DAYS`` ago) and the
@@ -44,16 +51,27 @@ from claimtrack.literature.citations import CitingPaper, NotIndexed, OpenAlexSou
 from claimtrack.graph.errors import ClaimtrackError, NotFoundError
 from claimtrack.graph.claim_graph import closest
 from claimtrack.literature.ingest import IngestError, ingest_ids, ingest_query, merge_paper
-from claimtrack.graph.models import Claim, Evidence, Inquiry, Paper, SavedQuery
+from claimtrack.graph.models import Claim, Evidence, Inquiry, Paper
 from claimtrack.literature.review import Candidate, bearing, candidate_id, queue, words
 from claimtrack.literature.stance import StanceSuggester
 from claimtrack.graph.store import Store
 from corpus.arxiv_source import ArxivSource, CorpusError
+from corpus.http_client import Budget, Deadline
+from claimtrack.literature.saved_queries import format_queries, parse_queries, save_queries  # noqa: F401 - the app's editor
 
 DEFAULT_LOOKBACK_DAYS = 30
 EMPTY_PAGE_RETRIES = 2  # arXiv sometimes returns an empty page mid-results; asking again works
 QUERY_MIN_SHARED = 3  # words an abstract must share with a claim to be queued for it
 QUERY_MAX_CLAIMS = 3
+RUN_DEADLINE_S = 600.0  # one watch run, all sources
+SOURCE_DEADLINE_S = 240.0  # one source within a run: arXiv's 3 s pacing fits ~80 requests
+
+
+def _env_s(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name) or default)
+    except ValueError:
+        return default
 
 
 @dataclass
@@ -91,7 +109,8 @@ class Watcher:
                  s2: S2Source | None = None, openalex: OpenAlexSource | None = None,
                  stance: StanceSuggester | None = None,
                  extract: Callable[[Paper], list[Claim]] | None = None,
-                 echo: Callable[[str], None] = _stderr, today: dt.date | None = None) -> None:
+                 echo: Callable[[str], None] = _stderr, today: dt.date | None = None,
+                 deadline_s: float | None = None, source_deadline_s: float | None = None) -> None:
         from claimtrack.literature.extract import Extractor
         from claimtrack.literature.ingest import source_from_settings
 
@@ -105,6 +124,30 @@ class Watcher:
         self.report = WatchReport()
         self._down: set[str] = set()
         self._citing_ids: set[str] = set()
+        self.deadline_s = deadline_s or _env_s("CLAIMTRACK_WATCH_DEADLINE_S", RUN_DEADLINE_S)
+        self.source_deadline_s = source_deadline_s or _env_s("CLAIMTRACK_WATCH_SOURCE_DEADLINE_S",
+                                                             SOURCE_DEADLINE_S)
+
+    # -- deadlines ---------------------------------------------------------------------
+    def _clients(self) -> list:
+        """The HTTP clients of the sources (those a test injects without one are skipped)."""
+        out = [getattr(self.arxiv, "adapter", None)]
+        out += [getattr(src, "client", None) for src in self.citation_sources]
+        return [c for c in out if c is not None and hasattr(c, "deadline")]
+
+    def _start_deadlines(self) -> None:
+        run = Deadline(self.deadline_s, what="watch deadline per run")
+        for client in self._clients():
+            client.deadline = Budget(self.source_deadline_s, parent=run, what="watch deadline per source")
+
+    def _arxiv_down(self, exc: Exception | None = None) -> bool:
+        """arXiv is given up for this run once its deadline ran out (one line said so)."""
+        if "arxiv" in self._down:
+            return True
+        deadline = getattr(getattr(self.arxiv, "adapter", None), "deadline", None)
+        if exc is not None and deadline is not None and deadline.expired():
+            self._down.add("arxiv")
+        return False
 
     # -- marks -------------------------------------------------------------------------
     def _mark(self, scope: str) -> dt.date | None:
@@ -143,6 +186,7 @@ class Watcher:
                 by_source.setdefault(src, []).append(claim)
         self.echo(f"watch: {len(inquiries)} inquiries, {len(tracked)} tracked claims, "
                   f"{len(by_source)} source papers")
+        self._start_deadlines()
         self._versions(by_source)
         # Citations before queries: a paper found both ways is queued with S2's contexts.
         for n, aid in enumerate(sorted(by_source), 1):
@@ -184,6 +228,7 @@ class Watcher:
                     self.echo(f"watch: arXiv:{new.arxiv_id} revised {old.latest_version}→"
                               f"{new.latest_version} ({new.updated}); its claims are flagged source-revised")
         except CorpusError as exc:
+            self._arxiv_down(exc)
             self._problem(f"arXiv versions: {exc.message}; versions not checked this run")
 
     def _revised(self, claim: Claim, old: Paper, new: Paper) -> Evidence:
@@ -202,6 +247,8 @@ class Watcher:
     def _query(self, inq: Inquiry, index: int, query: str, max_results: int,
                since: dt.date | None, claims: list[Claim]) -> None:
         scope = f"arxiv-query:{inq.id}:{index}"
+        if self._arxiv_down():
+            return
         start = self._start(scope, since)
         self.echo(f"watch: arXiv query {index + 1} of {inq.id} since {start}: {query}")
         report = None
@@ -214,7 +261,9 @@ class Watcher:
                 if "empty page" in str(exc) and attempt < EMPTY_PAGE_RETRIES:
                     self.echo(f"watch: arXiv returned an empty page; asking again ({attempt + 1})")
                     continue
-                self._problem(f"arXiv query {index + 1} of {inq.id}: {exc}")
+                if not self._arxiv_down(exc):
+                    self._problem(f"arXiv query {index + 1} of {inq.id}: {exc}"
+                                  + ("; arXiv is skipped for the rest of this run" if self._arxiv_down() else ""))
                 return
         assert report is not None
         seen = [s["arxiv_id"] for s in report.stored] + report.skipped
@@ -272,8 +321,12 @@ class Watcher:
             return
         except SourceError as exc:
             self._down.add(src.name)
-            self._problem(f"{label}: {exc}; skipping {label} for the rest of this run")
+            self._problem(f"{label}: {str(exc).removeprefix(label + ': ')}; skipping {label} for the "
+                          "rest of this run")
             return
+        if aid in getattr(src, "capped", ()):
+            self.echo(f"watch: {label}: stopped at {src.max_pages} pages of citations of arXiv:{aid} "
+                      "(the page cap per paper)")
         own = {s for c in claims for s in c.sources}
         cands, seen = [], set()
         for p in papers:
@@ -305,59 +358,18 @@ class Watcher:
 
     def _store_citing(self) -> None:
         ids = sorted(i for i in self._citing_ids if self.store.paper(i) is None)
-        if not ids:
+        if not ids or self._arxiv_down():
             return
         self.echo(f"watch: storing {len(ids)} citing papers from arXiv")
         try:
             rep = ingest_ids(self.store, self.arxiv, ids, extract=self.extract)
         except IngestError as exc:
-            self._problem(f"arXiv (citing papers): {exc}")
+            if not self._arxiv_down(exc):
+                self._problem(f"arXiv (citing papers): {exc}")
             return
         self.report.new_papers += [s["arxiv_id"] for s in rep.stored if s["change"] == "new"]
         if rep.unknown:
             self.echo(f"watch: arXiv does not know {', '.join(rep.unknown)}; queued without a paper record")
-
-
-def format_queries(queries: list[SavedQuery]) -> str:
-    """Saved queries as editable text, one a line: ``phrase, phrase | cs.LG cs.CL | 100``."""
-    return "\n".join(f"{', '.join(q.keywords)} | {' '.join(q.categories)} | {q.max_results}"
-                     for q in queries)
-
-
-def parse_queries(text: str) -> list[SavedQuery]:
-    """The inverse of ``format_queries``; InputError names the first bad line."""
-    from pydantic import ValidationError
-
-    from claimtrack.graph.errors import InputError
-
-    out = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) > 3:
-            raise InputError(f"saved query line {n}: at most 'phrases | categories | max'")
-        keywords = [k.strip() for k in parts[0].split(",") if k.strip()]
-        categories = parts[1].split() if len(parts) > 1 else []
-        try:
-            max_results = int(parts[2]) if len(parts) > 2 and parts[2] else 100
-            out.append(SavedQuery(keywords=keywords, categories=categories, max_results=max_results))
-        except (ValueError, ValidationError) as exc:
-            msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-            raise InputError(f"saved query line {n}: {msg.removeprefix('Value error, ')}") from None
-    return out
-
-
-def save_queries(store: Store, inquiry_id: str, text: str) -> Inquiry:
-    """Replace an inquiry's saved queries in the store (the app's editor). The corpus YAML is the
-    shipped default: `claimtrack init` after a corpus change writes its queries back."""
-    inq = store.inquiry(inquiry_id)
-    if inq is None:
-        raise NotFoundError(f"unknown inquiry {inquiry_id!r}")
-    updated = inq.model_copy(update={"watch": parse_queries(text)})
-    with store.transaction():
-        store.upsert_inquiry(updated)
-    return updated
 
 
 def enabled() -> bool:

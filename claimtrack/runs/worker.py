@@ -182,8 +182,9 @@ def run_process(argv: list[str], log: IO[str], *, on_progress: Callable[[dict], 
     return proc
 
 
-class _Stop(Exception):
-    """SIGTERM/SIGINT: stop after giving the current job back."""
+class _Stop(BaseException):
+    """SIGTERM/SIGINT: stop after giving the current job back. A BaseException, so that no
+    ``except Exception`` on the way (a retry loop, a library) swallows the stop (issue 22)."""
 
 
 class Worker:
@@ -246,11 +247,16 @@ class Worker:
     def daily_watch(self) -> None:
         """With ``CLAIMTRACK_WATCH=1``, start ``claimtrack watch --daily`` (once a day, issue 12) as a
         child process and never wait for it: a slow API cannot delay a queued job (issue 22). The
-        child decides whether today's watch is due; ``stop_watch`` ends it with the worker."""
+        child decides whether today's watch is due and keeps its own deadline
+        (``CLAIMTRACK_WATCH_DEADLINE_S``); one still running 30 s past it is killed here, and
+        ``stop_watch`` ends it with the worker."""
         if os.environ.get("CLAIMTRACK_WATCH") != "1":
             return
         proc = getattr(self, "_watch", None)
         if proc is not None and proc.poll() is None:
+            if time.monotonic() - self._watch_started > _env_float("CLAIMTRACK_WATCH_DEADLINE_S", 600.0) + 30:
+                self.echo(f"watch: the daily watch (pid {proc.pid}) ran past its deadline; stopped")
+                self.stop_watch()
             return  # still running
         today = time.strftime("%Y-%m-%d")
         if getattr(self, "_watch_day", None) == today:
@@ -258,6 +264,7 @@ class Worker:
         self._watch_day = today
         self._watch = subprocess.Popen([sys.executable, "-m", "claimtrack", "watch", "--daily"],
                                        stdin=subprocess.DEVNULL)
+        self._watch_started = time.monotonic()
         self.echo(f"watch: started the daily watch (pid {self._watch.pid})")
 
     def stop_watch(self) -> None:
@@ -265,9 +272,10 @@ class Worker:
         if proc is not None and proc.poll() is None:
             proc.terminate()
             try:
-                proc.wait(timeout=3)
+                proc.wait(timeout=2)  # SIGTERM to the worker ends it and its watch within 5 s
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
 
     def run_job(self, job: Job) -> Job | None:
         """Run one claimed job to its end; returns it as it ended (None if its lease was lost)."""
