@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,9 @@ import click
 
 from claimtrack.cli.base import as_of_option, emit, json_option, main, open_graph
 from claimtrack.graph.errors import ClaimtrackError, InputError
-from claimtrack.graph.claim_graph import ClaimView, Graph, parse_date
+from claimtrack.cli.claim_text import claim_row, legend_terms, show_text
+from claimtrack.graph.claim_graph import Graph, parse_date
+from claimtrack.graph.legend import legend_for
 from claimtrack.graph.models import TOPICS
 from claimtrack.graph.status import STATUSES
 from claimtrack.graph.store import Store
@@ -54,12 +55,6 @@ def init(force: bool, corpus_dir: Path | None) -> None:
     click.echo(summary)
 
 
-def _claim_row(v: ClaimView) -> str:
-    flags = f" [{','.join(v.status.flags)}]" if v.status.flags else ""
-    src = v.claim.sources[0]
-    return f"{v.id:<40} {v.status.status:<11} {v.claim.topic:<20} {src:<11} {v.claim.first_asserted}{flags}"
-
-
 @main.command()
 @as_of_option
 @click.option("--topic", type=click.Choice(TOPICS), help="Only this bottleneck family.")
@@ -69,34 +64,7 @@ def claims(as_of: str | None, topic: str | None, status: str | None, as_json: bo
     """List claims with their status as of a date."""
     views = open_graph().claims(parse_date(as_of), topic=topic, status=status)
     header = f"{'id':<40} {'status':<11} {'topic':<20} {'source':<11} asserted"
-    emit([v.to_dict() for v in views], as_json, "\n".join([header] + [_claim_row(v) for v in views]))
-
-
-def _show_text(v: ClaimView) -> str:
-    c, s = v.claim, v.status
-    out = [f"{c.id}: {c.statement}", "",
-           f"status as of {s.as_of}: {s.status} — {s.reason}"
-           + (f" (because: {', '.join(s.because)})" if s.because else ""),
-           f"flags: {', '.join(s.flags) or 'none'}",
-           f"topic: {c.topic}   kind: {c.kind}   first asserted: {c.first_asserted}",
-           f"scope: {c.scope or '—'}", "sources:"]
-    out += [f"  arXiv:{p.arxiv_id} {p.title} ({p.first_submitted}) {p.url}" for p in v.papers]
-    if c.quantities:
-        out.append("quantities:")
-        out += [f"  {q.name}: {q.value}" + ("" if q.verified else " (unverified)") for q in c.quantities]
-    if c.prediction:
-        out.append(f"prediction ({c.prediction.experiment}): {c.prediction.text}")
-    out.append("evidence:")
-    for e in v.evidence:
-        flags = f" [{', '.join(e.flags)}]" if e.flags else ""
-        out.append(f"  {e.date} {e.kind:<12} {e.direction:<12} {e.strength:<8} {e.source}{flags}")
-        out += ["      " + line for line in textwrap.wrap(e.summary, 90)]
-    if not v.evidence:
-        out.append("  (none: only its own source asserts it)")
-    out.append("relations:")
-    for r in v.relations:
-        out.append(f"  {r.source} —{r.kind}→ {r.target} ({r.date}, {r.source_ref or r.asserted_by})")
-    return "\n".join(out)
+    emit([v.to_dict() for v in views], as_json, "\n".join([header] + [claim_row(v) for v in views]))
 
 
 @main.command()
@@ -106,7 +74,8 @@ def _show_text(v: ClaimView) -> str:
 def show(claim_id: str, as_of: str | None, as_json: bool) -> None:
     """Statement, sources, status and why, evidence timeline and relations of one claim."""
     v = open_graph().claim(claim_id, parse_date(as_of))
-    emit(v.to_dict(), as_json, _show_text(v))
+    data = {**v.to_dict(), "legend": dict(legend_for(legend_terms(v)))}
+    emit(data, as_json, show_text(v))
 
 
 @main.command()

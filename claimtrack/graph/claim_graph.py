@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from claimtrack.graph.errors import InputError, NotFoundError
 from claimtrack.graph.models import Claim, Evidence, Inquiry, Paper, Relation
+from claimtrack.graph.retest import scale_name
 from claimtrack.graph.status import NOT_YET, StatusReport, derive_status
 from claimtrack.graph.store import Store
 
@@ -50,7 +51,7 @@ class ClaimView:
 
     def note(self, e: Evidence) -> str:
         """Why an item in the timeline stands apart ('' if it does not): withdrawn, superseded,
-        toy scale, prior work (words from ``claimtrack.graph.legend``)."""
+        toy scale, prior work, smoke run (words from ``claimtrack.graph.legend``)."""
         s = self.status
         if e.id in s.withdrawn:
             return f"withdrawn: corrected by {s.withdrawn[e.id]}"
@@ -60,6 +61,9 @@ class ClaimView:
             return "toy scale: moves no literature status"
         if e.id in s.prior:
             return f"prior work: counts from {self.claim.first_asserted}"
+        if e.kind == "replication" and e.id not in s.retest.current:
+            return ("smoke run: a plumbing check, decides nothing" if scale_name(e) == "smoke"
+                    else "outranked by a run at a larger scale")
         return ""
 
     def to_dict(self) -> dict:

@@ -39,6 +39,8 @@ RETEST_MEANINGS = {
                              "have shown the effect.",
     "superseded": "A later run of the same experiment at the same scale replaced this one; it is kept in "
                   "the timeline and moves nothing.",
+    "smoke run": "A plumbing check on a 0.1M-parameter model: shown in the timeline, it decides nothing.",
+    "outranked": "A run at a smaller scale than the experiment's current run: shown, it decides nothing.",
     "prior work": "Dated before the claim's first assertion: it counts from that date on.",
     "withdrawn": "Our earlier reading of a paper, replaced by a correcting item at every date.",
 }
