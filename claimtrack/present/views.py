@@ -299,7 +299,9 @@ def timeline(graph: Graph, view: ClaimView) -> list[dict[str, Any]]:
                     "strength": e.strength, "source": source, "decides": e.id in decided,
                     "headline": first if len(first) <= 110 else first[:107] + "…",
                     "summary": e.summary, "flags": ", ".join(e.flags), "scope": e.scope,
-                    "run": e.source if e.kind == "replication" else None, "id": e.id})
+                    "run": e.source if e.kind == "replication" else None, "id": e.id,
+                    # issue 18: the quote it rests on; a note greys items that move nothing
+                    "quote": e.quote, "quote_where": e.quote_where, "note": view.note(e)})
     return out
 
 
@@ -353,7 +355,9 @@ def replication_runs(view: ClaimView) -> list[dict[str, Any]]:
         pv = e.provenance
         verdict = pv.get("verdict", e.direction)
         why = e.summary.split(f": {verdict}. ", 1)[1] if f": {verdict}. " in e.summary else ""
-        out.append({"run": e.source, "date": e.date, "verdict": verdict,
+        label = next((t.label for t in view.status.retest.tests if t.evidence == e.id), "")
+        out.append({"run": e.source, "date": e.date, "verdict": verdict, "retest": label,
+                    "note": view.note(e) or ("current" if label else ""),
                     "scale": (pv.get("scale") or {}).get("name", "?"),
                     "seeds": len(pv.get("seeds") or []), "weak": e.strength == "weak",
                     "summary": e.summary, "why": sentences(why)})

@@ -55,3 +55,16 @@ def test_claim_verdicts_are_per_claim():
     assert views.claim_verdicts(result) == ("clip-kl-cov-preserve-entropy: inconclusive; "
                                             "gppo-gradient-preservation: does-not-hold")
     assert views.claim_verdicts({"verdict": "holds", "claims": [{"id": "x", "verdict": "holds"}]}) == "holds"
+
+
+def test_claim_page_data_greys_what_moves_nothing(seeded_store):
+    graph = views.load_graph()
+    view = graph.claim("dapo-clip-higher", dt.date.today())
+    items = {e["id"]: e for e in views.timeline(graph, view)}
+    old = "rep:entropy-interventions-cpu-20261129T212646Z-60f2a7:dapo-clip-higher"
+    assert items[old]["note"] == "superseded by entropy-interventions-cpu-20261129T221201Z-5ef1db"
+    assert any(e["quote"] and e["quote_where"] for e in items.values())
+    runs = {r["run"]: r for r in views.replication_runs(view)}
+    current = runs["entropy-interventions-cpu-20261129T221201Z-5ef1db"]
+    assert current["note"] == "current" and current["retest"] == view.status.retest.label
+    assert runs["entropy-interventions-smoke-20261127T113656Z-44c230"]["note"].startswith("smoke run")
