@@ -18,11 +18,12 @@ from claimtrack.graph.errors import ClaimtrackError
 
 st.title("Runs")
 graph = ui.load_graph()
-ui.as_of_control(graph)
+as_of = ui.as_of_control(graph)
+today = views.date_bounds(graph)[1]
 if queued := st.session_state.pop("rep_queued", None):
     st.success(queued)
 jobs = launch.list_runs()
-active = [j.id for j in jobs if j.state in ("queued", "running")]
+active = [j.id for j in jobs if j.state in ("queued", "running")] if as_of >= today else []
 
 
 @st.fragment(run_every=2 if active else None)
@@ -49,12 +50,13 @@ if active:
 
 st.subheader("All runs")
 shipped_runs = views.runs()
-rows = tracker.run_rows(shipped_runs, jobs)
+# as of the date: runs finished by then, verdicts only on claims asserted by then
+rows = tracker.run_rows(shipped_runs, jobs, as_of, {v.id for v in ui.claims(graph, as_of)})
 if not rows:
-    st.caption(f"No run yet. {launch.WORKER_HINT}")
+    st.caption(f"No run had finished by {as_of}." if as_of < today else f"No run yet. {launch.WORKER_HINT}")
 else:
-    st.caption(f"{len(rows)} runs ({sum(r['origin'] == 'shipped' for r in rows)} shipped with the corpus). "
-               "Select a row to open the run.")
+    st.caption(f"{len(rows)} runs ({sum(r['origin'] == 'shipped' for r in rows)} shipped with the corpus)"
+               + (f" finished by {as_of}" if as_of < today else "") + ". Select a row to open the run.")
     table = st.dataframe(rows, hide_index=True, key="rep_runs", on_select="rerun",
                          selection_mode="single-row",
                          column_order=("run", "experiment", "scale", "seeds", "status", "verdict",

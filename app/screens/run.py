@@ -12,13 +12,22 @@ from claimtrack.runs import tracker
 from claimtrack.present import views
 
 graph = ui.load_graph()
-ui.as_of_control(graph)
+as_of = ui.as_of_control(graph)
 runs = views.runs()
-rows = tracker.run_rows(runs, launch.list_runs())
+jobs = launch.list_runs()
+# as of the date: runs finished by then, verdicts only on the claims asserted by then
+rows = tracker.run_rows(runs, jobs, as_of, {v.id for v in ui.claims(graph, as_of)})
 ids = [r["run"] for r in rows]
+wanted = st.session_state.get("run")
+if wanted and wanted not in ids and wanted in {r["run"] for r in tracker.run_rows(runs, jobs)}:
+    st.title(wanted)
+    st.warning(f"Run {wanted} had not finished by {as_of} (or tested only claims asserted later). "
+               "Move the date in the sidebar to today to see it.")
+    ui.share("as_of", "run")
+    st.stop()
 if not ids:
     st.title("Run")
-    st.info(f"No run yet. Queue one on the Runs page. {launch.WORKER_HINT}")
+    st.info(f"No run had finished by {as_of}. Queue one on the Runs page. {launch.WORKER_HINT}")
     st.stop()
 if st.session_state.get("run") not in ids:
     st.session_state["run"] = ids[0]

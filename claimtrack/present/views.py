@@ -200,10 +200,20 @@ def paper_rows(graph: Graph, as_of: dt.date) -> list[dict[str, Any]]:
         for s in v.claim.sources:
             cited[s] = cited.get(s, 0) + 1
     return [{
-        "arxiv_id": p.arxiv_id, "title": p.title, "submitted": p.first_submitted,
-        "version": p.latest_version, "claims": cited.get(p.arxiv_id, 0), "url": p.url,
+        "arxiv_id": p.arxiv_id, "title": version_at(p, as_of)[1] or p.title, "submitted": p.first_submitted,
+        "version": version_at(p, as_of)[0], "claims": cited.get(p.arxiv_id, 0), "url": p.url,
         "authors": ", ".join(p.authors[:3]) + (" et al." if len(p.authors) > 3 else ""),
     } for p in graph.papers() if p.first_submitted <= as_of]
+
+
+def version_at(paper: Any, as_of: dt.date) -> tuple[str, str | None]:
+    """(version label, its title if known) of the paper's newest version submitted by ``as_of``
+    (a version without a date counts as v1's date only when it is v1)."""
+    dated = [v for v in paper.versions if (v.date or (paper.first_submitted if v.version == "v1" else None))
+             and (v.date or paper.first_submitted) <= as_of]
+    if not dated:
+        return "v1", None
+    return dated[-1].version, dated[-1].title
 
 
 def claim_network(graph: Graph, as_of: dt.date, ids: list[str] | None = None) -> nx.DiGraph:

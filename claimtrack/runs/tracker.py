@@ -43,14 +43,24 @@ def verdicts(result: dict[str, Any]) -> str:
     return "; ".join(f"{cid}: {v}" for cid, v in per) or str(result.get("verdict", ""))
 
 
-def run_rows(runs: list[dict[str, Any]], jobs: list[Job]) -> list[dict[str, Any]]:
+def run_rows(runs: list[dict[str, Any]], jobs: list[Job], as_of: dt.date | None = None,
+             asserted: set[str] | None = None) -> list[dict[str, Any]]:
     """One row per run, newest first: imported results (shipped or local) and the jobs that have
-    no imported result yet (queued, running, failed, cancelled)."""
+    no imported result yet (queued, running, failed, cancelled).
+
+    With ``as_of``: only runs finished by then (jobs created by then), and verdicts only on the
+    claims in ``asserted`` (those asserted by then); a run left with none is left out."""
     by_run = {j.run_id: j for j in jobs if j.run_id}
     rows = []
     for r in runs:
         d, job = r["data"], by_run.get(r["run_id"])
         start, end = _when(d.get("started_at")), _when(d.get("finished_at") or r.get("finished_at"))
+        if as_of and (end is None or end.date() > as_of):
+            continue
+        if asserted is not None:
+            d = {**d, "claims": [c for c in d.get("claims") or [] if c.get("id") in asserted]}
+            if not d["claims"]:
+                continue
         rows.append({
             "run": r["run_id"], "experiment": r["experiment"], "scale": (d.get("scale") or {}).get("name", "?"),
             "seeds": len(d.get("seeds") or []), "status": "completed", "verdict": verdicts(d),
@@ -62,6 +72,8 @@ def run_rows(runs: list[dict[str, Any]], jobs: list[Job]) -> list[dict[str, Any]
         })
     for j in jobs:
         if j.run_id and j.run_id in {r["run_id"] for r in runs}:
+            continue
+        if as_of and j.created_at.date() > as_of:
             continue
         end = j.finished_at or (dt.datetime.now(dt.timezone.utc) if j.started_at else None)
         rows.append({

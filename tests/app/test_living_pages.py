@@ -50,24 +50,27 @@ def test_review_page_accepts_with_a_changed_stance_and_rejects(app_home, seeded_
 
 def test_what_changed_page_shows_claims_added_and_moves(app_home):
     at = AppTest.from_file(CHANGED, default_timeout=TIMEOUT)
-    at.session_state["diff_from"] = dt.date(2025, 11, 1)
-    at.session_state["diff_to"] = dt.date(2025, 12, 31)
+    at.query_params.update({"from": "2025-11-01", "to": "2025-12-31"})  # a shared URL
     at.run()
     assert not at.exception, [e.message for e in at.exception]
-    assert "2 claims added, 1 statuses moved" in at.caption[0].value
+    assert "2 claims added" in at.caption[0].value and "statuses moved" in at.caption[0].value
     ids = {i for df in at.dataframe if "id" in df.value.columns for i in df.value["id"]}
     assert "justrl-simple-recipe-no-collapse" in ids
-    # JustRL (2025-12-18) moves the thesis from qualified to contested, with the evidence listed
-    assert any("entropy-collapse-main-bottleneck" in m.value and "contested" in m.value
-               for m in at.markdown)
+    assert dict(at.query_params)["from"] == "2025-11-01" and dict(at.query_params)["to"] == "2025-12-31"
 
 
-def test_what_changed_page_refuses_reversed_dates(app_home):
+def test_what_changed_dates_apply_on_enter_and_stay_in_the_url(app_home):
     at = AppTest.from_file(CHANGED, default_timeout=TIMEOUT)
-    at.session_state["diff_from"] = dt.date(2026, 1, 2)
-    at.session_state["diff_to"] = dt.date(2026, 1, 1)
+    at.query_params.update({"as_of": "2026-01-31"})
     at.run()
-    assert "is after" in at.error[0].value
+    assert at.text_input(key="to_input").value == "2026-01-31"  # the sidebar date, by default
+    at.text_input(key="from_input").set_value("2025-05-01").run()
+    assert dict(at.query_params)["from"] == "2025-05-01" and dict(at.query_params)["as_of"] == "2026-01-31"
+    contra = next(df.value for df in at.dataframe if "by" in df.value.columns)
+    keys = list(zip(contra["date"], contra["claim"], contra["by"]))
+    assert len(keys) == len(set(keys)) and contra["what"].str.len().min() > 0  # each once, no None
+    at.text_input(key="from_input").set_value("2026-03-01").run()  # after "to"
+    assert "outside" in at.error[0].value and dict(at.query_params)["from"] == "2026-01-31"
 
 
 def test_saved_queries_are_editable_in_the_app(app_home, seeded_store):

@@ -36,6 +36,14 @@ def test_ask_keep_drop_save_and_export(app_home):
     assert inq and "rl-narrows-pass-at-k" in inq.claims and "invisible-leash" not in inq.claims
     labels = [b.label for b in at.get("download_button")]
     assert len(labels) == 4, labels
+    assert at.selectbox(key="new_inquiry_export_id").value == "app-passk"  # the new one, not the seed
+    # the same question again: a choice in the app (open it, or a new id), not a CLI hint
+    at.button[0].click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert "exists already" in at.warning[0].value and "--id" not in at.warning[0].value
+    assert at.button(key="new_inquiry_open_existing") and at.text_input(key="new_inquiry_new_id").value == "app-passk-2"
+    at.button(key="new_inquiry_retry").click().run()
+    assert not at.error and any("Save inquiry app-passk-2" in b.label for b in at.button)
 
 
 def test_bad_question_is_one_error_and_saves_nothing(app_home):
