@@ -158,7 +158,9 @@ def derive_status(claim: Claim, evidence: list[Evidence], as_of: dt.date | None 
     if qual:
         return report("qualified", qual, f"{len(qual)} qualifying (holds only under conditions)")
     if in_scope:
-        return report("replicated", in_scope, f"{len(in_scope)} in-scope replication(s) agree")
+        toy_ok = any(t.toy for t in retest.tests if t.evidence in {e.id for e in in_scope})
+        return report("replicated", in_scope, f"{len(in_scope)} replication(s) of ours agree"
+                      + (" (toy scale: the claim is scale-free)" if toy_ok else " (in scope)"))
     if sup:
         return report("supported", sup, f"{len(sup)} independent supporting")
     return report("asserted", [], "only its own source says so")
