@@ -25,6 +25,8 @@ import datetime as dt
 import hashlib
 import json
 import re
+import sqlite3
+import threading
 
 from claimtrack.graph.store import Store
 
@@ -37,8 +39,13 @@ PAPER_WEIGHTS = (0.0, 0.0, 6.0, 4.0, 2.0, 1.0)
 STOP = frozenset("""a an and are as at be by can do does did for from has have how in into is it its
 of on or than that the their there these this to was were what when where which while who why will
 with et al vs versus about any our we i you they paper papers claim claims""".split())
-COMMON = 0.2  # a query word in more than this share of the documents is left out (see prune)
-PRUNE_FROM = 20_000  # documents; below this every word is scored (~10 ms at 10k claims)
+PRUNE_FROM = 20_000  # documents; below this every matching document is scored (~10 ms at 10k)
+CANDIDATES = 2_000  # documents drawn from the rare words of a query on a larger index
+# A word in more than this share of a large index has IDF < ~2 (ln(1 + (N - n + .5)/(n + .5))):
+# a query whose rarest word is that common ("calibration of reasoning models" over 100k claims
+# written in the field's vocabulary) is answered by the vector ranking alone, rather than by
+# scoring tens of thousands of documents BM25 cannot tell apart.
+UNINFORMATIVE = 0.1
 WORD = re.compile(r"[A-Za-z0-9]+(?:[-.@/][A-Za-z0-9]+)*")
 
 
@@ -187,52 +194,110 @@ def sync(store: Store) -> int:
                                   "abstract) VALUES (?,?,?,?,?,?,?)",
                                   (rowid(pid), pid, p["first_submitted"], *paper_doc(p)))
         store.set_meta("fts_seq", str(top))
+        for table in ("claims_fts", "papers_fts"):
+            store.set_meta(f"{table}_n", str(_count(store, table)))
     return len(rows)
 
 
-def doc_frequencies(store: Store, table: str, words: list[str]) -> dict[str, int]:
-    """Documents containing each query word, from the FTS vocabulary (``<table>_vocab``).
+# The tokenizer of the FTS tables, run on the query words themselves: an in-memory FTS5 table with
+# the same ``porter unicode61`` tokenizer turns each word into the exact term the index holds
+# ("models" -> "model", "k" -> "k"), so document frequencies are counts, not prefix guesses.
+_TOKENIZER: sqlite3.Connection | None = None
+_TOKENIZER_LOCK = threading.Lock()
+_DF: dict[tuple[str, str, str], dict[str, int]] = {}  # (store, table, fts_seq) -> term -> documents
 
-    The index holds Porter stems; a word's stem is (nearly always) one of its prefixes, so the
-    longest of its prefixes (down to 5 letters shorter) found in the vocabulary is taken — an
-    estimate, used only to decide which words are too common to be worth scoring.
-    """
-    cands = {w: [w[:i] for i in range(len(w), max(2, len(w) - 6), -1)]
-             + ([w[:-1] + "i"] if w.endswith("y") else []) for w in words}
-    flat = sorted({c for cs in cands.values() for c in cs})
-    rows = store.query(f"SELECT term, doc FROM {table}_vocab WHERE term IN ({','.join('?' * len(flat))})",
-                       tuple(flat)) if flat else []
-    doc = {r["term"]: r["doc"] for r in rows}
-    return {w: next((doc[c] for c in cands[w] if c in doc), 0) for w in words}
+
+def index_terms(words: list[str]) -> dict[str, str]:
+    """word -> the Porter term FTS5 indexes it as (words that make no token are left out)."""
+    global _TOKENIZER
+    with _TOKENIZER_LOCK:
+        if _TOKENIZER is None:
+            conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+            conn.execute("CREATE VIRTUAL TABLE w USING fts5(x, tokenize = 'porter unicode61')")
+            conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(w, instance)")
+            _TOKENIZER = conn
+        _TOKENIZER.execute("DELETE FROM w")
+        _TOKENIZER.executemany("INSERT INTO w (rowid, x) VALUES (?, ?)", enumerate(words))
+        rows = _TOKENIZER.execute("SELECT doc, term FROM v ORDER BY doc, offset").fetchall()
+    out: dict[str, str] = {}
+    for doc, term in rows:
+        out.setdefault(words[doc], term)
+    return out
+
+
+def doc_frequencies(store: Store, table: str, words: list[str]) -> dict[str, int]:
+    """Documents containing each query word (its exact index term), from ``<table>_vocab``."""
+    stem = index_terms(words)
+    # fts5vocab counts a term's documents by walking its doclist (~4 ms for a word in 55k of 100k
+    # documents), so counts are kept per process until the index changes (``fts_seq``).
+    key = (store.path, table, store.get_meta("fts_seq") or "0")
+    known = _DF.setdefault(key, {})
+    flat = sorted(set(stem.values()) - set(known))
+    if flat:
+        rows = store.query(f"SELECT term, doc FROM {table}_vocab WHERE term IN "
+                           f"({','.join('?' * len(flat))})", tuple(flat))
+        known.update({t: 0 for t in flat})
+        known.update({r["term"]: r["doc"] for r in rows})
+    if len(_DF) > 8:  # old index states
+        del _DF[next(iter(_DF))]
+    return {w: known.get(stem.get(w, ""), 0) for w in words}
 
 
 def size(store: Store, table: str) -> int:
+    """Documents in an FTS table, as counted at the last sync (a COUNT(*) is ~5 ms at 100k)."""
+    n = store.get_meta(f"{table}_n")
+    return int(n) if n is not None else _count(store, table)
+
+
+def _count(store: Store, table: str) -> int:
     return store.query(f"SELECT COUNT(*) AS n FROM {table}_docsize")[0]["n"]
 
 
-def prune(store: Store, table: str, words: list[str]) -> list[str]:
-    """Drop words in more than ``COMMON`` of the documents when the query has rarer ones.
+def rare_first(words: list[str], df: dict[str, int]) -> list[str]:
+    """The rarest words whose documents together stay within ``CANDIDATES`` (at least the
+    rarest word that occurs at all): what candidate documents are drawn from."""
+    out, total = [], 0
+    for w in sorted((w for w in words if df[w]), key=lambda w: df[w]):
+        if out and total + df[w] > CANDIDATES:
+            break
+        out.append(w)
+        total += df[w]
+    return out
 
-    Their BM25 weight is near zero (IDF of a word in 60% of documents: ~0.4, against ~7 for a
-    name), but each matches tens of thousands of rows that all get scored (bench/results/
-    search_latency.md). Small stores keep every word.
-    """
-    if len(words) < 2:
-        return words
+
+def _expr(words: list[str]) -> str:
+    return " OR ".join(f'"{t}"' for t in words)
+
+
+def match(store: Store, table: str, words: list[str]) -> str:
+    """The FTS5 query for ``words``: all of them OR-ed; on a large index (``PRUNE_FROM``
+    documents) only documents holding one of the rare words are candidates, as
+    ``(rare OR ...) AND (every word OR ...)``: FTS5 walks the short doclists of the rare words
+    and seeks into the long ones, so "Yue et al. 2025" does not score the 50k documents with
+    "2025" (bench/results/search_latency.md). BM25 then counts a rare word twice (it is in
+    both halves): a name weighs more, which is what a name query asks for."""
     n = size(store, table)
     if n < PRUNE_FROM:
-        return words
+        return _expr(words)
     df = doc_frequencies(store, table, words)
-    keep = [w for w in words if df[w] <= COMMON * n]
-    return keep or sorted(words, key=lambda w: df[w])[:2]
+    present = [w for w in words if df[w]]
+    rare = rare_first(present, df)
+    if not rare or df[rare[0]] > UNINFORMATIVE * n:
+        return ""
+    if len(rare) == len(present):
+        return _expr(present)
+    return f"({_expr(rare)}) AND ({_expr(present)})"
 
 
 def query(store: Store, text: str, *, kind: str = "claims", as_of: dt.date | None = None,
           k: int = 50) -> list[tuple[str, float]]:
-    """Best BM25 matches first: [(id, score)], score = -bm25 (higher is better)."""
+    """Best BM25 matches first: [(id, score)], score = -bm25 (higher is better).
+
+    Every query word is scored (BM25 over all of them, with the whole index's statistics), but
+    on a large index only documents holding one of the query's rare words are (``match``).
+    """
     table, weights = ("claims_fts", CLAIM_WEIGHTS) if kind == "claims" else ("papers_fts", PAPER_WEIGHTS)
-    words = prune(store, table, terms(text))
-    expr = " OR ".join(f'"{t}"' for t in words)
+    expr = match(store, table, terms(text))
     if not expr:
         return []
     rank = f"bm25({table}, {', '.join(str(w) for w in weights)})"

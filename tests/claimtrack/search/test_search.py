@@ -156,14 +156,29 @@ def test_cli_start_does_not_import_heavy_modules():
     assert out.stdout.strip() == "[]"
 
 
-def test_common_words_are_left_out_of_big_bm25_queries(seeded_store, monkeypatch):
+def test_document_frequencies_are_exact_for_short_words_and_stems(seeded_store):
+    """Counts of the term each word is indexed as (issue 23: 1-2 letter words counted 0, "models"
+    matched as the prefix "models" while the index holds "model")."""
     lexical.sync(seeded_store)
-    words = lexical.terms("entropy collapse limits reasoning KL-Cov")
-    assert lexical.prune(seeded_store, "claims_fts", words) == words  # small store: all scored
-    monkeypatch.setattr(lexical, "PRUNE_FROM", 0)
-    df = lexical.doc_frequencies(seeded_store, "claims_fts", words)
-    n = lexical.size(seeded_store, "claims_fts")
-    assert df["entropy"] > lexical.COMMON * n and 0 < df["klcov"] <= 2  # 'entropy' stems to 'entropi'
-    kept = lexical.prune(seeded_store, "claims_fts", words)
-    assert "entropy" not in kept and "klcov" in kept
+
+    def vocab(term: str) -> int:
+        rows = seeded_store.query("SELECT doc FROM claims_fts_vocab WHERE term = ?", (term,))
+        return rows[0]["doc"] if rows else 0
+
+    df = lexical.doc_frequencies(seeded_store, "claims_fts", ["models", "model", "k", "kl", "entropy"])
+    assert df["models"] == df["model"] == vocab("model") > 0
+    assert df["k"] == vocab("k") > 0 and df["kl"] == vocab("kl") > 0
+    assert df["entropy"] == vocab("entropi") > 0
+
+
+def test_big_index_scores_only_documents_with_a_rare_word(seeded_store, monkeypatch):
+    lexical.sync(seeded_store)
+    words = lexical.terms("entropy collapse KL-Cov")
+    assert lexical.match(seeded_store, "claims_fts", words) == " OR ".join(f'"{w}"' for w in words)
+    monkeypatch.setattr(lexical, "PRUNE_FROM", 0)  # as if the index were large
+    monkeypatch.setattr(lexical, "CANDIDATES", 3)
+    expr = lexical.match(seeded_store, "claims_fts", words)
+    assert expr.startswith('("klcov") AND (') and '"entropy"' in expr  # every word still scored
     assert lexical.query(seeded_store, "entropy collapse KL-Cov", k=1)[0][0] == "clip-kl-cov-preserve-entropy"
+    monkeypatch.setattr(lexical, "UNINFORMATIVE", 0.0)  # every word common: vectors answer alone
+    assert lexical.query(seeded_store, "entropy collapse", k=5) == []
