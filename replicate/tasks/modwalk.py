@@ -203,10 +203,13 @@ class ModWalk:
         return 1.0 if s == self._goal(target) else 0.0
 
     def token_labels(self, response: str) -> list[int]:
-        return [OTHER if c == "$" else (PLANNING if i % 2 == 0 else EXECUTION) for i, c in enumerate(response)]
+        # with count_down the last move copies the state before it: determined, so execution (issue 19)
+        last = 2 * (self.n_moves - 1) if self.count_down else -1
+        return [OTHER if c == "$" else (PLANNING if i % 2 == 0 and i != last else EXECUTION) for i, c in enumerate(response)]
 
 
 def plan_of(text: str) -> str:
-    """The strategic gram of a ModWalk response: its move sequence."""
-    return text.rstrip("$")[0::2]
+    """The strategic gram of a ModWalk response: its free moves (all but the last, which the walk so far
+    determines: the one move that lands on the target)."""
+    return text.rstrip("$")[0::2][:-1]
 

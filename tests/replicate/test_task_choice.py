@@ -92,3 +92,13 @@ def test_rl_only_settings_share_the_base():
     k = base_key("modwalk", CPU.task_kwargs, CPU.model, CPU.pretrain, scale="cpu", seed=0)
     assert k == base_key("modwalk", {**CPU.task_kwargs, "train_hard": True}, CPU.model, CPU.pretrain, scale="cpu", seed=0)
     assert k != base_key("modwalk", {**CPU.task_kwargs, "p_habit": 0.5}, CPU.model, CPU.pretrain, scale="cpu", seed=0)
+
+
+def test_modwalk_gram_is_the_free_moves_and_the_copied_last_move_is_execution():
+    from replicate.tasks.base import EXECUTION, OTHER, PLANNING
+    from replicate.tasks.modwalk import plan_of
+
+    assert plan_of("1928374655$") == "1234"  # moves 1,2,3,4,5: the last one is determined
+    t = make_task("modwalk", n_moves=3, count_down=True)
+    assert t.token_labels("112131$") == [PLANNING, EXECUTION, PLANNING, EXECUTION, EXECUTION, EXECUTION, OTHER]
+    assert make_task("modwalk", n_moves=3).token_labels("112131$")[4] == PLANNING
