@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import ui
 from claimtrack.present import views
+from claimtrack.present.safe_markdown import arxiv_link, code, text
 
 graph = ui.load_graph()
 as_of = ui.as_of_control(graph)
@@ -24,7 +25,7 @@ if wanted not in ids:
         st.warning(f"**{wanted}** was not yet asserted as of {as_of}: it was first asserted on "
                    f"{first}. Move the date to {first} or later to see it.")
     elif wanted:
-        st.error(f"No claim {wanted!r} in the store.")
+        st.error(f"No claim {code(wanted)} in the store.")  # ?claim= comes from the URL: never markup
     else:
         st.info(f"No claim had been asserted by {as_of}.")
     st.stop()
@@ -32,8 +33,8 @@ if wanted not in ids:
 view = graph.claim(wanted, as_of)
 c, s = view.claim, view.status
 st.title(c.id)
-st.markdown(f"**{c.statement}**")
-st.markdown(f"### {views.badge(s.status)}  \nas of {as_of}: {s.reason}")
+st.markdown(f"**{text(c.statement)}**")  # statements may come from abstracts: text, not markup
+st.markdown(f"### {views.badge(s.status)}  \nas of {as_of}: {text(s.reason)}")
 from claimtrack.present.wording import retest  # noqa: E402
 
 st.markdown(f"**Re-test:** {retest(view) or 'not re-tested by a replication run yet'}")
@@ -47,23 +48,23 @@ from claimtrack.present import interactive  # noqa: E402  (altair: only pages th
 st.altair_chart(interactive.status_chart(history, as_of, views.STATUS_COLORS), key="status_chart",
                 width="stretch")
 st.markdown(f"**Family:** {c.topic} · **kind:** {c.kind} · **first asserted:** "
-            f"{c.first_asserted} · **scope:** {c.scope or '—'}")
-st.markdown("**Sources:** " + "; ".join(
-    f"[arXiv:{p.arxiv_id}]({p.url}) {p.title} ({p.first_submitted})" for p in view.papers))
+            f"{c.first_asserted} · **scope:** {text(c.scope or '—')}")
+st.markdown("**Sources:** " + "; ".join(  # links only from validated ids; titles as text
+    f"{arxiv_link(p.arxiv_id)} {text(p.title)} ({p.first_submitted})" for p in view.papers))
 if c.quantities:
     st.dataframe([q.model_dump() for q in c.quantities], hide_index=True, key="quantities")
 if c.prediction:
-    st.info(f"Testable prediction (`{c.prediction.experiment}`): {c.prediction.text}")
+    st.info(f"Testable prediction ({code(c.prediction.experiment)}): {text(c.prediction.text)}")
 
 st.subheader("Evidence timeline")
 if not view.evidence:
     st.caption("No evidence yet: only its own source asserts it.")
 for e in views.timeline(graph, view):
     mark = " ★ decides the status" if e["decides"] else ""
-    with st.expander(f"{e['date']} · {e['direction']} · {e['source']}{mark}"):
-        st.markdown(e["summary"])
-        st.caption(f"{e['kind']}, {e['strength']}" + (f" · scope: {e['scope']}" if e["scope"] else "")
-                   + (f" · flags: {e['flags']}" if e["flags"] else "") + f" · `{e['id']}`")
+    with st.expander(f"{e['date']} · {e['direction']} · {text(e['source'])}{mark}"):
+        st.markdown(text(e["summary"]))
+        st.caption(f"{e['kind']}, {e['strength']}" + (f" · scope: {text(e['scope'])}" if e["scope"] else "")
+                   + (f" · flags: {text(e['flags'])}" if e["flags"] else "") + f" · {code(e['id'])}")
 
 st.subheader("Relations")
 links = views.relation_links(view)
@@ -73,7 +74,7 @@ for i, r in enumerate(links):
     left, right = st.columns([3, 5], vertical_alignment="center")
     left.markdown(r["text"])
     if right.button(f"Open {r['other']}", key=f"rel_{i}_{r['other']}", type="tertiary",
-                    help=f"{r['date']}, {r['ref']}: {r['note']}"):
+                    help=f"{r['date']}, {text(r['ref'])}: {text(r['note'])}"):
         ui.go_to_claim(r["other"])
 
 st.subheader("Replication runs")

@@ -6,6 +6,7 @@ import streamlit as st
 from app import ui
 from claimtrack.present import views
 from claimtrack.present.reading import read_inquiry
+from claimtrack.present.safe_markdown import arxiv_link, text
 
 graph = ui.load_graph()
 as_of = ui.as_of_control(graph)
@@ -46,4 +47,4 @@ anchors = views.anchor_papers(graph, reading.inquiry.anchor_papers, as_of)
 if anchors:
     st.subheader("Anchor papers")
     for p in anchors:
-        st.markdown(f"- [arXiv:{p.arxiv_id}]({p.url}) {p.title} ({p.first_submitted})")
+        st.markdown(f"- {arxiv_link(p.arxiv_id)} {text(p.title)} ({p.first_submitted})")  # titles as text

@@ -14,6 +14,7 @@ from claimtrack.literature import review
 from claimtrack.literature import watch
 from claimtrack.graph.errors import ClaimtrackError
 from claimtrack.literature.stance import STANCES
+from claimtrack.present.safe_markdown import code, text
 from claimtrack.graph.store import Store
 
 st.title("Review queue")
@@ -26,15 +27,16 @@ if not items:
     st.info("Nothing to review. Run `claimtrack watch` (or set CLAIMTRACK_WATCH=1 for the worker).")
 for c in items[:100]:
     with st.container(border=True):
-        st.markdown(f"**{c.claim}** ← `{c.arxiv_id or c.doi or c.paper_key}` "
-                    f"({c.found_by}{', ' + str(c.published) if c.published else ''})")
+        # API text (DOIs, titles, contexts, intents, why) is escaped or shown as text (issue 22)
+        st.markdown(f"**{text(c.claim)}** ← {code(c.arxiv_id or c.doi or c.paper_key)} "
+                    f"({text(c.found_by)}{', ' + str(c.published) if c.published else ''})")
         st.text(c.title)  # text from other sources is shown as text, never as markdown
         for ctx in c.contexts[:3]:
             st.text(f"“{ctx}”")
-        st.caption(f"Suggested: {c.suggested} — {c.why}"
-                   + (f" (intents: {', '.join(c.intents)})" if c.intents else ""))
+        st.caption(f"Suggested: {c.suggested} — {text(c.why)}"
+                   + (f" (intents: {text(', '.join(c.intents))})" if c.intents else ""))
         for warning in c.warnings:
-            st.warning(warning)
+            st.warning(text(warning))
         stance = st.selectbox("Stance", STANCES, index=STANCES.index(c.suggested), key=f"stance_{c.id}")
         left, right = st.columns(2)
         try:
@@ -51,8 +53,8 @@ revised = review.revisions(store)
 if revised:
     st.subheader("Sources with a new version")
     for paper, claim_ids, diff in revised:
-        st.markdown(f"`{paper.arxiv_id}` {paper.latest_version} ({paper.updated}) — flags "
-                    f"{', '.join(claim_ids)} `source-revised`")
+        st.markdown(f"{code(paper.arxiv_id)} {text(paper.latest_version)} ({paper.updated}) — flags "
+                    f"{text(', '.join(claim_ids))} `source-revised`")
         st.code("\n".join(diff) or "(no earlier abstract to compare)", language="diff")
 
 st.subheader("Saved arXiv queries")

@@ -162,7 +162,7 @@ def test_claim_detail_shows_timeline_relations_and_runs(app_home):
     body = texts(at)
     assert at.title[0].value == "entropy-law"
     assert "https://arxiv.org/abs/2505.22617" in body and "Status over time:" in body
-    labels = [e.label for e in at.expander]
+    labels = [e.label.replace("\\", "") for e in at.expander]  # as shown: paper text is escaped Markdown
     assert any("2025-06-02" in lbl and "arXiv:2506.01939" in lbl for lbl in labels)  # title + date
     assert not any(" ev-" in lbl for lbl in labels)
     assert len(at.get("vega_lite_chart")) == 1  # the status step chart
