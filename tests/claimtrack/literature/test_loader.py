@@ -49,7 +49,8 @@ def _line_of(path: Path, needle: str) -> int:
      "colour"),
     ("relations.yaml", "target: rl-narrows-pass-at-k", "target: no-such-claim", "no-such-claim",
      "unknown claim id"),
-    ("evidence.yaml", 'date: "2025-05-30"', 'date: "2024-01-01"', "2024-01-01",
+    # a source check cannot predate its claim (a paper can: prior corroboration, issue 18)
+    ("evidence.yaml", 'date: "2026-11-01"', 'date: "2024-01-01"', "2024-01-01",
      "before claim"),
     ("claims.yaml", 'sources: ["2504.13837"]', 'sources: ["9999.99999"]', "9999.99999",
      "unknown paper"),
