@@ -10,7 +10,7 @@ from __future__ import annotations
 import textwrap
 
 from claimtrack.graph.claim_graph import ClaimView
-from claimtrack.graph.legend import legend_for
+from claimtrack.graph.legend import legend_for, terms_shown as legend_terms
 from claimtrack.graph.retest import fmt_params
 
 
@@ -21,21 +21,6 @@ def claim_row(v: ClaimView) -> str:
     retest = f"  re-test: {v.status.retest.label}" if v.status.retest.label else ""
     return (f"{v.id:<40} {v.status.status:<11} {v.claim.topic:<20} {src:<11} "
             f"{v.claim.first_asserted}{flags}{retest}")
-
-
-def legend_terms(v: ClaimView) -> list[str]:
-    """The statuses, re-test words, notes and flags ``show`` prints for this claim."""
-    s = v.status
-    terms = [s.status, *(t.outcome for t in s.retest.tests)]
-    terms += ["toy scale" if t.toy else "in scope" for t in s.retest.tests if t.outcome != "smoke-only"]
-    if v.claim.scale_free:
-        terms.append("scale-free")
-    if "fairness not assessed" in s.retest.label:
-        terms.append("fairness not assessed")
-    notes = {v.note(e).split(":")[0].split(" by ")[0] for e in v.evidence}
-    terms += [n for n in ("superseded", "outranked", "smoke run", "prior work", "withdrawn") if n in notes]
-    terms += [*s.flags, *(f for e in v.evidence for f in e.flags)]
-    return terms
 
 
 def show_text(v: ClaimView) -> str:

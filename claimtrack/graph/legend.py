@@ -6,6 +6,7 @@ status of the ladder, every re-test outcome and every flag in ``models.FLAGS`` h
 
     from claimtrack.graph.legend import MEANINGS, legend_for
     for term, sentence in legend_for(["contested", "unquoted"]): print(term, sentence)
+    legend_for(terms_shown(graph.claim("dapo-clip-higher")))  # what one claim page shows
 """
 
 from __future__ import annotations
@@ -73,3 +74,19 @@ def legend_for(terms) -> list[tuple[str, str]]:
     """(term, sentence) for each distinct known term, in first-seen order."""
     seen = dict.fromkeys(t for t in terms if t in MEANINGS)
     return [(t, MEANINGS[t]) for t in seen]
+
+
+def terms_shown(view) -> list[str]:
+    """The statuses, re-test words, notes and flags a claim page shows for ``view`` (a
+    ``ClaimView``): feed it to ``legend_for`` to explain exactly those."""
+    s = view.status
+    terms = [s.status, *(t.outcome for t in s.retest.tests)]
+    terms += ["toy scale" if t.toy else "in scope" for t in s.retest.tests if t.outcome != "smoke-only"]
+    if view.claim.scale_free:
+        terms.append("scale-free")
+    if "fairness not assessed" in s.retest.label:
+        terms.append("fairness not assessed")
+    notes = {view.note(e).split(":")[0].split(" by ")[0] for e in view.evidence}
+    terms += [n for n in ("superseded", "outranked", "smoke run", "prior work", "withdrawn") if n in notes]
+    terms += [*s.flags, *(f for e in view.evidence for f in e.flags)]
+    return terms
