@@ -325,14 +325,16 @@ def _switch(page: str, params: dict[str, str], what: str) -> None:
         st.info(f"Run the whole app (`make run`) to {what}.")
 
 
-def show_result(result: dict[str, Any], path: Any, skip: tuple[str, ...] = ("Training curves",)) -> None:
+def show_result(result: dict[str, Any], path: Any, skip: tuple[str, ...] = ("Training curves",),
+                drawn_here: tuple[str, ...] = ()) -> None:
     """A replication result's plots: ours from its series (less ``skip``: the run page draws
-    training curves per seed itself), then the PNGs the run wrote that we did not already draw
-    (the run's own entropy_law.png is the same fit as ours, with another band)."""
+    training curves per seed itself, and ``drawn_here``: plots it drew interactively), then the
+    PNGs the run wrote that we did not already draw (the run's own entropy_law.png is the same
+    fit as ours, with another band)."""
     from claimtrack.present import charts  # matplotlib: imported only by pages that plot
 
-    drawn = []
-    for title, fig in charts.figures(result, skip=skip):
+    drawn = list(drawn_here)
+    for title, fig in charts.figures(result, skip=skip + drawn_here):
         st.pyplot(fig, width="stretch")
         drawn.append(title)
     for png in views.plot_files(result, path, skip=charts.drawn_files(drawn)):

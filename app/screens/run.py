@@ -63,21 +63,39 @@ def job_view(job_id: str) -> None:
     progress()
 
 
-def result_view(run: str, box) -> None:
+def shared_scales(run_ids: list[str]) -> dict:
+    """Axes and arm colours shared by the runs on screen: one colour per arm across both
+    columns, the same step and value range per metric."""
+    from claimtrack.present import interactive
+
+    curves = [r for rid in run_ids for r in tracker.curve_rows(tracker.result_of(runs, rid) or {})]
+    passk = [r for rid in run_ids for r in interactive.pass_at_k_rows(tracker.result_of(runs, rid) or {})]
+    return {"colors": interactive.group_colors([r["group"] for r in curves] + [r["curve"] for r in passk]),
+            "x": {m: interactive.extent(curves, "step", m) for m in tracker.METRICS},
+            "y": {m: interactive.extent(curves, "value", m) for m in tracker.METRICS}}
+
+
+def result_view(run: str, box, scales: dict) -> None:
+    from claimtrack.present import interactive
+
     result = tracker.result_of(runs, run) or {}
     numbers = tracker.summary_numbers(result)
     box.table([{"": k, "value": v} for k, v in numbers.items()])
     box.markdown("**What decided the verdict**")
     for d in tracker.deciding(result):
-        box.markdown(f"- `{d['claim']}`: **{d['verdict']}** — {d['because']}")
+        box.markdown(f"- `{d['claim']}`: **{d['verdict']}**")
+        box.caption(views.sentences(d["because"]))  # the rule's reason in sentences, not dicts
     crit = result.get("criterion") or {}
     if crit.get("text"):
         box.caption(f"Rule (registered in `{crit.get('registered_in', '?')}` before the run): {crit['text']}")
-    from claimtrack.present import interactive
-
+    passk = interactive.pass_at_k_rows(result)
+    for subset in dict.fromkeys(r["subset"] for r in passk):
+        chart = interactive.pass_at_k_chart(passk, subset, colors=scales["colors"])
+        box.altair_chart(chart, key=f"passk_{run}_{subset}", width="stretch")
     curves = tracker.curve_rows(result)
     for metric in tracker.METRICS:
-        chart = interactive.curves_chart(curves, metric)
+        chart = interactive.curves_chart(curves, metric, colors=scales["colors"],
+                                         x_domain=scales["x"][metric], y_domain=scales["y"][metric])
         if chart is not None:
             box.altair_chart(chart, key=f"curve_{run}_{metric}", width="stretch")
     with box.expander("Fits"):
@@ -97,13 +115,15 @@ elif vs:
     a, b = st.columns(2)
     a.subheader(run_id)
     b.subheader(vs)
-    result_view(run_id, a)
-    result_view(vs, b)
+    scales = shared_scales([run_id, vs])
+    result_view(run_id, a, scales)
+    result_view(vs, b, scales)
 else:
     st.title(run_id)
     st.caption(f"{row['origin']} run · finished {row['finished']} · {row['verdict']}")
-    result_view(run_id, st)
+    result_view(run_id, st, shared_scales([run_id]))
     path = tracker.result_path(runs, run_id)
-    if path and path.is_file():
+    result = tracker.result_of(runs, run_id) or {}
+    if path:  # shipped runs carry no PNGs: their plots are drawn from the result's series
         st.subheader("Plots")
-        ui.show_result(tracker.result_of(runs, run_id), path)
+        ui.show_result(result, path, drawn_here=("pass@k",))

@@ -55,6 +55,12 @@ def curves(obj: Any, label: str = "") -> dict[str, tuple[list[float], list[float
     if xk and yk and len(obj[xk]) == len(obj[yk]):
         out[label or yk] = (_num_list(obj[xk]), _num_list(obj[yk]))  # type: ignore[assignment]
         return out
+    if xk and not yk:  # {"k": [...], "base": [...], "rl": [...]}: one curve per other key
+        xs = _num_list(obj[xk])
+        multi = {f"{label} {k}".strip(): (xs, _num_list(v)) for k, v in obj.items()
+                 if k != xk and _num_list(v) and len(v) == len(xs)}
+        if multi:
+            return multi  # type: ignore[return-value]
     if all(_is_num_key(k) and isinstance(v, (int, float)) for k, v in obj.items()):
         pts = sorted((float(str(k).removeprefix("k=").removeprefix("pass@")), float(v))
                      for k, v in obj.items())
@@ -253,7 +259,7 @@ BUILDERS = (
 
 # PNGs replicate writes that show the same data as one of our builders (drawing both showed
 # the same fit twice with different bands).
-DRAWN_FILES = {"R vs H with the fitted law": ("entropy_law.png",), "pass@k": ("pass_at_k.png",),
+DRAWN_FILES = {"R vs H with the fitted law": ("entropy_law.png",), "pass@k": ("pass_at_k.png", "pass_at_k_hard.png"),
                "Calibration": ("reliability.png",)}
 
 

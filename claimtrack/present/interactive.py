@@ -99,9 +99,29 @@ def claim_graph_chart(network: nx.DiGraph, pos: dict[str, tuple[float, float]], 
         height=700, usermeta={"embedOptions": {"renderer": "svg"}}).configure_view(strokeWidth=0)
 
 
-def curves_chart(rows: list[dict[str, Any]], metric: str) -> alt.LayerChart | None:
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def group_colors(groups: list[str]) -> alt.Scale:
+    """One colour per arm (or curve) name, the same in every chart given the same ``groups``:
+    two runs side by side show an arm in one colour."""
+    names = sorted(dict.fromkeys(groups))
+    return alt.Scale(domain=names, range=[PALETTE[i % len(PALETTE)] for i in range(len(names))])
+
+
+def extent(rows: list[dict[str, Any]], key: str, metric: str | None = None) -> list[float] | None:
+    """[min, max] of ``key`` over ``rows`` (of one ``metric``): a shared axis for two runs."""
+    vals = [r[key] for r in rows if metric is None or r.get("metric") == metric]
+    return [min(vals), max(vals)] if vals else None
+
+
+def curves_chart(rows: list[dict[str, Any]], metric: str, *, colors: alt.Scale | None = None,
+                 x_domain: list[float] | None = None, y_domain: list[float] | None = None
+                 ) -> alt.LayerChart | None:
     """One metric against the RL step: a thin line per seed, the seed mean, and mean ± 1 SD
-    across seeds as a band (``rows`` from ``tracker.curve_rows``: group, seed, step, value)."""
+    across seeds as a band (``rows`` from ``tracker.curve_rows``: group, seed, step, value).
+    ``colors``/``x_domain``/``y_domain``: shared with another run's chart when comparing."""
     rows = [r for r in rows if r["metric"] == metric]
     if not rows:
         return None
@@ -114,12 +134,47 @@ def curves_chart(rows: list[dict[str, Any]], metric: str) -> alt.LayerChart | No
         sd = (sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) ** 0.5 if len(vals) > 1 else 0.0
         stats.append({"group": group, "step": step, "mean": mean, "lo": mean - sd, "hi": mean + sd,
                       "n": len(vals)})
-    color = alt.Color("group:N", title=None)
-    x = alt.X("step:Q", title="RL step")
+    color = alt.Color("group:N", title=None, scale=colors or group_colors([r["group"] for r in rows]))
+    x = alt.X("step:Q", title="RL step", scale=alt.Scale(domain=x_domain) if x_domain else alt.Undefined)
+    y = alt.Y("lo:Q", title=metric, scale=alt.Scale(domain=y_domain, clamp=True) if y_domain else alt.Undefined)
     band = alt.Chart(alt.Data(values=stats)).mark_area(opacity=0.2).encode(
-        x=x, y=alt.Y("lo:Q", title=metric), y2="hi:Q", color=color)
+        x=x, y=y, y2="hi:Q", color=color)
     mean = alt.Chart(alt.Data(values=stats)).mark_line(strokeWidth=2.5).encode(
         x=x, y="mean:Q", color=color, tooltip=["group:N", "step:Q", "mean:Q", "n:Q"])
     seeds = alt.Chart(alt.Data(values=rows)).mark_line(strokeWidth=0.8, opacity=0.45).encode(
         x=x, y="value:Q", color=color, detail="seed:N", tooltip=["group:N", "seed:N", "step:Q", "value:Q"])
     return alt.layer(band, seeds, mean).properties(height=230, title=f"{metric} (mean ± 1 SD over seeds)")
+
+
+def pass_at_k_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """pass@k curves of a result (``series.pass_at_k`` and ``series.pass_at_k_hard``:
+    ``{"k": [...], "<arm>": [...], ...}``, what latent-capability writes) as long rows
+    (subset, curve, k, value)."""
+    out = []
+    for key, subset in (("pass_at_k", "all problems"), ("pass_at_k_hard", "hard problems")):
+        data = ((result.get("series") or {}).get(key)) or {}
+        ks = data.get("k") if isinstance(data, dict) else None
+        if not isinstance(ks, list):
+            continue
+        for curve, ys in data.items():
+            if curve == "k" or not isinstance(ys, list) or len(ys) != len(ks):
+                continue
+            out += [{"subset": subset, "curve": curve, "k": k, "value": y}
+                    for k, y in zip(ks, ys) if isinstance(k, (int, float)) and isinstance(y, (int, float))]
+    return out
+
+
+def pass_at_k_chart(rows: list[dict[str, Any]], subset: str, *, colors: alt.Scale | None = None
+                    ) -> alt.LayerChart | None:
+    """pass@k against k (log scale) for each curve (base model, RL arms) of one subset; the y axis
+    is 0..1 so two runs compare at a glance (2504.13837's plot: the base wins at large k)."""
+    rows = [r for r in rows if r["subset"] == subset]
+    if not rows:
+        return None
+    color = alt.Color("curve:N", title=None, scale=colors or group_colors([r["curve"] for r in rows]))
+    base = alt.Chart(alt.Data(values=rows)).encode(
+        x=alt.X("k:Q", title="k (samples per problem)", scale=alt.Scale(type="log", base=2)),
+        y=alt.Y("value:Q", title="pass@k", scale=alt.Scale(domain=[0, 1])), color=color,
+        tooltip=["curve:N", "k:Q", alt.Tooltip("value:Q", title="pass@k", format=".3f")])
+    return alt.layer(base.mark_line(), base.mark_point(filled=True, size=30)).properties(
+        height=260, title=f"pass@k, {subset}")

@@ -300,3 +300,22 @@ def test_papers_page_semantic_search_and_ingest_call_claimtrack(app_home, monkey
     at.text_input(key="papers_ingest_ids").set_value("2509.03646, 2605.27954")
     at.button(key="papers_ingest_btn").click().run()
     assert calls[-1] == ["2509.03646", "2605.27954"] and at.success[0].value == "1 papers stored"
+
+
+def test_run_page_draws_pass_at_k_and_compares_on_shared_axes(app_home):
+    from claimtrack.present import views
+
+    latent = sorted(r["run_id"] for r in views.runs() if r["experiment"] == "latent-capability")
+    cpu = next(r for r in latent if "-cpu-" in r)
+    at = run(APP / "screens" / "run.py", run=cpu)
+    specs = [c.proto.spec for c in at.get("vega_lite_chart")]
+    assert any("pass@k, all problems" in s for s in specs)  # shipped run: drawn from its series
+    assert not any("{'" in c.value or "{0:" in c.value for c in at.caption)  # reasons, not dicts
+    smoke = next(r for r in latent if "-smoke-" in r)
+    pair = run(APP / "screens" / "run.py", run=cpu, vs=smoke)
+    passk = [c.proto.spec for c in pair.get("vega_lite_chart") if "pass@k, all problems" in c.proto.spec]
+    assert len(passk) == 2
+    import json
+
+    domains = [json.loads(s)["layer"][0]["encoding"]["color"]["scale"]["domain"] for s in passk]
+    assert domains[0] == domains[1] and "prorl" in domains[0]  # one colour per arm in both columns
