@@ -20,7 +20,8 @@ SEED = "entropy-collapse-bottleneck"
 
 def test_shipped_corpus_loads_and_covers_the_seed():
     c = load_corpus()
-    assert len(c.papers) == 47  # 23 of the seed + 24 newer papers (papers-2026.json, issue 12)
+    # 23 of the seed + 24 newer papers (papers-2026.json, issue 12) + 14 from leads-2026-12 (issue 18)
+    assert len(c.papers) == 61
     notes = {claim.inquiry_note for claim in c.claims}
     assert set(range(1, 8)) <= notes, "every one of the seed's seven notes has claims"
     [inq] = [q for q in c.inquiries if q.id == SEED]
@@ -54,7 +55,10 @@ def test_source_checks_become_flags(seeded_store):
 
 def test_as_of_replays_the_contest_over_pass_at_k(seeded_store):
     g = Graph(seeded_store)
-    assert g.claim("rl-narrows-pass-at-k", dt.date(2025, 4, 30)).status.status == "asserted"
+    # Echo Chamber (2504.07912, 2025-04-10) is prior corroboration: it counts from 2025-04-18 on
+    early = g.claim("rl-narrows-pass-at-k", dt.date(2025, 4, 30)).status
+    assert early.status in ("supported", "qualified") and early.prior  # LUFFY (04-21) qualifies it
+    assert g.claim("rl-narrows-pass-at-k", dt.date(2025, 6, 30)).status.status != "refuted"
     assert g.claim("rl-narrows-pass-at-k").status.status == "contested"
     assert not [v for v in g.claims(dt.date(2025, 4, 30)) if v.id == "prorl-expands-boundary"]
 
@@ -84,15 +88,18 @@ def test_replication_registry_and_corpus_agree():
 
 def test_newer_work_changes_the_read_of_the_seed_inquiry(seeded_store):
     """The 2025-26 papers (issue 12) bear on the existing claims: the composition result contests
-    the support-constrained reading of RLVR, and JustRL contradicts the thesis outright."""
+    the support-constrained reading of RLVR; JustRL, first read as contradicting the thesis, is
+    corrected to qualify it (issue 18: its recipe keeps clip-higher), at every date."""
     from claimtrack.present.reading import read_inquiry
 
     g = Graph(seeded_store)
     leash = g.claim("invisible-leash", dt.date(2026, 11, 29)).status
     assert leash.status == "contested" and "ev-composition-vs-leash" in leash.because
     thesis = g.claim("entropy-collapse-main-bottleneck", dt.date(2026, 11, 29))
-    assert "ev-justrl-vs-thesis" in thesis.status.because
+    assert "ev-justrl-vs-thesis-r1" in thesis.status.because and "ev-justrl-vs-thesis" in thesis.status.withdrawn
+    assert thesis.status.status == "qualified"
     read = read_inquiry(g, SEED, dt.date(2026, 11, 29)).honest_read
-    assert "latent-capability (" not in read and "invisible-leash (contested)" in read
+    holding = next(x for x in read.splitlines() if x.startswith("Rival bottleneck families that hold up"))
+    assert "latent-capability (" not in holding and "invisible-leash (contested)" in read
     before = read_inquiry(g, SEED, dt.date(2025, 6, 30)).honest_read
     assert "justrl" not in before
