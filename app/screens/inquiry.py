@@ -18,8 +18,14 @@ reading = read_inquiry(graph, inquiry_id, as_of)
 ui.share("as_of", "inquiry")
 
 st.title(reading.inquiry.question)
+papers = [p for v in reading.claims for p in v.papers if p.first_submitted <= as_of]
+if papers:  # the scope in dated words: no fixed "through May 2026" at every date
+    st.caption(f"{len(reading.claims)} claims asserted by {as_of}, from "
+               f"{len({p.arxiv_id for p in papers})} source papers submitted "
+               f"{min(p.first_submitted for p in papers)} to {max(p.first_submitted for p in papers)}.")
 if reading.inquiry.description:
-    st.caption(reading.inquiry.description)
+    with st.expander("About this inquiry (curated text, as last edited)"):
+        st.text(" ".join(reading.inquiry.description.split()))
 st.subheader(f"Where it stands as of {as_of}")
 st.info("  \n".join(reading.honest_read.splitlines()))
 st.caption("Derived from the claims' statuses on this date; change the date in the sidebar "

@@ -18,11 +18,17 @@ from claimtrack.present.safe_markdown import code, text
 from claimtrack.graph.store import Store
 
 st.title("Review queue")
-ui.load_graph()  # stops with a clear message when there is no store yet
+graph = ui.load_graph()  # stops with a clear message when there is no store yet
+as_of = ui.as_of_control(graph)  # kept in the URL, so leaving and coming back keeps the date
+ui.share("as_of")
 store = Store.open(create=False)
-items = review.pending(store)
-st.caption(f"{len(items)} items waiting. `claimtrack watch` fills the queue; nothing here moves a "
-           "status until it is accepted.")
+waiting = review.pending(store)
+# as of the date: only candidates found and published by then
+items = [c for c in waiting if (c.found_on or as_of) <= as_of and (c.published or as_of) <= as_of]
+later = len(waiting) - len(items)
+st.caption(f"{len(items)} items waiting as of {as_of}"
+           + (f" ({later} found or published later are hidden; move the date to see them)" if later else "")
+           + ". `claimtrack watch` fills the queue; nothing here moves a status until it is accepted.")
 if not items:
     st.info("Nothing to review. Run `claimtrack watch` (or set CLAIMTRACK_WATCH=1 for the worker).")
 for c in items[:100]:
@@ -49,7 +55,7 @@ for c in items[:100]:
         except ClaimtrackError as exc:
             st.error(str(exc))
 
-revised = review.revisions(store)
+revised = [r for r in review.revisions(store) if not r[0].updated or r[0].updated <= as_of]
 if revised:
     st.subheader("Sources with a new version")
     for paper, claim_ids, diff in revised:

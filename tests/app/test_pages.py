@@ -319,3 +319,16 @@ def test_run_page_draws_pass_at_k_and_compares_on_shared_axes(app_home):
 
     domains = [json.loads(s)["layer"][0]["encoding"]["color"]["scale"]["domain"] for s in passk]
     assert domains[0] == domains[1] and "prorl" in domains[0]  # one colour per arm in both columns
+
+
+def test_papers_show_the_version_current_at_the_date(app_home):
+    now = run(APP / "screens" / "papers.py").dataframe[0].value.set_index("arxiv_id")
+    early = run(APP / "screens" / "papers.py", as_of=dt.date(2025, 8, 1)).dataframe[0].value.set_index("arxiv_id")
+    assert now.loc["2507.14843", "version"] == "v4"  # Invisible Leash v4 of 2026-02-04
+    assert early.loc["2507.14843", "version"] != "v4"
+
+
+def test_inquiry_text_is_dated_not_fixed(app_home):
+    at = run(APP / "screens" / "inquiry.py", as_of=dt.date(2025, 6, 1))
+    assert not any("May 2026" in c.value for c in at.caption)
+    assert any(c.value.startswith("") and "asserted by 2025-06-01" in c.value for c in at.caption)
