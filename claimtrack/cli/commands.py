@@ -110,12 +110,11 @@ def prompt(inquiry_id: str, as_of: str | None, out: Path | None) -> None:
     require_claims(graph, read_inquiry(graph, inquiry_id, as_of))
     text = build_prompt(graph, inquiry_id, as_of)
     if out:
+        from claimtrack.present.exports import write_file
+
         if not out.parent.is_dir():
             raise InputError(f"cannot write {out}: the folder {out.parent} does not exist")
-        try:
-            out.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot write {out}: {exc.strerror}") from None
+        write_file(out, text)
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text)

@@ -147,13 +147,9 @@ def _write(text: str, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    tmp = out.with_name(out.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
+    from claimtrack.present.exports import write_file
+
+    write_file(out, text)  # a random O_EXCL temp, the old mode kept (issue 22)
     click.echo(f"wrote {out}", err=True)
 
 

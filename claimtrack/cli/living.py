@@ -79,17 +79,16 @@ def review(accept: tuple[str, ...], reject: tuple[str, ...], stance: str | None,
               "\n".join(_item_text(c) for c in items) or "nothing to review")
         return
     out, lines = [], []
-    for cid in accept:
-        cand, ev = rv.accept(store, cid, stance=stance, by=by)
+    for cand, ev in rv.decide(store, accept, reject, stance=stance, by=by):  # all or nothing
+        if ev is None:
+            out.append(cand.model_dump(mode="json"))
+            lines.append(f"{cand.id} rejected")
+            continue
         status = Graph(store).claim(cand.claim).status
         out.append({**cand.model_dump(mode="json"), "evidence": ev.model_dump(mode="json"),
                     "claim_status": status.to_dict()})
-        lines.append(f"{cid} accepted as {cand.stance}: {ev.id} on {cand.claim} "
+        lines.append(f"{cand.id} accepted as {cand.stance}: {ev.id} on {cand.claim} "
                      f"(dated {ev.date}); {cand.claim} is now {status.status}")
-    for cid in reject:
-        cand = rv.reject(store, cid, by=by)
-        out.append(cand.model_dump(mode="json"))
-        lines.append(f"{cid} rejected")
     _emit(out, as_json, "\n".join(lines))
 
 

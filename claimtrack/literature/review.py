@@ -216,6 +216,30 @@ def reject(store: Store, cand_id: str, *, by: str | None = None,
     return done
 
 
+def decide(store: Store, accept_ids: list[str] | tuple[str, ...] = (), reject_ids: list[str] | tuple[str, ...] = (),
+           *, stance: str | None = None, by: str | None = None, today: dt.date | None = None,
+           ) -> list[tuple[Candidate, Evidence | None]]:
+    """Accept and reject several items, all or nothing: every id is checked (known, pending,
+    named once) before anything is written, then all decisions land in one transaction. So
+    ``--accept A --accept bad`` changes nothing and says why in one line (issue 22)."""
+    ids = [*accept_ids, *reject_ids]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise InputError(f"{', '.join(twice)}: each item can be decided once per command; nothing was changed")
+    for cid in ids:
+        try:
+            cand = get(store, cid)
+        except (InputError, NotFoundError) as exc:
+            raise type(exc)(f"{exc}; nothing was changed") from None
+        if cand.state != "pending":
+            raise InputError(f"{cid} is already {cand.state}; nothing was changed")
+    out: list[tuple[Candidate, Evidence | None]] = []
+    with store.transaction():
+        out += [accept(store, cid, stance=stance, by=by, today=today) for cid in accept_ids]
+        out += [(reject(store, cid, by=by, today=today), None) for cid in reject_ids]
+    return out
+
+
 def abstract_diff(paper: Paper) -> list[str]:
     """Unified diff (by sentence) between the two latest known abstracts of a paper; [] if only
     one is known. The app shows it next to a ``source-revised`` flag."""

@@ -24,12 +24,17 @@ The CSV has the same ``role`` and ``retest`` beside ``status``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
 import io
 import json
+import os
 import re
+import secrets
+import stat
+from pathlib import Path
 
 from claimtrack.graph.errors import InputError
 from claimtrack.graph.claim_graph import ClaimView, Graph, parse_date
@@ -246,3 +251,30 @@ def render_home(fmt: str, inquiry_id: str, as_of: dt.date | str | None = None) -
         store.close()
     mime, ext = MIME[fmt]
     return text, mime, f"{inquiry_id}-{parse_date(as_of)}.{ext}"
+
+
+def write_file(out: Path, text: str) -> None:
+    """Write ``text`` to ``out`` whole (``--out``): a fresh temporary file beside it (a random
+    name, created with O_EXCL|O_NOFOLLOW, so a planted ``<out>.tmp`` symlink is never written
+    through), synced, then renamed over ``out``. An existing file keeps its permission bits (a
+    0600 file stays 0600); a new one gets 0644 less the umask. InputError (one line) on failure."""
+    out = Path(out)
+    if out.is_dir():
+        raise InputError(f"cannot write {out}: it is a folder")
+    try:
+        mode = stat.S_IMODE(out.lstat().st_mode) if out.is_file() and not out.is_symlink() else 0o644
+    except OSError:
+        mode = 0o644
+    tmp = out.with_name(f".{out.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)  # exactly the old mode (os.open applied the umask)
+        os.replace(tmp, out)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None

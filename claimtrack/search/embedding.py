@@ -30,6 +30,11 @@ from typing import Any
 import numpy as np
 
 from claimtrack.graph import settings
+from claimtrack.graph.errors import ClaimtrackError
+
+
+class EmbeddingError(ClaimtrackError):
+    """The embedding model cannot be made (a full disk, an unwritable folder): one line."""
 
 MODEL_ID = "all-MiniLM-L6-v2"
 DIM = 384
@@ -110,17 +115,27 @@ def export_onnx(path: Path) -> Path:
                                token_type_ids=token_type_ids).last_hidden_state
             return _pool(hidden, attention_mask)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp-{os.getpid()}")
     ids = torch.ones(2, 8, dtype=torch.long)
     dyn = {n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask", "token_type_ids")}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporter's notes on advanced indexing are benign here
-        torch.onnx.export(Sentence().eval(), (ids, ids, torch.zeros_like(ids)), str(tmp),
-                          input_names=list(dyn), output_names=["embedding"],
-                          dynamic_axes={**dyn, "embedding": {0: "batch"}}, opset_version=17,
-                          dynamo=False)
-    os.replace(tmp, path)  # atomic: a concurrent reader never sees half a file
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(path.stem + ".tmp-*"):  # a killed export's partial file
+            pid = stale.suffix.removeprefix(".tmp-")
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                stale.unlink(missing_ok=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the exporter's notes on advanced indexing are benign here
+            torch.onnx.export(Sentence().eval(), (ids, ids, torch.zeros_like(ids)), str(tmp),
+                              input_names=list(dyn), output_names=["embedding"],
+                              dynamic_axes={**dyn, "embedding": {0: "batch"}}, opset_version=17,
+                              dynamo=False)
+        os.replace(tmp, path)  # atomic: a concurrent reader never sees half a file
+    except Exception as exc:  # a full disk surfaces as OSError or as torch's RuntimeError
+        tmp.unlink(missing_ok=True)  # never leave a partial model behind (issue 22)
+        why = getattr(exc, "strerror", None) or (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+        raise EmbeddingError(f"cannot write the embedding model to {path} ({why}); free space on "
+                             f"that disk or point CLAIMTRACK_MODELS elsewhere, then search again") from None
     return path
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import sqlite3
 import sys
@@ -40,6 +41,7 @@ from claimtrack.graph.errors import ClaimtrackError, InputError
 from claimtrack.graph.store import Store
 
 KINDS = ("claims", "papers")
+_SEGMENT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # chromadb's segment folders
 PAGE = 2_000  # ids per chromadb call and per SQL IN (...): far below the 32,766-variable limit
 CHECKPOINT = "claimtrack-sync.json"
 _load = load_torch  # the reference model loader (tests and benches warm it up by this name)
@@ -174,10 +176,20 @@ class Index:
               "the store (it is derived data)", file=sys.stderr)
         SharedSystemClient.clear_system_cache()  # chromadb caches one client per path
         if self.path.is_dir():
-            shutil.rmtree(self.path)
+            self._remove_own_files()
         elif self.path.exists():
             self.path.unlink()
         self._open_client()
+
+    def _remove_own_files(self) -> None:
+        """Delete what chromadb and this index wrote in the folder, nothing else: the folder may
+        be a symlink to a disk that holds other files (issue 22)."""
+        for p in self.path.iterdir():
+            ours = (p.name.startswith(("chroma.sqlite3", CHECKPOINT)) or p.suffix in (".npy", ".json")
+                    and p.name.startswith(("claims", "papers"))
+                    or p.is_dir() and not p.is_symlink() and _SEGMENT.fullmatch(p.name))
+            if ours:
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
 
     def collection(self, kind: str):
         if kind not in KINDS:
