@@ -216,7 +216,8 @@ def scale_lines(experiment: Experiment, jobs_: list[Job] | None = None,
             out.append(f"**{name}**: {wall_time(m['wall'])} for {m['seeds']} seed(s), measured "
                        f"({m['source']}, {m['when']})")
         else:
-            out.append(f"**{name}**: {info.get('expected') or 'time not stated'} (not measured here yet)")
+            said = info.get("expected") or "time not stated"
+            out.append(f"**{name}**: {said}" + ("" if "measured" in said else " (not measured here yet)"))
     return out
 
 
