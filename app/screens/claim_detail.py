@@ -35,12 +35,14 @@ c, s = view.claim, view.status
 st.title(c.id)
 st.markdown(f"**{text(c.statement)}**")  # statements may come from abstracts: text, not markup
 st.markdown(f"### {views.badge(s.status)}  \nas of {as_of}: {text(s.reason)}")
-from claimtrack.present.wording import retest  # noqa: E402
+from claimtrack.present.wording import explained, retest  # noqa: E402
 
 st.markdown(f"**Re-test:** {retest(view) or 'not re-tested by a replication run yet'}")
 if s.flags:
     st.warning("Flags: " + ", ".join(s.flags))
-ui.legend_link()
+with st.expander("What the words on this page mean"):
+    st.markdown("\n".join(f"- **{term}** — {sentence}" for term, sentence in explained(view)))
+    ui.legend_link()
 history = views.status_history(graph, c.id, as_of)
 st.caption("Status over time: " + " → ".join(f"{st_} ({d})" for d, st_ in history))
 from claimtrack.present import interactive  # noqa: E402  (altair: only pages that chart import it)

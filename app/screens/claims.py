@@ -20,6 +20,7 @@ ids, frame, counts = ui.claim_table(graph, as_of, tuple(topics), tuple(statuses)
 st.caption(f"As of {as_of}: {sum(counts.values())} claims — "
            + ", ".join(f"{views.badge(s)} {n}" for s, n in views.by_ladder(counts))
            + f". Showing {len(ids)}.")
+ui.legend_link()
 
 table = st.dataframe(
     frame,

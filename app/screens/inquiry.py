@@ -30,6 +30,7 @@ st.subheader(f"Where it stands as of {as_of}")
 st.info("  \n".join(reading.honest_read.splitlines()))
 st.caption("Derived from the claims' statuses on this date; change the date in the sidebar "
            "to replay it.")
+ui.legend_link()
 
 st.subheader("Claims")
 ids = [v.id for v in reading.claims]

@@ -33,3 +33,9 @@ def legend() -> list[tuple[str, list[tuple[str, str]]]]:
     return [("Statuses", list(meanings.STATUS_MEANINGS.items())),
             ("Re-tests", [(RETEST_WORDS.get(t, t), s) for t, s in meanings.RETEST_MEANINGS.items()]),
             ("Flags", list(meanings.FLAG_MEANINGS.items()))]
+
+
+def explained(view: ClaimView) -> list[tuple[str, str]]:
+    """(term, sentence) for exactly the statuses, re-test words, notes and flags a claim page
+    shows for ``view`` (``claimtrack.graph.legend.terms_shown``)."""
+    return meanings.legend_for(meanings.terms_shown(view))
