@@ -57,8 +57,8 @@ FLAG_MEANINGS = {
     "external": "A result file this installation's worker did not sign: it moves nothing until a person "
                 "accepts it.",
     "unverified-code": "The run's registered code could not be matched to its recorded git revision.",
-    "unverified-verdict": "The run's verdict could not be recomputed because its per-step records are "
-                          "missing; it says nothing about the paper.",
+    "unverified-verdict": "Our run's verdict could not be recomputed from its per-step records (missing, "
+                          "changed since, or lacking data the rule needs); it says nothing about the paper.",
     "unquoted": "A paper item whose direction is not yet grounded in a quoted sentence of the citing paper.",
 }
 
