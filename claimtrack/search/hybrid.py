@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from claimtrack.search import lexical
+from claimtrack.search import lexical, vectors
 from claimtrack.graph.errors import InputError
 from claimtrack.graph.claim_graph import parse_date
 from claimtrack.search.index import KINDS, Hit, Index, date_int, fetch_records
@@ -84,9 +84,14 @@ def vector_ranking(index: Index, vector, kind: str, as_of: dt.date | None,
                    depth: int = DEPTH) -> list[tuple[str, float]]:
     """[(id, cosine)] nearest first, dated <= as_of.
 
-    The common case (D = today, or few records after D) post-filters one over-fetched query; if
-    the filter leaves too few, chromadb is asked again with the date as a ``where`` filter.
+    An up-to-date index answers from its numpy copy, exactly and with the date as a mask
+    (``claimtrack.search.vectors``). Otherwise chromadb's HNSW does: the common case (D = today,
+    or few records after D) post-filters one over-fetched query; if the filter leaves too few,
+    chromadb is asked again with the date as a ``where`` filter.
     """
+    mat = index.matrix(kind)
+    if mat is not None:
+        return vectors.nearest(mat, vector[0], depth, date_int(as_of.isoformat()) if as_of else None)
     hits = index.query(vector, kind=kind, k=depth)[0]
     if as_of is None:
         return [(h.id, h.score) for h in hits]

@@ -21,6 +21,7 @@ Hybrid (BM25 + vectors) retrieval, what ``claimtrack search`` runs, is ``claimtr
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -32,10 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
-from chromadb.utils.embedding_functions import register_embedding_function
 
 from claimtrack.graph import settings
+from claimtrack.search import vectors
 from claimtrack.search.embedding import MODEL_ID, embed, load_torch
 from claimtrack.graph.errors import ClaimtrackError, InputError
 from claimtrack.graph.store import Store
@@ -48,29 +48,37 @@ _load = load_torch  # the reference model loader (tests and benches warm it up b
 _OPEN: dict[Path, Index] = {}
 
 
-@register_embedding_function
-class MiniLMEmbedding(EmbeddingFunction[Documents]):
-    """chromadb embedding function over ``embed`` (no download, no network)."""
+@functools.lru_cache(maxsize=1)
+def minilm_embedding() -> Any:
+    """chromadb's embedding function over ``embed`` (no download, no network), defined when an
+    index is first written or opened in chromadb: a search on an up-to-date index reads the numpy
+    copy (``claimtrack.search.vectors``) and never imports chromadb (~0.9 s of CPU, issue 23)."""
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+    from chromadb.utils.embedding_functions import register_embedding_function
 
-    def __init__(self) -> None:
-        pass  # the model loads on first use, once per process
+    @register_embedding_function
+    class MiniLMEmbedding(EmbeddingFunction[Documents]):
+        def __init__(self) -> None:
+            pass  # the model loads on first use, once per process
 
-    def __call__(self, input: Documents) -> Embeddings:
-        return list(embed(list(input)))
+        def __call__(self, input: Documents) -> Embeddings:
+            return list(embed(list(input)))
 
-    @staticmethod
-    def name() -> str:
-        return "claimtrack-minilm"
+        @staticmethod
+        def name() -> str:
+            return "claimtrack-minilm"
 
-    def get_config(self) -> dict[str, Any]:
-        return {"model": MODEL_ID}
+        def get_config(self) -> dict[str, Any]:
+            return {"model": MODEL_ID}
 
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> MiniLMEmbedding:
-        return MiniLMEmbedding()
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> MiniLMEmbedding:
+            return MiniLMEmbedding()
 
-    def default_space(self) -> str:  # type: ignore[override]
-        return "cosine"
+        def default_space(self) -> str:  # type: ignore[override]
+            return "cosine"
+
+    return MiniLMEmbedding
 
 
 @dataclass(frozen=True)
@@ -135,9 +143,19 @@ class Index:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._ef = MiniLMEmbedding()
         self._cols: dict[str, Any] = {}
-        self._connect()
+        if not self._looks_intact():
+            self._connect()  # a damaged index is rebuilt now; an intact one opens when first used
+
+    def _looks_intact(self) -> bool:
+        """A folder whose chromadb file is a SQLite file (or absent): checked without chromadb."""
+        if self.path.exists() and not self.path.is_dir():
+            return False
+        db = self.path / "chroma.sqlite3"
+        try:
+            return not db.exists() or db.open("rb").read(16) == b"SQLite format 3\0"
+        except OSError:
+            return False
 
     @classmethod
     def open(cls) -> Index:
@@ -162,8 +180,9 @@ class Index:
             raise NotADirectoryError(f"{self.path} is a file")
         self.client = chromadb.PersistentClient(
             path=str(self.path), settings=Settings(anonymized_telemetry=False))
+        ef = minilm_embedding()()
         self._cols = {k: self.client.get_or_create_collection(
-            name=k, embedding_function=self._ef, configuration={"hnsw": {"space": "cosine"}})
+            name=k, embedding_function=ef, configuration={"hnsw": {"space": "cosine"}})
             for k in KINDS}
         for col in self._cols.values():
             col.get(limit=1, include=[])  # touch the files: damage shows here, not mid-search
@@ -175,6 +194,7 @@ class Index:
               f"{str(exc).splitlines()[0][:120] if str(exc) else 'no detail'}); rebuilding it from "
               "the store (it is derived data)", file=sys.stderr)
         SharedSystemClient.clear_system_cache()  # chromadb caches one client per path
+        self._cols = {}
         if self.path.is_dir():
             self._remove_own_files()
         elif self.path.exists():
@@ -194,6 +214,8 @@ class Index:
     def collection(self, kind: str):
         if kind not in KINDS:
             raise InputError(f"--kind must be one of {', '.join(KINDS)} (got {kind!r})")
+        if not self._cols:
+            self._connect()
         return self._cols[kind]
 
     # -- the sync checkpoint -------------------------------------------------------------
@@ -238,12 +260,16 @@ class Index:
         ck = self._checkpoint()
         same_store = ck.get("store") == uid
         for kind in kinds:
-            col = self.collection(kind)
             seen = ck.get("seq", {}).get(kind) if same_store else None
             n = ck.get("n", {}).get(kind)
+            mat = vectors.load(self.path, kind)
+            fresh = mat is not None and mat.store == uid and mat.seq == seen
             if seen is not None and seen == top and n is not None:
+                if not fresh:  # e.g. an index from before the numpy copy existed
+                    self._save_matrix(self.collection(kind), kind, None, [], [], uid, top)
                 counts["unchanged"] += n
                 continue
+            col = self.collection(kind)
             if seen is not None and seen < top and n is not None:
                 rows = store.query("SELECT id, deleted FROM search_changes WHERE kind = ? AND seq > ?",
                                    (kind, seen))
@@ -256,6 +282,7 @@ class Index:
                 gone = sorted(have - set(changed))
                 full, n = True, 0
             c = self._apply(col, store, kind, changed, gone)
+            self._save_matrix(col, kind, mat if fresh and not full else None, changed, gone, uid, top)
             for key in counts:
                 counts[key] += c[key]
             ck.setdefault("seq", {})[kind] = top
@@ -263,6 +290,40 @@ class Index:
         ck["store"] = uid
         self._save_checkpoint(ck)
         return counts
+
+    def _save_matrix(self, col, kind: str, mat: vectors.Matrix | None, changed: list[str],
+                     gone: list[str], uid: str, top: int) -> None:
+        """Bring the numpy copy of the vectors (``claimtrack.search.vectors``) to this sync:
+        patch the changed rows into an up-to-date copy, else export the whole collection."""
+        ids = changed if mat is not None else None
+        mat = mat or vectors.Matrix([], np.zeros(0, dtype=np.int64), np.zeros((0, 0), np.float32), uid, top)
+        new_ids: list[str] = []
+        rows, dates = [], []
+        offset = 0
+        while ids is None or offset < len(ids):
+            page = (col.get(ids=ids[offset:offset + PAGE], include=["embeddings", "metadatas"])
+                    if ids is not None else
+                    col.get(include=["embeddings", "metadatas"], limit=PAGE, offset=offset))
+            if page["ids"]:
+                new_ids += page["ids"]
+                rows.append(np.asarray(page["embeddings"], dtype=np.float32).reshape(len(page["ids"]), -1))
+                dates += [int((m or {}).get("asserted", 0)) for m in page["metadatas"] or []]
+            offset += PAGE
+            if ids is None and len(page["ids"]) < PAGE:
+                break
+        found = np.vstack(rows) if rows else np.zeros((0, mat.vecs.shape[1]), np.float32)
+        gone = list(gone) + [i for i in (ids or []) if i not in set(new_ids)]
+        mat = vectors.patch(mat, new_ids, found, dates, gone)
+        mat.store, mat.seq = uid, top
+        vectors.save(self.path, kind, mat)
+
+    def matrix(self, kind: str) -> vectors.Matrix | None:
+        """The numpy copy of a collection's vectors when it reflects the last sync, else None."""
+        ck = self._checkpoint()
+        mat = vectors.load(self.path, kind)
+        if mat is None or mat.store != ck.get("store") or mat.seq != ck.get("seq", {}).get(kind):
+            return None
+        return mat
 
     @staticmethod
     def _all_ids(col) -> set[str]:

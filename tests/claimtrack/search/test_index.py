@@ -79,10 +79,50 @@ def test_deleted_records_leave_the_index(minilm, home):
 
 
 def test_embedding_function_is_explicit_and_offline():
-    ef = index.MiniLMEmbedding()
+    ef = index.minilm_embedding()()
     assert not ef.is_legacy() and ef.name() == "claimtrack-minilm" and ef.default_space() == "cosine"
 
 
 def test_search_input_errors(seeded_store):
     r = CliRunner().invoke(main, ["search", "  "])
     assert r.exit_code == 1 and r.stderr.strip() == "Error: empty search text"
+
+
+def test_numpy_copy_answers_like_chromadb_and_follows_changes(seeded_store, home):
+    """The vectors a search reads (claimtrack.search.vectors) are chromadb's, kept at each sync."""
+    from claimtrack.graph.models import Claim
+    from claimtrack.search import vectors
+    from claimtrack.search.embedding import embed
+
+    ix = index.Index(home / "chroma")
+    ix.sync(seeded_store)
+    mat = ix.matrix("claims")
+    assert mat is not None and sorted(mat.ids) == sorted(seeded_store.claim_ids())
+    q = embed(["entropy collapse limits reasoning"])
+    exact = vectors.nearest(mat, q[0], 5)
+    assert [i for i, _ in exact] == [h.id for h in ix.query(q, k=5)[0]]
+    old = seeded_store.claim(exact[0][0])
+    with seeded_store.transaction():
+        seeded_store.upsert_claim(Claim(**{**old.model_dump(), "id": "a-new-claim", "first_asserted": "2026-11-30"}))
+    assert "a-new-claim" not in ix.matrix("claims").ids  # as of the last sync (search syncs first)
+    ix.sync(seeded_store)
+    mat = ix.matrix("claims")
+    assert "a-new-claim" in mat.ids and len(mat.ids) == len(seeded_store.claim_ids())
+    assert {i for i, _ in vectors.nearest(mat, q[0], 2)} == {old.id, "a-new-claim"}
+    assert "a-new-claim" not in {i for i, _ in vectors.nearest(mat, q[0], 5, limit=20261129)}
+
+
+def test_search_on_an_up_to_date_index_does_not_import_chromadb(seeded_store, home):
+    import os
+    import subprocess
+    import sys
+
+    from claimtrack.search import hybrid
+
+    assert hybrid.search(seeded_store, "HICRA", k=1)[0].id == "hicra-planning-credit"  # builds it
+    code = ("import sys; from claimtrack.graph.store import Store; from claimtrack.search import hybrid; "
+            "h = hybrid.search(Store.open(create=False), 'HICRA planning tokens', k=1); "
+            "print(h[0].id, 'chromadb' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "CLAIMTRACK_HOME": str(home)})
+    assert out.stdout.split() == ["hicra-planning-credit", "False"]
