@@ -59,12 +59,28 @@ def init(force: bool, corpus_dir: Path | None) -> None:
 @as_of_option
 @click.option("--topic", type=click.Choice(TOPICS), help="Only this bottleneck family.")
 @click.option("--status", type=click.Choice(STATUSES), help="Only claims with this status.")
+@click.option("--limit", type=click.IntRange(min=0), help="At most this many claims.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many claims first.")
+@click.option("--jsonl", "as_jsonl", is_flag=True, help="One JSON object per line (JSON Lines).")
 @json_option
-def claims(as_of: str | None, topic: str | None, status: str | None, as_json: bool) -> None:
-    """List claims with their status as of a date."""
-    views = open_graph().claims(parse_date(as_of), topic=topic, status=status)
-    header = f"{'id':<40} {'status':<11} {'topic':<20} {'source':<11} asserted"
-    emit([v.to_dict() for v in views], as_json, "\n".join([header] + [claim_row(v) for v in views]))
+def claims(as_of: str | None, topic: str | None, status: str | None, limit: int | None,
+           offset: int, as_jsonl: bool, as_json: bool) -> None:
+    """List claims with their status as of a date, oldest first (streamed: memory stays bounded)."""
+    from claimtrack.graph import listing
+
+    views = listing.views(Store.open(create=False), parse_date(as_of), topic=topic, status=status,
+                          limit=limit, offset=offset)
+    out = sys.stdout
+    if as_json or as_jsonl:  # a JSON array streamed one claim per line, or JSON Lines
+        out.write("" if as_jsonl else "[")
+        for i, v in enumerate(views):
+            line = json.dumps(v.to_dict(), sort_keys=True, default=str)
+            out.write(line + "\n" if as_jsonl else ("," if i else "") + "\n" + line)
+        out.write("" if as_jsonl else "\n]\n")
+        return
+    out.write(f"{'id':<40} {'status':<11} {'topic':<20} {'source':<11} asserted\n")
+    for v in views:
+        out.write(claim_row(v) + "\n")
 
 
 @main.command()
@@ -73,7 +89,7 @@ def claims(as_of: str | None, topic: str | None, status: str | None, as_json: bo
 @json_option
 def show(claim_id: str, as_of: str | None, as_json: bool) -> None:
     """Statement, sources, status and why, evidence timeline and relations of one claim."""
-    v = open_graph().claim(claim_id, parse_date(as_of))
+    v = Graph(Store.open(create=False), around=[claim_id]).claim(claim_id, parse_date(as_of))
     data = {**v.to_dict(), "legend": dict(legend_for(legend_terms(v)))}
     emit(data, as_json, show_text(v))
 

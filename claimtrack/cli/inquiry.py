@@ -47,7 +47,7 @@ def inquiry_show(inquiry_id: str, as_of: str | None, as_json: bool) -> None:
     """An inquiry as of a date: question, honest read, claims, next inquiring lines."""
     from claimtrack.present.reading import read_inquiry, replication_notes
 
-    graph = open_graph()
+    graph = open_graph(inquiry=inquiry_id)  # its claims and their neighbours only (issue 23)
     r = read_inquiry(graph, inquiry_id, as_of)
     require_claims(graph, r)
     text = [r.inquiry.question, "", r.honest_read, "", "claims:"]

@@ -1,0 +1,61 @@
+"""Reads that load only what they show (issue 23): a graph around some claims, and the paged
+listing behind ``claimtrack claims``, give exactly what the whole graph gives.
+
+    python -m pytest tests/claimtrack/graph/test_listing.py -q
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from claimtrack.cli import main
+from claimtrack.graph import listing
+from claimtrack.graph.claim_graph import Graph
+from claimtrack.present.reading import read_inquiry
+
+DATES = [dt.date(2025, 6, 30), dt.date(2025, 12, 31), dt.date(2026, 12, 1)]
+
+
+def test_graph_around_a_claim_shows_what_the_whole_graph_shows(seeded_store):
+    full = Graph(seeded_store)
+    for day in DATES:
+        for v in full.claims(day):
+            assert Graph(seeded_store, around=[v.id]).claim(v.id, day).to_dict() == v.to_dict()
+
+
+def test_inquiry_read_around_its_claims_is_the_full_read(seeded_store):
+    full = Graph(seeded_store)
+    for q in full.inquiries():
+        part = Graph(seeded_store, around=q.claims)
+        for day in DATES:
+            assert read_inquiry(part, q.id, day).to_dict() == read_inquiry(full, q.id, day).to_dict()
+
+
+@pytest.mark.parametrize("page", [7, 500])
+def test_paged_listing_is_the_full_listing(seeded_store, monkeypatch, page):
+    monkeypatch.setattr(listing, "PAGE", page)
+    full = Graph(seeded_store)
+    for day in DATES:
+        want = [v.to_dict() for v in full.claims(day)]
+        assert [v.to_dict() for v in listing.views(seeded_store, day)] == want
+        assert [v.to_dict() for v in listing.views(seeded_store, day, limit=5, offset=3)] == want[3:8]
+        sup = [v.to_dict() for v in full.claims(day, status="supported")]
+        assert [v.to_dict() for v in listing.views(seeded_store, day, status="supported", offset=1,
+                                                    limit=2)] == sup[1:3]
+        topic = [v.to_dict() for v in full.claims(day, topic="planning")]
+        assert [v.to_dict() for v in listing.views(seeded_store, day, topic="planning")] == topic
+
+
+def test_claims_json_and_jsonl_stream_the_same_claims(seeded_store):
+    as_json = CliRunner().invoke(main, ["claims", "--json"])
+    as_jsonl = CliRunner().invoke(main, ["claims", "--jsonl", "--offset", "2", "--limit", "4"])
+    assert as_json.exit_code == 0 and as_jsonl.exit_code == 0
+    every = json.loads(as_json.output)
+    assert len(every) == len(Graph(seeded_store).claims())
+    assert [json.loads(line) for line in as_jsonl.output.splitlines()] == every[2:6]
+    empty = CliRunner().invoke(main, ["claims", "--json", "--limit", "0"])
+    assert json.loads(empty.output) == []
