@@ -264,10 +264,11 @@ def setup_scale(name: str, a) -> dict:
     shipped = replace(scale.grpo, val_every=10**9, val_problems=16)
     val = heldout_problems(task, scale.grpo.val_problems)
     t0 = time.perf_counter()
-    base, meta = get_base(task, scale.task_kwargs, scale.model, scale.pretrain, scale=scale.name, seed=a.seed, device="cpu", cache=Path(a.cache), exclude={p.prompt for p in val})
+    base_seed = dict((k, int(v)) for k, v in (x.split("=") for x in filter(None, a.base_seed.split(",")))).get(name, a.seed)
+    base, meta = get_base(task, scale.task_kwargs, scale.model, scale.pretrain, scale=scale.name, seed=base_seed, device="cpu", cache=Path(a.cache), exclude={p.prompt for p in val})
     params = sum(p.numel() for p in {id(p): p for p in base.parameters()}.values())
-    print(f"[{name}] base: {params} params, cache_hit={meta.get('cache_hit')}, {time.perf_counter() - t0:.1f}s", flush=True)
-    return {"scale": scale, "task": task, "cfg": cfg, "shipped": shipped, "val": val[: cfg.val_problems], "base": base, "params": params}
+    print(f"[{name}] base: {params} params, seed {base_seed}, cache_hit={meta.get('cache_hit')}, {time.perf_counter() - t0:.1f}s", flush=True)
+    return {"base_seed": base_seed, "scale": scale, "task": task, "cfg": cfg, "shipped": shipped, "val": val[: cfg.val_problems], "base": base, "params": params}
 
 
 def main() -> None:
@@ -276,7 +277,8 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--warm", type=int, default=3, help="RL steps discarded per repetition and side")
     ap.add_argument("--steps", type=int, default=5, help="RL steps timed per repetition and side")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="RL seed of rep 0 (rep r: seed + r) and the bases' seed")
+    ap.add_argument("--base-seed", default="", help="per-scale base seed, e.g. cpu=100 (reuse a cached base)")
     ap.add_argument("--cache", default=str(default_cache_dir()), help="base-model cache (default: the project's, so the bases of a user's runs are reused; pretrained once)")
     ap.add_argument("--engine-as-shipped", action="store_true", help="also time the engine with its defaults (uniform-group filtering, same-batch entropy after the update)")
     ap.add_argument("--trl-raw-prompts", action="store_true", help="also time TRL on unpadded prompts (its own per-batch padding + attention mask)")
@@ -333,7 +335,7 @@ def main() -> None:
         pairs = [(e, t) for e in sides if e.startswith("engine") for t in sides if t.startswith("trl")]
         ratio = {f"{e}/{t}": {k: med[e][k] / med[t][k] for k in rkeys} for e, t in pairs}
         per_rep = {k: [e[k] / t[k] for e, t in zip(rn["engine"], rn["trl"], strict=True)] for k in rkeys}
-        setup = {"scale": n, "params": x["params"], "prompts": cfg.prompts_per_step, "group": cfg.group_size, "rows": cfg.prompts_per_step * cfg.group_size,
+        setup = {"scale": n, "task": x["scale"].task, "task_kwargs": x["scale"].task_kwargs, "base_seed": x["base_seed"], "params": x["params"], "prompts": cfg.prompts_per_step, "group": cfg.group_size, "rows": cfg.prompts_per_step * cfg.group_size,
                  "mini_batches": cfg.mini_batches, "max_new_tokens": task.max_response_len, "prompt_len": task.prompt_len, "reps": a.reps, "warm": a.warm, "steps": a.steps}
         print(f"\n== {n} ==  setup:", json.dumps(setup))
         for c in ("cpu", "wall"):

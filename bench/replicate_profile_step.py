@@ -79,8 +79,11 @@ class PhaseClock:
         except ImportError:  # the engine before issue 19: the update forward was trainer.response_logits
             update = None
 
-        real_sample, real_logits, real_eval = trainer.sample, trainer.response_logits, trainer.evaluate
-        real_upd = {(m, "update_logits"): m.update_logits for m in (trainer, update) if m is not None and hasattr(m, "update_logits")}
+        real_sample, real_eval = trainer.sample, trainer.evaluate
+        # the forwards on the rollout batch: response_logits before issue 19, update_logits (prompt once) after
+        # (in replicate.update only its entry point: update_logits falls back to response_logits, counted once)
+        names = [(trainer, "response_logits"), (trainer, "update_logits"), (update, "update_logits")]
+        real_upd = {(m, name): getattr(m, name) for m, name in names if m is not None and hasattr(m, name)}
 
         def sample(*a, **kw):
             t0 = time.process_time()
@@ -107,7 +110,6 @@ class PhaseClock:
 
             return logits
 
-        response_logits = wrap(real_logits)
         for (mod, name), real in real_upd.items():
             setattr(mod, name, wrap(real))
 
@@ -120,9 +122,10 @@ class PhaseClock:
                 self.in_val = False
                 self.cur["validation"] += time.process_time() - t0
 
-        trainer.sample, trainer.response_logits, trainer.evaluate = sample, response_logits, evaluate
+        trainer.sample, trainer.evaluate = sample, evaluate
+
         def restore():
-            trainer.sample, trainer.response_logits, trainer.evaluate = real_sample, real_logits, real_eval
+            trainer.sample, trainer.evaluate = real_sample, real_eval
             for (mod, name), real in real_upd.items():
                 setattr(mod, name, real)
 
@@ -152,6 +155,12 @@ def switch_off(lever: str) -> None:
         sampling._decode = lambda *args, compact=None, **kw: decode(*args, **kw)
     elif lever == "lean-forward":
         grpo.lean_supported = lambda model: False
+        try:  # issue 19: the update's forward (prompt once per group) needs the lean forward too
+            import replicate.update as update
+
+            update.lean_supported = lambda model: False
+        except ImportError:
+            pass
     elif lever == "fused-adamw":
         adamw = torch.optim.AdamW
         torch.optim.AdamW = lambda *args, **kw: adamw(*args, **{**kw, "fused": False})

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from replicate.grpo import group_advantages, ppo_clip_token_loss, response_logits
+from replicate.grpo import group_advantages, ppo_clip_token_loss
 from replicate.metrics import (
     entropy_from_logits,
     group_covariance,
@@ -220,7 +220,7 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
             logits_before = ro.logits[:, :width]
         else:
             with torch.no_grad():
-                logits_before = response_logits(model, ids, P).float()
+                logits_before = update_logits(model, ids, P).float()
         old_logp = token_logprobs(at_temperature(logits_before, cfg.temperature), resp_ids)
         ent_tok = entropy_from_logits(logits_before)
         rec["reward"] = float(train_rewards.mean())
