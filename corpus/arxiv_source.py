@@ -147,7 +147,7 @@ class ArxivAdapter(HTTPAdapter):
         def attempt(timeout: float) -> http_client.Answer:
             try:
                 resp = super(ArxivAdapter, self).send(request, stream=True, timeout=timeout, **kwargs)
-                chunks = iter(lambda: resp.raw.read1(65536), b"")
+                chunks = iter(lambda: resp.raw.read1(65536, decode_content=True), b"")  # gunzipped
                 body = http_client.read_capped(chunks, url=url, max_bytes=self.retrier.max_bytes,
                                                deadline=self.retrier.deadline,
                                                declared=resp.headers.get("Content-Length"))

@@ -99,3 +99,41 @@ def test_redirects_stay_within_the_origin(target, ok):
     else:
         with pytest.raises(hc.HttpFailure, match="another origin"):
             hc.redirect_target(target, "http://api.test/x", "http://api.test/base")
+
+
+def test_the_arxiv_client_reads_a_gzipped_feed():
+    """arXiv answers gzip to requests' Accept-Encoding: the capped streaming read decodes it."""
+    import gzip
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from arxiv_server import entry_xml, feed
+
+    from corpus.arxiv_source import ArxivAdapter, ArxivSource
+
+    body = gzip.compress(feed([entry_xml("2505.22617", "v2", "The Entropy Mechanism", "An abstract.",
+                                         ["A. Author"], "2025-05-28", "2025-06-01", "cs.LG",
+                                         ["cs.LG"])]).encode())
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/atom+xml")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        src = ArxivSource(f"http://127.0.0.1:{server.server_address[1]}/api/query",
+                          adapter=ArxivAdapter(delay=0.0, sleep=lambda s: None))
+        [(_, entries)] = list(src.fetch_ids(["2505.22617"]))
+        assert [(e.arxiv_id, e.version, e.title) for e in entries] == [("2505.22617", "v2", "The Entropy Mechanism")]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -71,3 +71,26 @@ def test_a_queued_job_runs_while_the_watch_hangs_and_sigterm_stops_both(job_stor
             worker.kill()
             worker.wait()
     assert not any("Traceback" in line for line in lines), "".join(lines)
+
+
+def test_a_daily_watch_past_its_deadline_is_stopped(job_store, monkeypatch):
+    from claimtrack.runs import worker as worker_mod
+
+    real_popen = subprocess.Popen
+    monkeypatch.setenv("CLAIMTRACK_WATCH", "1")
+    monkeypatch.setenv("CLAIMTRACK_WATCH_DEADLINE_S", "5")
+    monkeypatch.setattr(worker_mod.subprocess, "Popen",
+                        lambda argv, **kw: real_popen([sys.executable, "-c", "import time; time.sleep(60)"], **kw))
+    lines: list[str] = []
+    w = worker_mod.Worker(job_store, echo=lines.append)
+    w.daily_watch()
+    proc = w._watch
+    try:
+        w.daily_watch()  # within its deadline: left alone
+        assert proc.poll() is None
+        w._watch_started -= 5 + 31  # now 30 s past the watch's own deadline
+        w.daily_watch()
+        assert proc.poll() is not None and any("past its deadline" in line for line in lines)
+    finally:
+        proc.kill()
+        proc.wait()
