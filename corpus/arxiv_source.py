@@ -149,7 +149,7 @@ class ArxivAdapter(HTTPAdapter):
                 resp = super(ArxivAdapter, self).send(request, stream=True, timeout=timeout, **kwargs)
                 chunks = iter(lambda: resp.raw.read1(65536, decode_content=True), b"")  # gunzipped
                 body = http_client.read_capped(chunks, url=url, max_bytes=self.retrier.max_bytes,
-                                               deadline=self.retrier.deadline,
+                                               deadline=self.retrier.attempt_deadline,
                                                declared=resp.headers.get("Content-Length"))
             except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                     urllib3.exceptions.HTTPError) as exc:

@@ -80,7 +80,7 @@ class Deadline:
 
     def describe(self) -> str:
         """Which limit runs out first: this one, or the parent's."""
-        if self.parent is not None and self.parent.remaining() < self._own():
+        if self.parent is not None and self.parent.remaining() <= self._own():
             return self.parent.describe()
         return f"{self.what} of {self.seconds:g} s" if self.seconds is not None else self.what
 
@@ -214,6 +214,7 @@ class Retrier:
         self.max_bytes, self.deadline, self.clock, self.sleep = max_bytes, deadline, clock, sleep
         self._last_end: float | None = None
         self.requests_sent = 0
+        self.attempt_deadline: Deadline | None = deadline  # the running attempt's (see run)
 
     def _left(self) -> float:
         return self.deadline.remaining() if self.deadline is not None else float("inf")
@@ -249,6 +250,9 @@ class Retrier:
                     else f"limit of {self.attempt_limit:g} s per request")
             last = n == self.retries
             self.requests_sent += 1
+            # the attempt checks this between chunks, so an abandoned trickle ends itself too
+            self.attempt_deadline = Deadline(limit, parent=self.deadline, what="limit per request",
+                                             clock=self.clock)
             try:
                 answer = call_with_limit(lambda: attempt(min(self.timeout, limit)), limit, url, what)
             except Transient as exc:

@@ -148,7 +148,7 @@ class PoliteClient:
                             continue
                         body = http_client.read_capped(
                             resp.iter_bytes(), url=target, max_bytes=self.retrier.max_bytes,
-                            deadline=self.retrier.deadline, declared=resp.headers.get("Content-Length"))
+                            deadline=self.retrier.attempt_deadline, declared=resp.headers.get("Content-Length"))
                         return http_client.Answer(resp.status_code, resp.headers, body, str(resp.url))
                 except httpx.TransportError as exc:
                     raise http_client.Transient(type(exc).__name__) from None

@@ -147,3 +147,17 @@ def test_a_redirect_within_the_origin_is_followed():
         client = PoliteClient("Semantic Scholar", api.url, delay=0.0, headers={"x-api-key": "k"})
         assert client.get_json("/old/paper/ARXIV:1/citations") == {"data": [], "offset": 0}
         assert [p for p, _, _ in api.seen] == ["/old/paper/ARXIV:1/citations", "/paper/ARXIV:1/citations"]
+
+
+def test_every_request_has_a_wall_clock_limit_and_its_reader_stops_too():
+    import threading
+
+    with Trickle() as slow:
+        client = PoliteClient("OpenAlex", slow.url, delay=0.0, retries=0)
+        client.retrier.attempt_limit = 1.5  # 120 s by default
+        t0 = time.monotonic()
+        with pytest.raises(SourceError, match="per request"):
+            client.get_json("/works")
+        assert time.monotonic() - t0 < 3
+        time.sleep(1.5)  # the abandoned reader checks the same limit between bytes and ends
+        assert not [t for t in threading.enumerate() if t.name.startswith("http 127.0.0.1")]
