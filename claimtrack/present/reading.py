@@ -116,7 +116,9 @@ def retest_phrase(views: list[ClaimView]) -> str:
         bits.append(f"leave {len(by['undecided'])} undecided")
     if by["unfair"]:
         bits.append(f"were not a fair test of {len(by['unfair'])}")
-    return f"our {'toy ' if toy else ''}re-tests " + ", ".join(bits)
+    unassessed = all("fairness not assessed" in v.status.retest.label for v in tested)
+    return (f"our {'toy ' if toy else ''}re-tests " + ", ".join(bits)
+            + (" (no fair-test checklist: fairness not assessed)" if unassessed else ""))
 
 
 def family_line(name: str, views: list[ClaimView]) -> str:
@@ -158,7 +160,8 @@ def _common_lines(views: list[ClaimView]) -> list[str]:
 
 
 def _families(n: int) -> str:
-    return f"{n} rival bottleneck famil{'y' if n == 1 else 'ies'}"
+    """'1 rival bottleneck family holds', '3 rival bottleneck families hold'."""
+    return f"{n} rival bottleneck famil{'y holds' if n == 1 else 'ies hold'}"
 
 
 def _head(views: list[ClaimView], as_of: dt.date) -> str:
@@ -207,17 +210,19 @@ def honest_read(views: list[ClaimView], thesis: ClaimView | None, as_of: dt.date
     lines += _common_lines(views)
     thesis_status = thesis.status.status if thesis else "absent"
     names = ", ".join(holding)
+    rivals = f"{_families(len(holding))} up" + (f" ({names})." if holding else ".")
     if thesis_status == "refuted":
         verdict = "Read: the graph does not support calling entropy collapse the main bottleneck."
-    elif len(holding) >= 2 or thesis_status in ("contested", "qualified"):
-        verdict = (f"Read: entropy collapse is one bottleneck among several — the thesis is "
-                   f"{thesis_status}, and {_families(len(holding))} hold up"
-                   + (f" ({names})." if holding else "."))
+    elif thesis_status == "contested":
+        verdict = f"Read: open — the literature disputes the thesis, and {rivals}"
+    elif len(holding) >= 2:
+        verdict = f"Read: entropy collapse is one bottleneck among several — the thesis is {thesis_status}, and {rivals}"
+    elif thesis_status == "qualified":
+        verdict = f"Read: entropy collapse is a bottleneck only under conditions — the thesis is qualified, and {rivals}"
     elif held and not holding:
-        verdict = "Read: entropy collapse looks like the main bottleneck; no rival bottleneck holds up yet."
+        verdict = "Read: entropy collapse looks like the main bottleneck; no rival bottleneck family holds up yet."
     else:
-        verdict = (f"Read: undecided — the thesis is {thesis_status}, {len(held)} entropy claims "
-                   f"and {_families(len(holding))} hold up" + (f" ({names})." if holding else "."))
+        verdict = f"Read: undecided — the thesis is {thesis_status}, {len(held)} entropy claims hold up, and {rivals}"
     lines.append(verdict)
     return "\n".join(lines)
 
@@ -239,16 +244,20 @@ def next_lines(views: list[ClaimView], as_of: dt.date) -> list[str]:
         if v.status.status == "contested":
             out.append(f"Resolve the dispute on {v.id}: {v.status.reason}.")
     undecided: dict[str, list[str]] = {}  # experiment -> claims its toy re-test left undecided
+    untested: dict[str, list[str]] = {}   # experiment -> claims whose prediction no run tested
     for v in views:
         if not v.claim.prediction:
             continue
         tests = [t for t in v.status.retest.tests if t.outcome != "smoke-only"]
         exp = v.claim.prediction.experiment
         if not tests:
-            out.append(f"Untested prediction of {v.id}: re-test it with "
-                       f"`claimtrack replicate run {exp} --scale gpu`.")
+            untested.setdefault(exp, []).append(v.id)
         elif all(not t.moves for t in tests) and v.status.retest.outcome in ("undecided", "unfair"):
             undecided.setdefault(exp, []).append(v.id)
+    if untested:
+        out.append("Untested predictions: " + "; ".join(
+            f"{', '.join(ids)} (`claimtrack replicate run {exp} --scale gpu`)" for exp, ids in untested.items())
+            + ".")
     if undecided:
         out.append("Our toy re-tests decided nothing on " + "; ".join(
             f"{', '.join(ids)} (`claimtrack replicate run {exp} --scale gpu`)" for exp, ids in undecided.items())

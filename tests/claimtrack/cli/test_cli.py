@@ -76,7 +76,8 @@ def test_papers_and_inquiries(run):
     assert "mini-inquiry" in run("inquiries").output
     data = json.loads(run("inquiry", "mini-inquiry", "--json").output)
     assert data["honest_read"].startswith("As of")
-    assert any("Untested prediction of entropy-law" in line for line in data["next_inquiring_lines"])
+    assert any(line.startswith("Untested predictions: ") and "entropy-law (`claimtrack replicate run entropy-law"
+               in line for line in data["next_inquiring_lines"])
 
 
 def test_prompt_to_file(run, tmp_path):
