@@ -2,21 +2,28 @@
 Chromium (Selenium). ``make e2e`` runs it; so does CI (.ci/run).
 
     bash app/e2e/run.sh                 # installs chromium/selenium if missing, then runs this
-    bash app/e2e/run.sh --no-run        # skip the replication journey (~1 min of CPU)
+    bash app/e2e/run.sh --no-run        # skip the replication journey (~1-3 min of CPU)
+    bash app/e2e/run.sh --no-inquiry    # skip the new-inquiry journey (loads the embedding model)
 
 Steps: build a store from the shipped corpus in a temp CLAIMTRACK_HOME; start
 ``streamlit run app/streamlit_app.py`` and a ``claimtrack worker`` on it; then
   1. cold /claims (the first request after start) shows the Claims page, not Streamlit's legacy
-     multipage app; the board opens at /;
+     multipage app; the board opens at /, with a page title per page and no Deploy button;
   2. typing an earlier date + Enter applies it and a status changes on the board; the URL
      carries the date; opening that URL in a new session shows the same view;
-  3. a claim opens from the board; the claim picker switches claims and stays put; an as-of
-     before the claim says "not yet asserted" and returning restores it; a shared claim URL opens
-     the same claim and date; /claims on the warm server is the Claims page;
+  3. board → a claim from the "changed since" list → the claim picker ×3 → Back ×3 returns
+     through the same claims (Back/Forward restore the view); an as-of before the claim says
+     "not yet asserted"; a shared claim URL opens the same claim and date; warm /claims;
   4. the graph draws; clicking a node opens its claim;
-  5. (unless --no-run) a reward-variance smoke run queued from the Runs page completes, is
-     listed there and shows up on the claim page; the run page shows its curves;
-  6. no request ever left 127.0.0.1 (the page icon used to fetch a CDN font).
+  5. a shared board URL at 2025-06-01, then every page through the sidebar links: nothing dated
+     later on any of them (board, claim, graph, papers, inquiry, prompt, runs, run, what changed,
+     review queue), and the date stays in the URL;
+  6. (unless --no-inquiry) a new inquiry saved on the New inquiry page is the one the export box
+     selects, and its CSV download holds its claims;
+  7. (unless --no-run) a reward-variance smoke run queued from the Runs page shows one monotone
+     progress bar (pretraining in words), completes, is listed there and on the claim page; the
+     run page shows its curves; every re-test on the board reads as it did before the run;
+  8. no request ever left 127.0.0.1 (the page icon used to fetch a CDN font).
 Screenshots: app/e2e/screenshots/{board,claim,graph,runs,run}.png. Timings are printed (and
 used by bench/app_render.py). Exits 1 with a one-line reason on any failure.
 """
@@ -24,214 +31,71 @@ used by bench/app_render.py). Exits 1 with a one-line reason on any failure.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.common.exceptions import (StaleElementReferenceException, TimeoutException,
-                                        WebDriverException)
-from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "app" / "e2e" / "screenshots"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--window-size=1400,1000"]
-WAIT_S = 120  # generous: CI machines and this shared box can be heavily loaded
-RUN_WAIT_S = 400  # the smoke run pretrains its base first (~1.5 min here)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import (ROOT, RUN_WAIT_S, SHOTS, App, browser, free_port, init_store, serve,  # noqa: E402,F401
+                     step, stop, worker)
+
 CONTESTED = "rl-narrows-pass-at-k"  # contested since ProRL (2025-05-30); asserted before
 BEFORE_PRORL = "2025-05-15"
+EARLY = "2025-06-01"  # the shared board URL of journey 5
+PAGES = ("Board", "Claims", "Claim", "Graph", "Inquiry", "Research prompt", "What changed",
+         "Review queue", "Papers", "Runs", "Run", "Legend")
 SHIPPED = len(list((ROOT / "corpus" / "data" / "results").glob("*.json")))  # runs init imports
 RUN_CLAIM = "dapo-dynamic-sampling"  # tested by the reward-variance experiment (~15 s smoke)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _env(home: Path) -> dict[str, str]:
-    return {**os.environ, "CLAIMTRACK_HOME": str(home), "HF_HUB_OFFLINE": "1",
-            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
-            "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-
-
-def init_store(home: Path, log) -> None:
-    subprocess.run([sys.executable, "-m", "claimtrack.cli", "init"], env=_env(home), check=True,
-                   cwd=ROOT, stdout=log, stderr=log)
-
-
-def serve(home: Path, port: int, log) -> subprocess.Popen:
-    """``streamlit run`` on 127.0.0.1:port; returns once /_stcore/health answers."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=_env(home), stdout=log, stderr=log, start_new_session=True)
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.2)
-    stop(proc)
-    raise RuntimeError(f"streamlit did not answer on port {port} within {WAIT_S}s")
-
-
-def worker(home: Path, log) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "claimtrack.cli", "worker", "--poll", "0.5"],
-                            cwd=ROOT, env=_env(home), stdout=log, stderr=log, start_new_session=True)
-
-
-def stop(proc: subprocess.Popen | None) -> None:
-    if proc is None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-def browser(profile: Path) -> webdriver.Chrome:
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for flag in FLAGS + [f"--user-data-dir={profile}"]:
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # to list every request
-    driver = webdriver.Chrome(options=opts, service=Service("/usr/bin/chromedriver"))
-    driver.set_page_load_timeout(WAIT_S)
-    return driver
-
-
-class App:
-    """The served app in one browser, with the waits and inputs the journeys need."""
-
-    def __init__(self, driver: webdriver.Chrome, base: str) -> None:
-        self.d, self.base = driver, base
-        self.wait = WebDriverWait(driver, WAIT_S, poll_frequency=0.05)
-        self.timings: dict[str, float] = {}
-
-    def h1(self) -> str:
-        found = self.d.find_elements(By.CSS_SELECTOR, "h1")
-        return found[0].text.strip() if found else ""
-
-    def body(self) -> str:
-        return self.d.find_element(By.CSS_SELECTOR, "body").text
-
-    def until(self, what: str, cond, timeout: float = WAIT_S) -> None:
-        try:
-            # elements go stale while Streamlit reruns the page: look again
-            WebDriverWait(self.d, timeout, poll_frequency=0.05,
-                          ignored_exceptions=[StaleElementReferenceException]).until(lambda d: cond())
-        except TimeoutException as exc:
-            raise AssertionError(f"timed out waiting for {what} (at {self.d.current_url})") from exc
-
-    def open(self, path: str, what: str, cond, timing: str | None = None) -> float:
-        t0 = time.monotonic()
-        self.d.get(self.base + path)
-        self.until(what, cond)
-        took = time.monotonic() - t0
-        if timing:
-            self.timings[timing] = took
-        return took
-
-    def settled(self) -> None:
-        """Wait until Streamlit is not running the script (no stale elements left)."""
-        self.until("the page to settle", lambda: not self.d.find_elements(
-            By.CSS_SELECTOR, '[data-stale="true"], [data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]'))
-
-    def el(self, css: str):
-        self.until(css, lambda: self.d.find_elements(By.CSS_SELECTOR, css))
-        return self.d.find_element(By.CSS_SELECTOR, css)
-
-    def type_into(self, css: str, text: str) -> None:
-        """Replace an input's text and press Enter (how a researcher types a date or a name)."""
-        self.settled()
-        box = self.el(css)
-        box.click()
-        box.send_keys(Keys.CONTROL, "a")
-        box.send_keys(Keys.BACKSPACE)
-        box.send_keys(text, Keys.ENTER)
-
-    def set_date(self, key: str, iso: str) -> None:
-        """Type a date into a date field and press Enter."""
-        self.type_into(f".st-key-{key} input", iso)
-
-    def date_value(self, key: str) -> str:
-        found = self.d.find_elements(By.CSS_SELECTOR, f".st-key-{key} input")
-        return found[0].get_attribute("value") if found else ""
-
-    def query(self) -> dict[str, str]:
-        return dict(urllib.parse.parse_qsl(urllib.parse.urlparse(self.d.current_url).query))
-
-    def button_text(self, key: str) -> str:
-        found = self.d.find_elements(By.CSS_SELECTOR, f".st-key-{key} button")
-        return found[0].text if found else ""
-
-    def shot(self, name: str) -> None:
-        time.sleep(0.8)  # let grids and charts paint before the screenshot
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        self.d.save_screenshot(str(SHOTS / f"{name}.png"))
-
-    def outside_requests(self) -> list[str]:
-        urls = []
-        for entry in self.d.get_log("performance"):
-            msg = json.loads(entry["message"])["message"]
-            if msg.get("method") == "Network.requestWillBeSent":
-                url = msg["params"]["request"]["url"]
-                host = urllib.parse.urlparse(url).hostname
-                if url.startswith(("http", "ws")) and host not in ("127.0.0.1", "localhost"):
-                    urls.append(url)
-        return urls
-
-
-T0 = time.monotonic()
-
-
-def step(text: str) -> None:
-    """Progress on stderr, so a slow or stuck run shows where it is."""
-    print(f"e2e [{time.monotonic() - T0:5.0f}s] {text}", file=sys.stderr, flush=True)
 
 
 def board_shows(app: App, claim: str, status: str) -> bool:
     return status in app.button_text(f"board_open_{claim}")
 
 
-def journeys(app: App, run: bool) -> list[str]:
+def later_dates(text: str, day: str) -> list[str]:
+    """ISO dates in ``text`` after ``day`` (what an as-of view must not show)."""
+    return sorted({d for d in re.findall(r"\b(20\d\d-\d\d-\d\d)\b", text) if d > day})
+
+
+def retests(app: App) -> list[str]:
+    """The board's rows: claim link text and its caption (literature status, re-test, change)."""
+    rows = app.d.find_elements(By.CSS_SELECTOR, '[class*="st-key-board_open_"]')
+    return [r.text + " | " + (r.find_elements(By.XPATH, "following-sibling::*[1]")[0].text
+                              if r.find_elements(By.XPATH, "following-sibling::*[1]") else "") for r in rows]
+
+
+def journeys(app: App, run: bool, inquiry: bool) -> list[str]:
     done = []
     today = dt.date.today().isoformat()
-    # 1. cold /claims (first request after start), then the board at /
+    # 1. cold /claims (first request after start), then the board at /; product chrome
     step("cold /claims, then the board")
     app.open("/claims", "the Claims page (cold server)", lambda: app.h1() == "Claims"
              and app.d.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]'),
              timing="first page after server start (/claims)")
+    if app.d.title != "Claims · claimtrack":
+        raise AssertionError(f"tab title {app.d.title!r}, not 'Claims · claimtrack'")
     app.open("/", "the board", lambda: "entropy" in app.h1().lower()
              and board_shows(app, CONTESTED, "contested"), timing="board, navigation → visible")
+    if "Deploy" in app.body() or app.d.find_elements(By.CSS_SELECTOR, '[data-testid="stAppDeployButton"]'):
+        raise AssertionError("the Deploy button is shown")
     app.shot("board")
-    done.append("cold /claims and the board")
+    done.append("cold /claims and the board (title per page, no Deploy button)")
 
     # 2. an earlier date typed + Enter changes a status; the URL carries it; the URL reproduces it
     step("earlier date on the board, shared URL")
     app.set_date("as_of_input", BEFORE_PRORL)
-    app.until("the board at the earlier date", lambda: board_shows(app, CONTESTED, "asserted")
-              or board_shows(app, CONTESTED, "supported"))
+    app.until("the board at the earlier date", lambda: not board_shows(app, CONTESTED, "contested")
+              and bool(app.button_text(f"board_open_{CONTESTED}")))
     app.until("as_of in the URL", lambda: app.query().get("as_of") == BEFORE_PRORL)
     shared = app.d.current_url
     before = app.button_text(f"board_open_{CONTESTED}")
@@ -243,22 +107,34 @@ def journeys(app: App, run: bool) -> list[str]:
     done.append(f"date {BEFORE_PRORL} applied on Enter ({CONTESTED}: contested → "
                 f"{before.split('·')[0].strip()}), shared URL reproduced it")
 
-    # 3. back to today; open a claim from the board; switch claims; earlier date; shared URL
-    step("claim from the board, picker, not-yet-asserted, shared claim URL, warm /claims")
+    # 3. changed-since list → claim → picker x3 → Back x3; not-yet-asserted; shared claim URL
+    step("changed-since list → claim, picker x3, Back x3")
     app.set_date("as_of_input", today)
     app.until("the board at today", lambda: board_shows(app, CONTESTED, "contested"))
+    app.until("the changed-since list", lambda: "Changed since" in app.body()
+              and app.d.find_elements(By.CSS_SELECTOR, '[class*="st-key-board_changed_"] a'))
+    link = app.d.find_elements(By.CSS_SELECTOR, '[class*="st-key-board_changed_"] a')[0]
+    first = urllib.parse.parse_qs(urllib.parse.urlparse(link.get_attribute("href")).query)["claim"][0]
     t0 = time.monotonic()
-    app.el(f".st-key-board_open_{CONTESTED} button").click()
-    app.until("the claim page", lambda: app.h1() == CONTESTED and "contested" in app.body())
+    link.click()
+    app.until("the claim from the changed-since list", lambda: app.h1() == first and "Evidence timeline" in app.body())
     app.timings["board → claim page switch"] = time.monotonic() - t0
-    app.until("the evidence timeline", lambda: "Evidence timeline" in app.body()
-              and app.d.find_elements(By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"]'))
+    app.until("the status chart", lambda: app.d.find_elements(By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"]'))
     app.shot("claim")
-    app.type_into(".st-key-claim_pick input", "entropy-law")
-    app.until("the picked claim", lambda: app.h1() == "entropy-law")
-    time.sleep(2.0)  # the old bug: the previous ?claim= snapped the picker back on the next run
-    if app.h1() != "entropy-law" or app.query().get("claim") != "entropy-law":
+    visited = [first]
+    for claim in ("entropy-law", CONTESTED, "dapo-clip-higher"):
+        app.type_into(".st-key-claim_pick input", claim)
+        app.until(f"the picked claim {claim}", lambda: app.h1() == claim and app.query().get("claim") == claim)
+        visited.append(claim)
+    time.sleep(1.0)  # the old bug: the previous ?claim= snapped the picker back on the next run
+    if app.h1() != "dapo-clip-higher":
         raise AssertionError(f"claim picker snapped back to {app.h1()!r}")
+    for claim in reversed(visited[:-1]):  # Back x3 walks back through the same claims
+        app.d.back()
+        app.until(f"Back to {claim}", lambda: app.h1() == claim and app.query().get("claim") == claim
+                  and app.d.find_elements(By.CSS_SELECTOR, ".st-key-claim_pick input")[0].get_attribute("value") == claim)
+    app.d.forward()
+    app.until("Forward to entropy-law", lambda: app.h1() == "entropy-law")
     app.set_date("as_of_input", "2025-05-01")
     app.until("'not yet asserted'", lambda: "not yet asserted as of 2025-05-01" in app.body())
     if app.h1() != "entropy-law":
@@ -271,23 +147,65 @@ def journeys(app: App, run: bool) -> list[str]:
              and app.date_value("as_of_input") == "2026-01-01")
     app.open("/claims", "the Claims page (warm server)", lambda: app.h1() == "Claims"
              and "claims —" in app.body(), timing="claims page (10k: see bench), navigation → visible")
-    done.append("claim opened from the board, picker switch kept, 'not yet asserted' shown, "
-                "shared claim URL reproduced, warm /claims")
+    done.append(f"board → changed-since {first} → picker x3 → Back x3 through {' ← '.join(reversed(visited))}"
+                ", Forward, 'not yet asserted', shared claim URL, warm /claims")
 
     # 4. the graph: a click on a node opens its claim
     step("graph node click")
     node = f'[data-testid="stVegaLiteChart"] svg [aria-label*="id: {CONTESTED};"]'
-    app.open("/graph", "the graph", lambda: app.d.find_elements(By.CSS_SELECTOR, node),
+    app.open(f"/graph?as_of={today}", "the graph", lambda: app.d.find_elements(By.CSS_SELECTOR, node),
              timing="graph, navigation → drawn")
     app.shot("graph")
     ActionChains(app.d).move_to_element(app.d.find_element(By.CSS_SELECTOR, node)).click().perform()
     app.until("the clicked node's claim", lambda: app.h1() == CONTESTED)
     done.append("graph node click opened its claim")
 
-    # 5. a smoke run from the Runs page to the claim page
+    # 5. a shared board URL at EARLY: no page shows anything dated later
+    step(f"shared board URL at {EARLY}, every page")
+    app.open(f"/?as_of={EARLY}", "the board at the early date",
+             lambda: "entropy" in app.h1().lower() and app.date_value("as_of_input") == EARLY)
+    app.settled()
+    for title in PAGES:
+        if title == "Claim":
+            app.open(f"/claim?as_of={EARLY}&claim={CONTESTED}", "the claim", lambda: app.h1() == CONTESTED)
+        else:
+            app.nav(title)
+            app.until(f"the {title} page at {EARLY}", lambda: app.query().get("as_of") == EARLY
+                      and app.date_value("as_of_input") == EARLY and bool(app.h1()))
+        app.settled()
+        time.sleep(0.5)
+        late = later_dates(app.body(), EARLY)
+        if late:
+            raise AssertionError(f"{title} page at as_of={EARLY} shows later dates {late[:3]}")
+    done.append(f"shared board URL at {EARLY}: {len(PAGES)} pages, nothing dated later, date kept in the URL")
+
+    # 6. a new inquiry, saved, is the one exported
+    if inquiry:
+        step("new inquiry: save and export")
+        app.open(f"/new-inquiry?as_of={today}", "New inquiry", lambda: app.h1() == "New inquiry")
+        app.type_into(".st-key-new_inquiry_question input", "Is pass@k narrowing an artefact of the metric?")
+        app.type_into(".st-key-new_inquiry_id input", "e2e-passk")
+        app.until("candidates", lambda: "Save inquiry e2e-passk" in app.body(), timeout=RUN_WAIT_S)
+        next(b for b in app.d.find_elements(By.CSS_SELECTOR, "button") if "Save inquiry e2e-passk" in b.text).click()
+        app.until("saved", lambda: "Saved inquiry e2e-passk" in app.body())
+        app.until("the export box on the new inquiry", lambda: app.el(
+            ".st-key-new_inquiry_export_id input").get_attribute("value") == "e2e-passk"
+            or "e2e-passk" in app.el(".st-key-new_inquiry_export_id").text)
+        app.el(".st-key-export_csv button").click()
+        app.until("the CSV download", lambda: any(app.d.downloads.glob("*.csv")))
+        got = sorted(app.d.downloads.glob("*.csv"))[-1]
+        text = got.read_text(encoding="utf-8")
+        if "e2e-passk" not in got.name or CONTESTED not in text:
+            raise AssertionError(f"export gave {got.name} without the new inquiry's claims")
+        done.append(f"new inquiry e2e-passk saved; the export box selected it; {got.name} holds its claims")
+
+    # 7. a smoke run from the Runs page: one monotone bar; the board's re-tests unchanged
     if run:
         step("smoke run from the Runs page")
-        app.open("/runs", "the Runs page", lambda: app.h1() == "Runs" and "All runs" in app.body(),
+        app.open(f"/?as_of={today}", "the board", lambda: board_shows(app, CONTESTED, "contested"))
+        app.settled()
+        board_before = retests(app)
+        app.open(f"/runs?as_of={today}", "the Runs page", lambda: app.h1() == "Runs" and "All runs" in app.body(),
                  timing="runs page, navigation → visible")
         app.type_into(".st-key-rep_experiment input", "reward-variance")
         app.until("reward-variance's scales", lambda: "reward-variance" in app.el(
@@ -303,19 +221,38 @@ def journeys(app: App, run: bool) -> list[str]:
         app.el(".st-key-rep_start button").click()
         app.until("the queued job", lambda: "Queued job" in app.body())
         t0 = time.monotonic()
-        app.until("the run to complete and be listed", lambda: "All runs" in app.body()
-                  and "Active" not in app.body() and f"{SHIPPED + 1} runs ({SHIPPED} shipped" in app.body(),
-                  timeout=RUN_WAIT_S)
+        bars: list[tuple[float, str]] = []
+
+        def finished() -> bool:
+            bars.extend(app.progress())
+            return ("All runs" in app.body() and "Active" not in app.body()
+                    and f"{SHIPPED + 1} runs ({SHIPPED} shipped" in app.body())
+
+        app.until("the run to complete and be listed", finished, timeout=RUN_WAIT_S)
         app.timings["smoke run queued → listed as completed"] = time.monotonic() - t0
+        values = [v for v, _ in bars]
+        if values != sorted(values):
+            raise AssertionError(f"the progress bar went back: {values[:40]}")
+        if values and max(values) < 90:  # one bar over the whole job: it gets to the end
+            raise AssertionError(f"the progress bar stopped at {max(values):.0f}% of the job")
         app.shot("runs")
-        step("run completed; claim page and run page")
-        app.open(f"/claim?claim={RUN_CLAIM}", "the run on the claim page",
+        step("run completed; claim page and run page; board re-tests unchanged")
+        app.open(f"/claim?claim={RUN_CLAIM}&as_of={today}", "the run on the claim page",
                  lambda: app.h1() == RUN_CLAIM and app.body().count("reward-variance-smoke-") >= 2)
         app.el(".st-key-open_run_" + _newest_run(app) + " button").click()
         app.until("the run page's curves", lambda: len(app.d.find_elements(
             By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"]')) >= 2)
         app.shot("run")
-        done.append("smoke run queued, completed, listed, on the claim page and its run page")
+        app.open(f"/?as_of={today}", "the board after the run", lambda: board_shows(app, CONTESTED, "contested"))
+        app.settled()
+        board_after = retests(app)
+        if board_after != board_before:
+            diff = [a for a, b in zip(board_after, board_before) if a != b][:2]
+            raise AssertionError(f"the smoke run changed board rows: {diff}")
+        phases = sorted({t.split("·")[1].strip().split(" ")[0] for _, t in bars if "·" in t})
+        done.append(f"smoke run: one monotone bar ({len(values)} samples, {min(values or [0]):.0f}→"
+                    f"{max(values or [0]):.0f}%, phases {phases}), completed, listed, on the claim page "
+                    f"and its run page; {len(board_before)} board rows read as before")
 
     outside = app.outside_requests()
     if outside:
@@ -349,7 +286,7 @@ def main(argv: list[str]) -> int:
             server = serve(home, port, log)
             driver = browser(Path(tmp) / "profile")
             app = App(driver, f"http://127.0.0.1:{port}")
-            done = journeys(app, run="--no-run" not in argv)
+            done = journeys(app, run="--no-run" not in argv, inquiry="--no-inquiry" not in argv)
             print("e2e ok:", "; ".join(done))
             for k, v in app.timings.items():
                 print(f"  {k}: {v:.2f}s")

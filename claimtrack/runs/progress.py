@@ -99,18 +99,25 @@ def job_progress(job: Job, log: str, *, arms: int | None = None, rl_seconds: flo
     seen = _SEEN.setdefault(job.id, {"frac": 0.0, "start": job.started_at.timestamp()})
     history = [p for line in _latest(log).splitlines() if (p := parse_progress(line)) is not None]
     n_pre, pre_done, cached, workers = pretraining(log, job.seeds)
+    pre_lines = bool(_PRE_STEP.search(_latest(log)))
+    if not pre_lines and history:  # RL runs and no base was pretrained: they came from the cache
+        n_pre, pre_done, cached = 0, 0.0, job.seeds
     rl = rl_share(job, history, arms)
+    # a seed whose RL has begun has its base, whatever the log said of it
+    bases = min(float(job.seeds), max(cached + pre_done, len({h.get("seed") for h in history})))
     total = job.seeds * (PRETRAIN_WEIGHT + 1)
-    frac = ((cached + pre_done) * PRETRAIN_WEIGHT + rl * job.seeds) / total
+    frac = (bases * PRETRAIN_WEIGHT + rl * job.seeds) / total
     frac = max(seen["frac"], min(1.0, frac))
     seen["frac"] = frac
     if rl > 0 and "rl_t0" not in seen:
         seen["rl_t0"], seen["rl_f0"] = now, rl
     if rl >= 1.0:
         phase, text = "analysis", "all RL steps done · analysing the result"
-    elif n_pre and pre_done < n_pre and (rl == 0 or pre_done > int(pre_done)):
+    elif pre_lines and n_pre and pre_done < n_pre and (rl == 0 or pre_done > int(pre_done)):
         phase = "pretraining"
         text = f"pretraining base {min(n_pre, int(pre_done) + 1)}/{n_pre}"
+    elif rl == 0:
+        phase, text = "starting", "starting: loading or pretraining the base model"
     else:
         phase, text = "rl", _rl_text(job, history)
     return Progress(frac, phase, text, _eta(seen, now, job.seeds, n_pre, pre_done, workers, rl, rl_seconds))

@@ -21,11 +21,13 @@ def _job(**kw) -> Job:
     return Job(**{**base, **kw})
 
 
-def _timeline(parallel: bool, arms_total: bool):
+def _timeline(parallel: bool, arms_total: bool, cached: bool = False):
     """(seconds since start, log so far, last PROGRESS payload) every 2 s of a 3-seed job whose
     3 bases take 60 s each to pretrain, then 3 seeds x 2 arms x 10 RL steps at 1 s a step."""
     events: list[tuple[float, str]] = []
-    if parallel:
+    if cached:  # every base from the cache: the log has no pretraining line at all
+        parallel = True
+    elif parallel:
         events.append((0.5, "pretraining 3 base(s) on 2 processes"))
         for b in range(3):  # two at once, then the third
             start = 0 if b < 2 else 60
@@ -33,6 +35,8 @@ def _timeline(parallel: bool, arms_total: bool):
         t = 120.0
     else:
         t = 0.0
+    if cached:
+        events, t = [], 0.0
     done = 0
     for seed in range(3):
         if not parallel:
@@ -57,10 +61,10 @@ def _timeline(parallel: bool, arms_total: bool):
         now += 2.0
 
 
-def _walk(parallel: bool, arms_total: bool):
+def _walk(parallel: bool, arms_total: bool, cached: bool = False):
     progress._SEEN.clear()
     out = []
-    for now, log, last in _timeline(parallel, arms_total):
+    for now, log, last in _timeline(parallel, arms_total, cached):
         job = _job(progress=last)
         out.append((now, progress.job_progress(job, log, arms=2, now=T0.timestamp() + now)))
     return out
@@ -88,6 +92,13 @@ def test_eta_does_not_swing_after_the_first_tenth():
         # the predicted finish stays within 2x of itself and of the true end
         assert max(finish) / min(finish) <= 2.0, (parallel, min(finish), max(finish))
         assert 0.5 * total <= finish[-1] <= 2 * total
+
+
+def test_cached_bases_count_as_done_and_the_bar_reaches_the_end():
+    walk = _walk(False, False, cached=True)  # reward-variance smoke: arms, no total, bases cached
+    fracs = [p.fraction for _, p in walk]
+    assert fracs == sorted(fracs) and fracs[-1] > 0.95 and fracs[1] >= 0.5
+    assert not any(p.phase == "pretraining" for _, p in walk)
 
 
 def test_queued_and_finished_jobs():
