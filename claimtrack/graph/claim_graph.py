@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from claimtrack.graph.errors import InputError, NotFoundError
 from claimtrack.graph.models import Claim, Evidence, Inquiry, Paper, Relation
-from claimtrack.graph.retest import scale_name
+from claimtrack.graph.retest import is_pilot, scale_name
 from claimtrack.graph.status import NOT_YET, StatusReport, derive_status
 from claimtrack.graph.store import Store
 
@@ -62,8 +62,9 @@ class ClaimView:
         if e.id in s.prior:
             return f"prior work: counts from {self.claim.first_asserted}"
         if e.kind == "replication" and e.id not in s.retest.current:
-            return ("smoke run: a plumbing check, decides nothing" if scale_name(e) == "smoke"
-                    else "outranked by a run at a larger scale")
+            if scale_name(e) == "smoke":
+                return "smoke run: a plumbing check, decides nothing"
+            return "pilot run: tuning seeds, decides nothing" if is_pilot(e) else "outranked by a run at a larger scale"
         return ""
 
     def to_dict(self) -> dict:
@@ -116,6 +117,9 @@ class Graph:
         for ev in evidence:
             self._evidence.setdefault(ev.claim, []).append(ev)
         self._relations = rels
+        # reports read from the materialised timelines (claimtrack.graph.timeline): equal to what
+        # derive_status gives (tests/claimtrack/graph/test_timeline.py), without deriving
+        self._known_status: dict[tuple[str, dt.date], StatusReport] = {}
         # per-claim index, so view() does not scan every relation for every claim (10k claims:
         # 18 s -> well under 1 s for graph.claims(); bench/results/app_render.md)
         self._relations_of: dict[str, list[Relation]] = {}
@@ -145,7 +149,7 @@ class Graph:
     # -- as-of views ---------------------------------------------------------------------
     def view(self, claim: Claim, as_of: dt.date) -> ClaimView:
         every = self._evidence.get(claim.id, [])
-        status = derive_status(claim, every, as_of)  # all dates: corrections withdraw at every date
+        status = self._known_status.get((claim.id, as_of)) or derive_status(claim, every, as_of)  # all dates: corrections withdraw at every date
         evidence = [e for e in every if e.date <= as_of]
         rels = [r for r in self._relations_of.get(claim.id, [])
                 if r.date <= as_of
@@ -164,6 +168,10 @@ class Graph:
             raise NotFoundError(f"claim {claim_id!r} was first asserted on {claim.first_asserted}, "
                                 f"after {as_of}")
         return self.view(claim, as_of)
+
+    def use_statuses(self, reports: dict[str, StatusReport], as_of: dt.date) -> None:
+        """Take these claims' reports as of ``as_of`` as given (from ``timeline.reports``)."""
+        self._known_status.update({(cid, as_of): r for cid, r in reports.items()})
 
     def claims(self, as_of: dt.date | None = None, *, topic: str | None = None,
                status: str | None = None, ids: list[str] | None = None) -> list[ClaimView]:

@@ -41,6 +41,7 @@ RETEST_MEANINGS = {
     "superseded": "A later run of the same experiment at the same scale replaced this one; it is kept in "
                   "the timeline and moves nothing.",
     "smoke run": "A plumbing check on a 0.1M-parameter model: shown in the timeline, it decides nothing.",
+    "pilot run": "A run on pilot seeds (100 and up), used to tune a scale before it is registered: it decides nothing.",
     "outranked": "A run at a smaller scale than the experiment's current run: shown, it decides nothing.",
     "prior work": "Dated before the claim's first assertion: it counts from that date on.",
     "withdrawn": "Our earlier reading of a paper, replaced by a correcting item at every date.",
@@ -87,6 +88,6 @@ def terms_shown(view) -> list[str]:
     if "fairness not assessed" in s.retest.label:
         terms.append("fairness not assessed")
     notes = {view.note(e).split(":")[0].split(" by ")[0] for e in view.evidence}
-    terms += [n for n in ("superseded", "outranked", "smoke run", "prior work", "withdrawn") if n in notes]
+    terms += [n for n in ("superseded", "outranked", "smoke run", "pilot run", "prior work", "withdrawn") if n in notes]
     terms += [*s.flags, *(f for e in view.evidence for f in e.flags)]
     return terms

@@ -19,6 +19,7 @@ Rules, all pure functions of the claim and its evidence as of a date:
   latest smoke run current, and then it is labelled as a smoke run, never as a verdict. An
   earlier run at the current run's scale is *superseded* by it: kept in the timeline, greyed,
   moving nothing. Smoke runs never stand in for a cpu or gpu verdict.
+- A pilot run (seeds >= 100, for tuning; issue 19) is treated like a smoke run.
 - An external result file (not signed by this installation) is no re-test of ours until a person
   accepts it.
 - **Toy or in scope**: a run is toy-scale for a claim when its model has fewer parameters than
@@ -50,6 +51,7 @@ UNFAIR = "not a fair test here"
 _STAMP = re.compile(r"\d{8}T\d{6}Z")
 _RUN_SCALE = re.compile(r"-(smoke|gpu|tiny|cpu)-\d{8}T\d{6}Z-")
 WHY_CHARS = 90
+PILOT_SEED_MIN = 100  # replicate.stats: seeds >= 100 are pilot (tuning) seeds
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,20 @@ def scale_name(ev: Evidence) -> str:
     return m.group(1) if m else ("smoke" if ev.strength == "weak" else "cpu")
 
 
+def is_pilot(ev: Evidence) -> bool:
+    """A run on pilot seeds (>= 100, issue 19: tuning only): it decides nothing, like a smoke run."""
+    role = ev.provenance.get("seed_role")
+    if role:
+        return role == "pilot"
+    seeds = ev.provenance.get("seeds") or []
+    return bool(seeds) and all(isinstance(x, int) and x >= PILOT_SEED_MIN for x in seeds)
+
+
+def is_trial(ev: Evidence) -> bool:
+    """Smoke or pilot: shown in the timeline, never a claim's re-test verdict."""
+    return scale_name(ev) == "smoke" or is_pilot(ev)
+
+
 def experiment_of(ev: Evidence) -> str:
     exp = ev.provenance.get("experiment")
     if exp:
@@ -189,7 +205,7 @@ def short_why(because: str) -> str:
 def outcome_of(ev: Evidence) -> str:
     verdict = ev.provenance.get("verdict") or {"supports": "holds", "contradicts": "does-not-hold"}.get(
         ev.direction, "inconclusive")
-    if scale_name(ev) == "smoke":
+    if is_trial(ev):
         return "smoke-only"
     if verdict == "holds":
         return "reproduced"
@@ -210,6 +226,8 @@ def retest_label(claim: Claim, ev: Evidence) -> str:
     """The words for one run's verdict on ``claim`` (module docstring); the one source of them."""
     outcome = outcome_of(ev)
     if outcome == "smoke-only":
+        if is_pilot(ev) and scale_name(ev) != "smoke":
+            return "pilot run only (tuning seeds; decides nothing)"
         return "smoke run only (a plumbing check; decides nothing)"
     where = "at toy scale" if is_toy(claim, ev) else "in scope"
     task = (ev.provenance.get("scale") or {}).get("task", "")
@@ -247,7 +265,7 @@ def retest_of(claim: Claim, evidence: list[Evidence], as_of: dt.date | None = No
     tests, superseded = [], {}
     for exp in sorted(by_exp):
         runs = by_exp[exp]
-        real = [e for e in runs if scale_name(e) != "smoke"]
+        real = [e for e in runs if not is_trial(e)]
         pool = real or runs
         cur = max(pool, key=_order)
         rank = SCALE_RANK.get(scale_name(cur), 1)

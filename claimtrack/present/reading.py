@@ -75,8 +75,9 @@ def replication_notes(view: ClaimView) -> list[str]:
             out.append(line)
         elif e.id in s.superseded:
             rest.append(f"superseded by {s.superseded[e.id]}: {verdict} ({where}); moves nothing")
-        elif retest.scale_name(e) == "smoke":
-            rest.append(f"smoke run (a plumbing check): {verdict} ({where}); decides nothing")
+        elif retest.is_trial(e):
+            what = "smoke run (a plumbing check)" if retest.scale_name(e) == "smoke" else "pilot run (tuning seeds)"
+            rest.append(f"{what}: {verdict} ({where}); decides nothing")
         else:
             rest.append(f"{verdict} — {e.scope} ({where})")
     return out + rest

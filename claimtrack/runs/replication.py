@@ -290,7 +290,7 @@ def evidence_from(result: ResultFile | Checked, result_path: str | None = None) 
                 # the re-test axis (claimtrack.graph.retest, issue 18): the rule's reason, what the
                 # rule alone said, and this claim's fair-test checklist rows (None: not assessed)
                 "because": cv.because, "rule_verdict": getattr(cv, "rule_verdict", None) or cv.verdict,
-                "checklist": _checklist_rows(result, cv.id),
+                "checklist": _checklist_rows(result, cv.id), "seed_role": getattr(result, "seed_role", None),
                 **({"trust": checked.trust, "checks": {"code": checked.code, "verdict": checked.verdict}}
                    if checked else {}),
             },

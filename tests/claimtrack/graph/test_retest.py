@@ -134,3 +134,15 @@ def test_every_term_has_a_sentence():
         assert MEANINGS.get(term, "").endswith("."), term
     assert [t for t, _ in legend_for(["contested", "nonsense", "unquoted", "contested"])] == ["contested", "unquoted"]
     assert fmt_params(394752) == "0.39M" and fmt_params(7.6e9) == "7.6B" and fmt_params(5e8) == "500M"
+
+
+def test_pilot_run_never_stands_in():
+    confirm = rep(FREE, "inconclusive", stamp="20261129T212646Z", because="criteria partly met; x")
+    pilot = rep(FREE, "holds", stamp="20261207T100000Z", day=30)
+    pilot = pilot.model_copy(update={"provenance": {**pilot.provenance, "seeds": [100, 101, 102],
+                                                     "seed_role": "pilot"}})
+    r = derive_status(FREE, [confirm, pilot], D)
+    assert r.retest.runs == [confirm.source] and r.status == "asserted"  # a holding pilot moves nothing
+    alone = retest_of(FREE, [pilot])
+    assert alone.outcome == "smoke-only" and alone.label.startswith("pilot run only")
+    assert derive_status(FREE, [pilot], D).status == "asserted"
