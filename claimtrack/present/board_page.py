@@ -99,15 +99,21 @@ def one_line(text: str, limit: int = STATEMENT_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def families_line(rows: dict[str, list[Row]]) -> str:
-    """'Holding up in the literature: entropy-collapse (4 of 9), planning (2 of 2); none of …'."""
-    held = [(f, sum(r.status in HOLDING for r in rs), len(rs)) for f, rs in rows.items()]
+def families_line(rows: dict[str, list[Row]], roles: dict[str, str | None]) -> str:
+    """'Bottleneck families that hold up in the literature: entropy-collapse (4 of 9 bottleneck
+    claims), planning (1 of 2); none in: calibration.' Only bottleneck claims form a family
+    (issue 18: a technique or a diagnostic is no rival bottleneck); a store without roles
+    counts every claim."""
+    use = (lambda r: roles.get(r.id) == "bottleneck") if any(roles.values()) else (lambda r: True)
+    held = [(f, sum(r.status in HOLDING for r in rs if use(r)), sum(use(r) for r in rs))
+            for f, rs in rows.items()]
     up = [f"{f} ({n} of {t})" for f, n, t in held if n]
-    down = [f for f, n, _ in held if not n]
+    down = [f for f, n, t in held if t and not n]
     if not up:
-        return "No family holds up in the literature yet: no claim is supported, replicated or qualified."
-    return ("Families that hold up in the literature (claims supported, replicated or qualified): "
-            + ", ".join(up) + "." + (f" None hold up in: {', '.join(down)}." if down else ""))
+        return "No bottleneck family holds up in the literature yet: none of its claims is supported, " \
+               "replicated or qualified."
+    return ("Bottleneck families that hold up in the literature (bottleneck claims supported, replicated "
+            "or qualified): " + ", ".join(up) + "." + (f" None hold up in: {', '.join(down)}." if down else ""))
 
 
 def _source(graph: Graph, e) -> str:
@@ -120,8 +126,9 @@ def _source(graph: Graph, e) -> str:
 
 def moved_by(graph: Graph, view: ClaimView, since: dt.date) -> list[str]:
     """The evidence dated after ``since`` that can move the status: what moved it."""
+    retest = getattr(view.status, "retest", None)  # a toy or superseded run moves nothing
     return [f"{e.date} · {e.direction} · {_source(graph, e)}" for e in view.evidence
-            if e.date > since and is_moving(view.claim, e)]
+            if e.date > since and is_moving(view.claim, e, retest)]
 
 
 def board_page(graph: Graph, inquiry_id: str | None, as_of: dt.date, compare: dt.date | None = None,
@@ -147,4 +154,4 @@ def board_page(graph: Graph, inquiry_id: str | None, as_of: dt.date, compare: dt
                                       else [f"first asserted {v.claim.first_asserted}"]))
     # worse news first, then better, then new claims
     changed.sort(key=lambda c: ({-1: 0, 1: 1}.get(c.direction, 2), c.id))
-    return BoardPage(b, families_line(rows), rows, changed)
+    return BoardPage(b, families_line(rows, {i: v.claim.role for i, v in by_id.items()}), rows, changed)

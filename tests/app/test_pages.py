@@ -76,7 +76,7 @@ def _link(at: AppTest, claim: str):
 def test_board_rows_are_links_that_keep_the_date(app_home):
     at = run(ENTRY)
     assert at.info[0].value.startswith("**entropy collapse is one bottleneck")  # verdict first
-    assert "Families that hold up in the literature" in at.info[0].value  # named, not counted
+    assert "Bottleneck families that hold up in the literature" in at.info[0].value  # named, not counted
     at.sidebar.text_input(key="as_of_input").set_value("2025-09-30").run()
     assert dict(at.query_params)["as_of"] == "2025-09-30"
     link = _link(at, "entropy-law")  # a real <a href>: opens here, in a new tab, or is copied
