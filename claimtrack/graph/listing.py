@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from claimtrack.graph import timeline
 from claimtrack.graph.claim_graph import ClaimView, Graph
 from claimtrack.graph.errors import InputError
 from claimtrack.graph.store import Store
@@ -42,6 +43,7 @@ def views(store: Store, as_of: dt.date, *, topic: str | None = None, status: str
     """The claims asserted by ``as_of`` (optionally of one topic / status), oldest first."""
     if limit is not None and limit < 0 or offset < 0:
         raise InputError("--limit and --offset must be at least 0")
+    timeline.refresh(store)  # statuses are read, not derived, for claims whose evidence is unchanged
     left = limit if limit is not None else -1
     skip = 0 if status else offset  # without a status filter the offset is SQL's
     after: tuple[str, str] | None = None
@@ -54,6 +56,7 @@ def views(store: Store, as_of: dt.date, *, topic: str | None = None, status: str
         after = keys[-1]
         ids = [i for _, i in keys]
         graph = Graph(store, around=ids)
+        graph.use_statuses(timeline.reports(store, ids, as_of), as_of)
         for v in graph.claims(as_of, ids=ids, status=status):
             if to_skip:
                 to_skip -= 1

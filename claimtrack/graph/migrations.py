@@ -367,5 +367,24 @@ def _search_vocab(conn: sqlite3.Connection) -> None:
     )
 
 
-# Derived by claimtrack.search.lexical from the records (never carried over by `init --force`):
-DERIVED_TABLES = ["search_changes", "claims_fts", "papers_fts", "claims_fts_vocab", "papers_fts_vocab"]
+@migration("0007_status_timeline")
+def _status_timeline(conn: sqlite3.Connection) -> None:
+    # Materialised status timelines (claimtrack.graph.timeline): derived data, recomputed for the
+    # claims triggers mark dirty (upserts: a trigger's OR IGNORE would yield to the outer policy).
+    mark = "INSERT INTO status_dirty VALUES ({}) ON CONFLICT(claim_id) DO NOTHING; END;"
+    run_script(conn, f"""
+        CREATE TABLE status_timeline (claim_id TEXT NOT NULL, since TEXT NOT NULL, status TEXT NOT NULL,
+            report TEXT NOT NULL, PRIMARY KEY (claim_id, since)) WITHOUT ROWID;
+        CREATE TABLE status_dirty (claim_id TEXT PRIMARY KEY);
+        CREATE TRIGGER status_evidence_ins AFTER INSERT ON evidence BEGIN {mark.format('NEW.claim_id')}
+        CREATE TRIGGER status_claim_ins AFTER INSERT ON claims BEGIN {mark.format('NEW.id')}
+        CREATE TRIGGER status_claim_upd AFTER UPDATE ON claims BEGIN {mark.format('NEW.id')}
+        CREATE TRIGGER status_claim_del AFTER DELETE ON claims BEGIN {mark.format('OLD.id')}
+        INSERT INTO status_dirty SELECT id FROM claims WHERE true ON CONFLICT(claim_id) DO NOTHING;
+        """)
+
+
+# Derived from the records (never carried over by `init --force`): search by claimtrack.search.lexical,
+# status timelines by claimtrack.graph.timeline.
+DERIVED_TABLES = ["search_changes", "claims_fts", "papers_fts", "claims_fts_vocab", "papers_fts_vocab",
+                  "status_timeline", "status_dirty"]

@@ -166,6 +166,10 @@ def sync(store: Store) -> int:
     last = int(store.get_meta("fts_seq") or 0)
     top = store.query("SELECT COALESCE(MAX(seq), 0) AS m FROM search_changes")[0]["m"]
     if top <= last:
+        if store.get_meta("claims_fts_n") is None and not store.readonly:  # an index from before
+            with store.transaction():
+                for table in ("claims_fts", "papers_fts"):
+                    store.set_meta(f"{table}_n", str(_count(store, table)))
         return 0
     rows = store.query("SELECT kind, id FROM search_changes WHERE seq > ?", (last,))
     claim_ids = [r["id"] for r in rows if r["kind"] == "claims"]
