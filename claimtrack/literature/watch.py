@@ -321,8 +321,9 @@ class Watcher:
             return
         except SourceError as exc:
             self._down.add(src.name)
-            self._problem(f"{label}: {str(exc).removeprefix(label + ': ')}; skipping {label} for the "
-                          "rest of this run")
+            msg = str(exc).removeprefix(label + ": ")
+            self._problem(f"{msg if msg.startswith(label) else f'{label}: {msg}'}; skipping {label} "
+                          "for the rest of this run")
             return
         if aid in getattr(src, "capped", ()):
             self.echo(f"watch: {label}: stopped at {src.max_pages} pages of citations of arXiv:{aid} "
