@@ -6,7 +6,7 @@ import streamlit as st
 from app import ui
 from claimtrack.present import views
 from claimtrack.present.reading import read_inquiry
-from claimtrack.present.safe_markdown import arxiv_link, text
+from claimtrack.present.safe_markdown import arxiv_link, text, text_with_code
 
 graph = ui.load_graph()
 as_of = ui.as_of_control(graph)
@@ -45,11 +45,11 @@ if picked and picked[0] < len(ids):
 
 st.subheader("Next inquiring lines")
 for line in reading.next_lines or ["None derived as of this date."]:
-    st.markdown(f"- {line}")
+    st.markdown(f"- {text_with_code(line)}")  # lines quote evidence summaries (paper titles)
 if reading.disagreements:
     st.subheader("Disagreements")
     for line in reading.disagreements:
-        st.markdown(f"- {line}")
+        st.markdown(f"- {text(line)}")
 anchors = views.anchor_papers(graph, reading.inquiry.anchor_papers, as_of)
 if anchors:
     st.subheader("Anchor papers")

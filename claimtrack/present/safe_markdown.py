@@ -38,6 +38,14 @@ def code(value: object) -> str:
     return f"{fence} {raw} {fence}"
 
 
+def text_with_code(value: object) -> str:
+    """``text`` for everything outside single-backtick code spans, which pass as they are: a
+    line the app wrote with a command in backticks, around text from elsewhere. Inside a code
+    span nothing renders (no image, no link), so an attacker's backticks gain nothing."""
+    parts = re.split(r"(`[^`\r\n]+`)", str(value if value is not None else ""))
+    return "".join(p if i % 2 else text(p) for i, p in enumerate(parts))
+
+
 def arxiv_link(arxiv_id: str) -> str:
     """``[arXiv:ID](https://arxiv.org/abs/ID)`` for a valid arXiv id; the escaped text otherwise."""
     if not isinstance(arxiv_id, str) or not ARXIV_ID_RE.match(arxiv_id):

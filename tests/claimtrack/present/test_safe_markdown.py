@@ -48,3 +48,9 @@ def test_links_only_from_valid_arxiv_ids():
     assert "<a " in _render(sm.arxiv_link("2505.22617"))
     bad = sm.arxiv_link("2505.22617)![x](http://127.0.0.1:9/p.gif")
     assert "<img" not in _render(bad) and "<a " not in _render(bad)
+
+
+@pytest.mark.parametrize("raw", HOSTILE)
+def test_text_with_code_keeps_code_spans_and_escapes_the_rest(raw):
+    html = _render(sm.text_with_code(f"Run `claimtrack replicate run x` on {raw}"))
+    assert "<img" not in html and "<a " not in html and "<code>claimtrack replicate run x</code>" in html
