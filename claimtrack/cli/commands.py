@@ -55,6 +55,15 @@ def init(force: bool, corpus_dir: Path | None) -> None:
     click.echo(summary)
 
 
+def _json_line():
+    """One compact JSON text per record: orjson (~3x faster; a dependency of chromadb) or json."""
+    try:
+        import orjson
+    except ImportError:
+        return lambda d: json.dumps(d, sort_keys=True, default=str)
+    return lambda d: orjson.dumps(d, option=orjson.OPT_SORT_KEYS, default=str).decode()
+
+
 @main.command()
 @as_of_option
 @click.option("--topic", type=click.Choice(TOPICS), help="Only this bottleneck family.")
@@ -72,9 +81,10 @@ def claims(as_of: str | None, topic: str | None, status: str | None, limit: int 
                           limit=limit, offset=offset)
     out = sys.stdout
     if as_json or as_jsonl:  # a JSON array streamed one claim per line, or JSON Lines
+        dumps = _json_line()
         out.write("" if as_jsonl else "[")
         for i, v in enumerate(views):
-            line = json.dumps(v.to_dict(), sort_keys=True, default=str)
+            line = dumps(v.to_dict())
             out.write(line + "\n" if as_jsonl else ("," if i else "") + "\n" + line)
         out.write("" if as_jsonl else "\n]\n")
         return
