@@ -135,7 +135,7 @@ _RELATION = re.compile(r"^\S+ contradicts \S+ \(")
 def _counts_only(line: str) -> str:
     """'...hold up (supported/...): a (qualified), b (supported).' -> '...hold up: 2 claims.' and
     'rival (a (supported), b (qualified))' -> 'rival (2)': the claim lines give each status."""
-    m = re.match(r"^(.* claims hold up in the literature) \(supported/replicated/qualified\): (.*?); (our .*)$", line)
+    m = re.match(r"^(.* claims hold up in the literature[^(]*) \(supported/replicated/qualified\): (.*?); (our .*|none of them .*)$", line)
     if m:
         return f"{m.group(1)}; {m.group(3)}"
     if line.startswith(("Rival bottleneck", "Deflationary")):

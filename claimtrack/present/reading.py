@@ -124,7 +124,11 @@ def retest_phrase(views: list[ClaimView]) -> str:
 
 def family_line(name: str, views: list[ClaimView]) -> str:
     held = [v for v in views if v.status.status in HOLDING]
-    return (f"{name} family: {len(held)} of {len(views)} claims hold up in the literature "
+    # techniques that relieve a bottleneck holding up is not the bottleneck claim holding up
+    core = [v for v in views if v.claim.role == "bottleneck"]
+    of_core = (f", {sum(v.status.status in HOLDING for v in core)} of its {len(core)} bottleneck "
+               f"claim{'s' * (len(core) != 1)} among them") if core else ""
+    return (f"{name} family: {len(held)} of {len(views)} claims hold up in the literature{of_core} "
             f"(supported/replicated/qualified): {_names(held) or 'none'}; {retest_phrase(views)}.")
 
 
