@@ -23,4 +23,5 @@ if ! "$PY" -c "import selenium" >/dev/null 2>&1; then
     echo "e2e: installing selenium==$SELENIUM_VERSION into $PY's environment" >&2
     "$PY" -m pip install -q "selenium==$SELENIUM_VERSION"
 fi
+"$PY" app/e2e/markdown_check.py  # paper/API text with Markdown images: no request (issue 22)
 exec "$PY" app/e2e/browser_check.py "$@"
