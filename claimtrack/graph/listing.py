@@ -3,8 +3,9 @@
 Building the whole graph to list 100k claims held 1.8 GB. Here the store is read one page of
 claims at a time (``PAGE``), in the listing's order (first asserted, then id), with the date,
 topic, offset and limit in the SQL; each page becomes a ``Graph`` around those claims (their
-evidence, relations and papers only), whose views are yielded and dropped. A status filter needs
-each claim's status, so with one the offset and limit count the claims that pass it.
+evidence, relations and papers only), whose views are yielded and dropped. Statuses come from
+the materialised timelines (claimtrack.graph.timeline), so a status filter is SQL too; on a
+read-only store with stale timelines each status is derived and filtered here instead.
 
     for view in views(store, dt.date(2025, 6, 30), topic="planning", limit=20):
         print(view.id, view.status.status)
@@ -24,13 +25,18 @@ PAGE = 500
 
 
 def _ids(store: Store, as_of: dt.date, topic: str | None, after: tuple[str, str] | None,
-         n: int, offset: int = 0) -> list[tuple[str, str]]:
-    """(first_asserted, id) of up to ``n`` claims in listing order after the key ``after``."""
+         n: int, offset: int = 0, status: str | None = None) -> list[tuple[str, str]]:
+    """(first_asserted, id) of up to ``n`` claims in listing order after the key ``after``
+    (with ``status``: those whose materialised status as of the date is ``status``)."""
     sql = "SELECT first_asserted, id FROM claims WHERE first_asserted <= ?"
     params: list = [as_of.isoformat()]
     if topic:
         sql += " AND topic = ?"
         params.append(topic)
+    if status:
+        sql += (" AND id IN (SELECT t.claim_id FROM status_timeline t WHERE t.status = ? AND t.since ="
+                " (SELECT MAX(u.since) FROM status_timeline u WHERE u.claim_id = t.claim_id AND u.since <= ?))")
+        params += [status, as_of.isoformat()]
     if after:
         sql += " AND (first_asserted, id) > (?, ?)"
         params += list(after)
@@ -44,12 +50,14 @@ def views(store: Store, as_of: dt.date, *, topic: str | None = None, status: str
     if limit is not None and limit < 0 or offset < 0:
         raise InputError("--limit and --offset must be at least 0")
     timeline.refresh(store)  # statuses are read, not derived, for claims whose evidence is unchanged
+    in_sql = status is None or timeline.current(store)  # else the status is derived, then filtered
     left = limit if limit is not None else -1
-    skip = 0 if status else offset  # without a status filter the offset is SQL's
+    skip = offset if in_sql else 0
+    to_skip = 0 if in_sql else offset
     after: tuple[str, str] | None = None
-    to_skip = offset if status else 0
     while left != 0:
-        keys = _ids(store, as_of, topic, after, PAGE if left < 0 or status else min(PAGE, left), skip)
+        keys = _ids(store, as_of, topic, after, PAGE if left < 0 or not in_sql else min(PAGE, left),
+                    skip, status if in_sql else None)
         skip = 0
         if not keys:
             return

@@ -53,7 +53,8 @@ def timeline(claim: Claim, evidence: list[Evidence]) -> list[tuple[dt.date, str,
     return out
 
 
-def _fresh(store: Store) -> bool:
+def current(store: Store) -> bool:
+    """Whether every stored timeline is what the current rules derive from current evidence."""
     return (store.get_meta("status_version") == rules_version()
             and not store.query("SELECT 1 FROM status_dirty LIMIT 1"))
 
@@ -64,7 +65,7 @@ def refresh(store: Store) -> int:
     if store.readonly:
         return 0
     version = rules_version()
-    if _fresh(store):
+    if current(store):
         return 0
     with store.transaction():
         if store.get_meta("status_version") != version:
@@ -93,7 +94,7 @@ def refresh(store: Store) -> int:
 def reports(store: Store, ids: list[str], as_of: dt.date) -> dict[str, StatusReport]:
     """Materialised reports as of ``as_of`` for those of ``ids`` asserted by then; empty when the
     timelines are stale (a read-only store behind a rules change or new evidence)."""
-    if not _fresh(store):
+    if not current(store):
         return {}
     rows = store.query(
         "SELECT t.claim_id, t.report FROM status_timeline t WHERE t.claim_id IN "

@@ -59,3 +59,17 @@ def test_claims_json_and_jsonl_stream_the_same_claims(seeded_store):
     assert [json.loads(line) for line in as_jsonl.output.splitlines()] == every[2:6]
     empty = CliRunner().invoke(main, ["claims", "--json", "--limit", "0"])
     assert json.loads(empty.output) == []
+
+
+def test_status_filter_when_timelines_are_not_current(seeded_store, monkeypatch):
+    """A store whose timelines cannot be refreshed (read-only) derives each status instead."""
+    from claimtrack.graph import timeline
+
+    monkeypatch.setattr(timeline, "refresh", lambda store: 0)
+    monkeypatch.setattr(timeline, "rules_version", lambda: "rules this store has not seen")
+    full = Graph(seeded_store)
+    for day in DATES:
+        for status in ("supported", "contested"):
+            want = [v.to_dict() for v in full.claims(day, status=status)]
+            got = listing.views(seeded_store, day, status=status, offset=1, limit=3)
+            assert [v.to_dict() for v in got] == want[1:4]
