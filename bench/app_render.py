@@ -77,7 +77,7 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(x) for x in fields[11:15]) / TICK
 
 
-def browser_times(home: Path, repeat: int, long_s: float) -> dict[str, float | str]:
+def browser_times(home: Path, repeat: int, long_s: float, root: Path = ROOT) -> dict[str, float | str]:
     sys.path.insert(0, str(ROOT / "app" / "e2e"))
     import harness as bc
     from selenium.webdriver.common.by import By
@@ -100,7 +100,7 @@ def browser_times(home: Path, repeat: int, long_s: float) -> dict[str, float | s
     extra: dict[str, float | str] = {}
     with (home / "server.log").open("w") as log:
         port = bc.free_port()
-        server = bc.serve(home, port, log)
+        server = bc.serve(home, port, log, root=root)
         driver = bc.browser(home / "profile")
         try:
             app = bc.App(driver, f"http://127.0.0.1:{port}")
@@ -158,13 +158,26 @@ def main() -> None:
     ap.add_argument("--claims", type=int, nargs="+", default=[64, 10_000])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--long", type=float, default=0.0, help="seconds of a long session (0: skip)")
+    ap.add_argument("--app-root", type=Path, nargs="+", default=[ROOT],
+                    help="checkouts whose app to serve, one after the other on the same store "
+                         "(e.g. an older commit exported with `git archive C | tar -x -C DIR`)")
     args = ap.parse_args()
-    for n in args.claims:
+    for n, root in [(n, r) for n in args.claims for r in args.app_root]:
+        print(f"== app from {root}")
         print(f"== {n} claims; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
         with tempfile.TemporaryDirectory() as tmp:
             home = Path(tmp)
             os.environ["CLAIMTRACK_HOME"] = str(home)
             t0 = time.perf_counter()
+            if root != ROOT:  # the older checkout builds (and owns the schema of) its store
+                import subprocess
+
+                subprocess.run([sys.executable, __file__, "--build-into", str(home), str(n)], check=True,
+                               env={**os.environ, "PYTHONPATH": str(root)}, cwd=root)
+                print(f"build store with {n} claims (by {root}): {time.perf_counter() - t0:.1f}s")
+                for k, v in browser_times(home, args.repeat, args.long, root).items():
+                    print(f"Chromium, {k}: {v:.2f}s" if isinstance(v, float) else f"{k}: {v}")
+                continue
             build_store(home, n)
             print(f"build store with {n} claims: {time.perf_counter() - t0:.1f}s")
             from claimtrack.present import views
@@ -179,10 +192,14 @@ def main() -> None:
             t0 = time.perf_counter()
             board_page(graph, "synthetic-inquiry", dt.date.today())
             print(f"board_page(inquiry of 40 claims): {time.perf_counter() - t0:.2f}s")
-            for k, v in browser_times(home, args.repeat, args.long).items():
+            for k, v in browser_times(home, args.repeat, args.long, root).items():
                 print(f"Chromium, {k}: {v:.2f}s" if isinstance(v, float) else f"{k}: {v}")
         print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--build-into"]:  # used by --app-root: build with that checkout's code
+        sys.path.insert(0, os.environ.get("PYTHONPATH", str(ROOT)))
+        build_store(Path(sys.argv[2]), int(sys.argv[3]))
+    else:
+        main()

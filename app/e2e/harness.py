@@ -46,13 +46,15 @@ def init_store(home: Path, log) -> None:
                    cwd=ROOT, stdout=log, stderr=log)
 
 
-def serve(home: Path, port: int, log) -> subprocess.Popen:
-    """``streamlit run`` on 127.0.0.1:port; returns once /_stcore/health answers."""
+def serve(home: Path, port: int, log, root: Path = ROOT) -> subprocess.Popen:
+    """``streamlit run`` on 127.0.0.1:port; returns once /_stcore/health answers. ``root``: the
+    checkout whose app to serve (bench/app_render.py compares an older commit side by side)."""
+    env = _env(home) if root == ROOT else {**_env(home), "PYTHONPATH": str(root)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
          "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=_env(home), stdout=log, stderr=log, start_new_session=True)
+        cwd=root, env=env, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
         try:
@@ -163,7 +165,8 @@ class App:
     def nav(self, title: str) -> None:
         """Click the sidebar link of a page (the app's own links, which carry the view)."""
         self.settled()
-        links = self.d.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]')
+        links = self.d.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"], '
+                                     '[data-testid="stSidebar"] a[data-testid="stSidebarNavLink"]')
         link = next((a for a in links if a.text.strip().endswith(title) and
                      a.text.strip().split("\n")[-1] == title), None)
         if link is None:
