@@ -179,7 +179,8 @@ def open_locked(db: Path, *, wait: float | None = None,
             if store is not None:
                 store.close()
         waited = time.monotonic() - start
-        who = ", ".join(holders(db)) or "another process"
+        if waited >= wait or waited - noted >= 5:
+            who = ", ".join(holders(db)) or "another process"  # /proc scan: only when said
         if waited >= wait:
             raise StoreBusyError(f"cannot rebuild {db}: {who} has held its write lock for {waited:.0f} s; "
                                  "nothing was changed (stop it, or try again; CLAIMTRACK_INIT_WAIT_S "

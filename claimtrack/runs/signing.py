@@ -19,6 +19,7 @@ public-key signature and proves nothing to anyone else.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import hmac
 import json
@@ -48,8 +49,15 @@ def _create(path) -> None:
             f.write(secrets.token_hex(KEY_BYTES) + "\n")
             f.flush()
             os.fsync(f.fileno())
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)
+        try:
+            os.link(tmp, path)  # fails if another worker made the key first: theirs wins
+        except FileExistsError:
+            pass
+        except OSError as exc:  # a filesystem without hard links: rename (still whole or absent)
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                raise
+            if not os.path.lexists(path):
+                os.replace(tmp, path)
     except OSError as exc:
         raise SigningKeyError(f"cannot create the signing key {path} ({exc.strerror}); results are "
                               "not signed and import as external") from None
