@@ -133,3 +133,21 @@ def test_ship_refuses_an_external_result_and_a_copy_moves_no_status(home, tmp_pa
     assert replication.accept_external(store, RUN_ID, "a reviewer")
     dest = replication.ship(store, SAMPLE, corpus / snapshot.RESULTS_DIR)
     assert dest.name == f"{RUN_ID}.json" and not list(dest.parent.glob(".*tmp*"))
+
+
+def test_a_bad_key_never_stalls_the_reaper(job_store):
+    """The reaper imports a dead worker's finished result as external instead of looping."""
+    import datetime as dt
+
+    from tests.claimtrack.runs.test_jobs import _expire, _fake_module
+
+    _plant("unreadable")
+    job = jobs.enqueue(job_store, "entropy-law", "smoke")
+    out = jobs.claim_next(job_store, "dead-worker", 30).out_dir()
+    out.mkdir(parents=True)
+    result = _fake_module().result("entropy-law", "smoke", 1, "cpu", dt.datetime.now(dt.timezone.utc))
+    (out / "result.json").write_text(json.dumps(result))
+    _expire(job_store, job.id)
+    [reaped] = jobs.reap_expired(job_store)
+    assert reaped.state == "completed" and "external" in job_store.run(reaped.run_id)["data"]["flags"]
+    assert "not signed" in jobs.job_log(job_store, job.id)
