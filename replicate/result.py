@@ -61,8 +61,9 @@ def file_sha256(path: Path) -> str:
 
 
 # Everything a verdict depends on besides the experiment module itself (issue 11): the fits, the
-# metrics and SEs, pass@k, the losses, the shared interval rule and the arm plumbing.
-VERDICT_CODE = ("replicate/fits.py", "replicate/metrics.py", "replicate/passk.py", "replicate/losses.py", "replicate/verdicts.py", "replicate/experiments/arms.py", "replicate/experiments/seed_pool.py", "replicate/critique.py", "replicate/rewards.py")
+# metrics and SEs, pass@k, the losses, the shared interval rule, the seed statistics and fair-test
+# checklists (issue 19) and the arm plumbing.
+VERDICT_CODE = ("replicate/fits.py", "replicate/metrics.py", "replicate/passk.py", "replicate/losses.py", "replicate/verdicts.py", "replicate/stats.py", "replicate/checklist.py", "replicate/experiments/arms.py", "replicate/experiments/seed_pool.py", "replicate/experiments/intervention_analysis.py", "replicate/critique.py", "replicate/rewards.py")
 
 
 def code_files(experiment_rel: str, root: Path | None = None) -> dict[str, str]:

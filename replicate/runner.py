@@ -234,7 +234,7 @@ def execute_many(modules, scale_name: str, n_seeds: int | None, *, device: str, 
     if any(m.SCALES[scale_name] != scale for m in modules):
         raise ValueError("experiments run together must share the scale definition")
     seeds = seeds_for(n_seeds if n_seeds is not None else scale.default_seeds, pilot=pilot)
-    check_confirmatory(scale.name, seeds, resultfile.code_revision())
+    check_confirmatory(scale_name, seeds, resultfile.code_revision())
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = resultfile.utc_now()

@@ -66,12 +66,20 @@ def seed_effect(diffs) -> dict:
     }  # fmt: skip
 
 
-def seed_gain_learned(starts, finals) -> dict:
-    """Did the control learn? The per-seed gain (final - start) has a t interval over seeds above 0.
+def seed_learned(gains, per_seed_se=None) -> dict:
+    """Did the control learn? Its per-seed gains (final - start) have a t interval over seeds above 0.
 
-    Replaces ">= 3 pooled SE" (issue 19): a gain is judged against the seed-to-seed spread.
+    Replaces ">= 3 pooled SE" (issue 19): a gain is judged against the seed-to-seed spread. The seed
+    SE is floored at the root-mean-square of the per-seed measurement SEs / sqrt(seeds), when given:
+    seeds cannot agree more closely than each one's own measurement noise allows (a between-seed SD
+    below it is chance, and would let a tiny gain repeated across seeds count as learning).
     """
-    e = seed_effect([None if a is None or b is None else b - a for a, b in zip(starts, finals, strict=True)])
+    e = seed_effect(gains)
+    ses = [s for s in (per_seed_se or []) if s is not None and math.isfinite(s)]
+    if e["se"] is not None and ses:
+        floor = math.sqrt(float(np.mean(np.square(ses))) / e["n"])
+        if floor > e["se"]:
+            e = {**e, "se": floor, "se_floored": True, "ci": list(interval(e["mean"], floor, df=e["df"]))}
     return {**e, "learned": bool(e["ci"] is not None and e["ci"][0] > 0)}
 
 

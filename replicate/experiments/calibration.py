@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from replicate.checklist import Item, apply
 from replicate.experiments.arms import ArmLog, arm_series, train_each_arm
 from replicate.experiments.seed_pool import map_seeds, one_thread
 from replicate.metrics import clipped_binomial_se
@@ -39,6 +40,7 @@ from replicate.scales import Scale
 from replicate.tasks import EXECUTION, OTHER, ModChain, Problem
 from replicate.tokenizer import CharTokenizer
 from replicate.trainer import GRPOConfig, train_grpo
+from replicate.stats import seed_learned
 from replicate.verdicts import combine, directional, learned, paired_over_seeds
 
 NAME = "calibration"
@@ -159,15 +161,19 @@ THRESHOLDS = {
     # first registration), does not hold below 0 (the claim states no size: "raises the ECE" needs > 0)
     "ece_rise_hold": 0.03,
     "ece_rise_min": 0.0,
-    # preconditions per seed (otherwise inconclusive): the answers carry a confidence, and the control learned
+    # precondition per seed (otherwise inconclusive): the answers carry a confidence
     "pre_format_rate": 0.9,  # valid '|d' on >= 90% of held-out answers in every arm
-    "control_learned_se": 3.0,  # RLVR accuracy >= base accuracy + 3 binomial SE (issue 11: controls must learn)
 }
+CHECKLIST = [
+    Item("control-learns", "RLVR's held-out accuracy gain over the base (greedy) per seed: lower end of its Student-t interval over seeds (2-sigma level)", ">", 0.0),
+]  # fmt: skip (issue 19: the control's gain is judged over seeds, not against pooled per-problem SEs)
+
 CRITERION_TEXT = (
     "Held-out T2-noise items, greedy (temperature 0) answers, ECE with 10 equal-width bins (RLCR eval_utils); an answer with no "
     "confidence digit counts as q = 0.5 in ECE, Brier and AUROC but adds no mass to the digit histogram. Per seed: base, RLVR and "
     "RLCR from one base. Preconditions (else inconclusive): >= 3 seeds; on every seed >= 90% of answers state a confidence in "
-    "every arm and RLVR accuracy >= base accuracy + 3 binomial SE (in quadrature). Each effect: mean over seeds +/- t(df = "
+    "every arm. Fair-test checklist (issue 19; a failing item makes both claims inconclusive: not a fair test here): the control "
+    "learned - the per-seed RLVR - base accuracy gain has a t interval over seeds above 0. Each effect: mean over seeds +/- t(df = "
     "seeds-1) x seed SE (2-sigma level); holds when the interval lies above its hold level, does not hold when it lies below the "
     "smallest effect the claim needs. brier-reward-calibrates holds if all of: log(ECE(RLVR)/ECE(RLCR)) above log 2 (E-e; the "
     "paper's smallest reported reduction is 2.6x), acc(RLCR) - acc(RLVR) above -0.02, AUROC(RLCR) - AUROC(RLVR) above 0.05, and "
@@ -254,8 +260,9 @@ def analyse_seed(ev: dict, seed: int) -> dict:
     T = THRESHOLDS
     b, rlvr, rlcr = ev["base"], ev["binary"], ev["brier"]
     n = rlvr["n"]
-    ctrl = learned(b["accuracy"], rlvr["accuracy"], float(clipped_binomial_se(b["accuracy"], n)), float(clipped_binomial_se(rlvr["accuracy"], n)), k=T["control_learned_se"])
-    pre = {"format": min(x["format_rate"] for x in (b, rlvr, rlcr)) >= T["pre_format_rate"], "control_learned": bool(ctrl["learned"])}
+    # describes this seed (binomial SEs); whether the control learned is decided over seeds (CHECKLIST)
+    ctrl = learned(b["accuracy"], rlvr["accuracy"], float(clipped_binomial_se(b["accuracy"], n)), float(clipped_binomial_se(rlvr["accuracy"], n)))
+    pre = {"format": min(x["format_rate"] for x in (b, rlvr, rlcr)) >= T["pre_format_rate"]}
     mass = [m for m in rlcr["conf_hist"] if m >= T["min_conf_mass"]]
     auroc = None if rlcr["auroc"] is None or rlvr["auroc"] is None else rlcr["auroc"] - rlvr["auroc"]
     return {
@@ -301,6 +308,8 @@ def analyse(runs: dict, scale, out_dir) -> dict:
         {"id": "brier-reward-calibrates", "verdict": v1, "because": f"{why}{rules['ece_ratio']['why']}; {rules['accuracy_kept']['why']}; {rules['auroc_gain']['why']}; confidence collapsed on {n_coll} seed(s) ({collapse}); {nums}"},
         {"id": "binary-reward-hurts-calibration", "verdict": v2, "because": f"{why}{rules['ece_rise']['why']}; {nums}"},
     ]
+    learn = seed_learned([d["control"]["gain"] for d in per_seed], [d["control"]["se"] for d in per_seed])
+    checklist = apply(CHECKLIST, {"control-learns": learn["ci"][0] if learn["ci"] else None}, claims)
     # reliability diagram (seed-pooled bins) and accuracy curves
     cal = {}
     for arm in ("base", *ARMS):
@@ -323,7 +332,8 @@ def analyse(runs: dict, scale, out_dir) -> dict:
     series = {"step": first["step"], "calibration": cal, "arms": arms}
     return plain({
         "claims": claims,
-        "decision": {"per_seed": per_seed, "rules": rules, "confidence_collapse": collapse, "aggregate": {"n_seeds": len(per_seed), "n_valid": sum(d["valid"] for d in per_seed)}, "base_model": {str(s): r["base"].get("base") for s, r in runs.items()}},
+        "checklist": checklist,
+        "decision": {"per_seed": per_seed, "rules": rules, "confidence_collapse": collapse, "aggregate": {"n_seeds": len(per_seed), "n_valid": sum(d["valid"] for d in per_seed), "control_learned": learn}, "base_model": {str(s): r["base"].get("base") for s, r in runs.items()}},
         "fits": {"calibration": {a: {k: c[k] for k in ("ece", "brier", "auroc", "accuracy")} for a, c in cal.items()}},
         "plots": [p1.name, p2.name],
         "summary": summary,

@@ -17,8 +17,10 @@ from dataclasses import replace
 
 import numpy as np
 
+from replicate.checklist import apply
 from replicate.plotting import plot_scatter
 from replicate.scales import CPU, GPU, SMOKE, TINY
+from replicate.stats import seed_vote
 
 NAME = "entropy-covariance"
 CLAIMS = ["entropy-covariance"]
@@ -34,6 +36,11 @@ SCALES = {
 }
 
 # ---- registered verdict rule (rl-methods §a.4 E-a2(ii); do not tune to a run) ----------------
+# Re-registered 2026-12-07 (issue 19): the seed vote is symmetric (stats.seed_vote: holds = a
+# majority of >= 3 valid seeds passes and none fails; does not hold = the reverse). The fair-test
+# conditions of this identity are its preconditions (dynamic range, first-order updates), so the
+# checklist has no further item.
+CHECKLIST: list = []
 # Re-registered 2026-11-29 (results/RULES.md): two preconditions so that the data, not the design,
 # decides - the covariance must have dynamic range over the run, and the updates must be in the
 # first-order regime the theorem covers; the sign claim and the bucket ordering are scored apart.
@@ -56,13 +63,14 @@ THRESHOLDS = {
     "pre_lemma1_r2": 0.9,
 }
 CRITERION_TEXT = (
-    "Sign claim (the claim's verdict): holds if on >= 3 valid seeds every seed has Pearson r(C_t, -dH_t) >= 0.5 across steps (dH "
+    "Seed vote (symmetric): holds when >= 3 seeds are valid, a majority passes and none fails; does not hold when a majority "
+    "fails and none passes. Sign claim (the claim's verdict): a seed passes if Pearson r(C_t, -dH_t) >= 0.5 across steps (dH "
     "measured on the same rollout batch before/after the update, C_t the per-prompt-group covariance of length-normalised log pi "
-    "with pi_bar*A, 2505.22617 Eq. 8-9) and C_t > 0 on >= 80% of steps; does not hold if a majority of >= 3 valid seeds has r < 0.2 "
+    "with pi_bar*A, 2505.22617 Eq. 8-9) and C_t > 0 on >= 80% of steps; a seed fails if r < 0.2 "
     "or C_t > 0 on < 50% of steps; otherwise inconclusive. Bucket claim (scored separately, reported, does not gate the sign claim): "
     "holds if the mean covariance orders low < mid < high prompt-accuracy buckets in >= 2/3 of valid seeds, does not hold if it "
     "does so in none of >= 3 valid seeds. A seed is valid with >= 10 update steps, |mean C_t| over the first 20% of update steps "
-    ">= 3x that over the last 20% (dynamic range), and median Lemma-1 R^2 >= 0.9 (first-order regime) (rl-methods §a.4 E-a2, issue 11)."
+    ">= 3x that over the last 20% (dynamic range), and median Lemma-1 R^2 >= 0.9 (first-order regime) (rl-methods §a.4 E-a2, issues 11, 19)."
 )
 
 
@@ -131,19 +139,14 @@ def decide(per_seed: list[dict]) -> tuple[str, str, dict]:
         bucket = "inconclusive"
     agg = {"n_seeds": len(per_seed), "n_valid": len(valid), "n_passes": n_pass, "n_fails": n_fail, "n_bucket_order": n_order, "bucket_verdict": bucket}
     tail = f"; bucket ordering (scored separately): {bucket}, in {n_order} of {len(valid)} valid seed(s)"
-    if len(valid) >= T["min_seeds"] and n_fail > len(valid) / 2:
-        return "does-not-hold", f"{n_fail} of {len(valid)} valid seeds fail (r < 0.2 or C_t > 0 on < 50% of steps): {num}{tail}", agg
-    if len(valid) >= T["min_seeds"] and len(valid) == len(per_seed) and n_pass == len(valid):
-        return "holds", f"all {n_pass} seeds pass: {num}{tail}", agg
-    why = []
+    # symmetric seed vote (issue 19): a seed that both passes and fails counts as neither
+    statuses = ["invalid" if not d["valid"] else "fails" if d["fails"] and not d["passes"] else "passes" if d["passes"] and not d["fails"] else "neither" for d in per_seed]
+    verdict, tally = seed_vote(statuses, T["min_seeds"])
+    why = [tally]
     if len(valid) < len(per_seed):
         bad = {d["seed"]: [k for k, v in d["preconditions"].items() if not v] for d in per_seed if not d["valid"]}
         why.append(f"preconditions unmet {bad}")
-    if len(valid) < T["min_seeds"]:
-        why.append(f"{len(valid)} valid seed(s) < {T['min_seeds']}")
-    if n_pass < len(valid):
-        why.append(f"{len(valid) - n_pass} valid seed(s) do not pass")
-    return "inconclusive", "; ".join(why) + f"; {num}{tail}", agg
+    return verdict, "; ".join(why) + f" (fails: r < 0.2 or C_t > 0 on < 50% of steps); {num}{tail}", agg
 
 
 def _f(x) -> str:
@@ -174,8 +177,10 @@ def analyse(runs: dict, scale, out_dir) -> dict:
     )
     for d in per_seed:
         d.pop("series")
+    claims = [{"id": "entropy-covariance", "verdict": verdict, "because": because}]
     return {
-        "claims": [{"id": "entropy-covariance", "verdict": verdict, "because": because}],
+        "claims": claims,
+        "checklist": apply(CHECKLIST, {}, claims),
         "decision": {"per_seed": per_seed, "aggregate": agg},
         "fits": fits,
         "plots": [plot.name],

@@ -26,7 +26,7 @@ from replicate.pretrain import heldout_problems
 from replicate.tasks import make_task
 from replicate.plotting import plot_entropy_law
 from replicate.scales import CPU, GPU, SMOKE, TINY
-from replicate.stats import seed_gain_learned, seed_vote
+from replicate.stats import seed_learned, seed_vote
 
 NAME = "entropy-law"
 CLAIMS = ["entropy-law"]
@@ -123,7 +123,7 @@ def analyse_seed(records: list[dict], n_val: int, seed: int, hard: list[bool] | 
     var = np.array([sampling_var(r, n_val) for r in pts])
     pred = calibrated_prediction(H, R, var, frac=T["pred_frac"], n_last=k)
     d["prediction"] = pred
-    d["gain"] = r_final - r0
+    d["gain"], d["gain_se"] = r_final - r0, math.hypot(se_final, float(se[0]))  # the SE describes this seed
     r2 = fit["law"]["r2"]["value"]
     ceiling = fit["law"]["ceiling"]["value"]
     z = pred["z"]
@@ -181,7 +181,7 @@ def analyse(runs: dict, scale, out_dir) -> dict:
     hard = [p.hard for p in heldout_problems(make_task(scale.task, **scale.task_kwargs), n_val)]
     per_seed = [analyse_seed(r["records"], n_val, s, hard) for s, r in runs.items()]
     verdict, because, agg = decide(per_seed)
-    learn = seed_gain_learned([d.get("r0") for d in per_seed], [d.get("r_final") for d in per_seed])
+    learn = seed_learned([d.get("gain") for d in per_seed], [d.get("gain_se") for d in per_seed])
     claims = [{"id": "entropy-law", "verdict": verdict, "because": because}]
     checklist = apply(CHECKLIST, {"control-learns": learn["ci"][0] if learn["ci"] else None}, claims)
     verdict, because = claims[0]["verdict"], claims[0]["because"]

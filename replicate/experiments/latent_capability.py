@@ -28,12 +28,14 @@ from dataclasses import replace
 import numpy as np
 
 from replicate.experiments.arms import Arm, run_arms
-from replicate.passk import correct_counts, curve, paired_diff_ci, powers_of_two
+from replicate.checklist import Item, apply
+from replicate.passk import correct_counts, curve, per_problem, powers_of_two
 from replicate.plotting import plot_lines
 from replicate.pretrain import heldout_problems
 from replicate.tasks import make_task
 from replicate.scales import CPU, GPU, SMOKE, TINY
 from replicate.losses import CLIP_HIGHER
+from replicate.verdicts import over_seeds
 
 NAME = "latent-capability"
 CLAIMS = ["rl-narrows-pass-at-k", "prorl-expands-boundary"]
@@ -42,7 +44,10 @@ SCALES = {
     # gpu: 3 seeds x 300 steps x 512 rollouts; pass@k with n = 256 on 256 held-out problems
     "gpu": replace(GPU.with_grpo(steps=300, measure_after=False, val_every=20, val_problems=256), summary="{params}-parameter Llama, countdown-lite (3 numbers), 300 GRPO steps x 512 rollouts, pass@k n=256 on 256 problems, one GPU", expected="~1.5-2 min for 3 seeds in parallel (estimate, not measured)"),
     # cpu: 2 arms (GRPO, ProRL) x 3 seeds x 320 steps x 256 rollouts; pass@k n=64 on 256 problems
-    "cpu": replace(CPU.with_grpo(steps=320, measure_after=False, val_every=20), summary="{params}-parameter Llama, ModWalk, GRPO and ProRL arms x 320 GRPO steps x 256 rollouts, pass@k n=64 on 256 problems, 2-core CPU", expected="~15 min for 3 seeds x 2 arms on 2 cores"),
+    # issue 19: hard prompts in the RL stream (train_hard), so the problems the base never solves are ones RL
+    # trains on and the base sits below the pass@k ceiling on the tested problems (the hard subset needs the
+    # move the teacher never writes); same bases as entropy-law (train_hard is not part of the base key)
+    "cpu": replace(CPU.with_grpo(steps=320, measure_after=False, val_every=20), task_kwargs={**CPU.task_kwargs, "train_hard": True}, summary="{params}-parameter Llama, ModWalk with hard prompts in RL, GRPO and ProRL arms x 320 GRPO steps x 256 rollouts, pass@k n=64 on 256 problems, 2-core CPU", expected="~30 min for 5 seeds x 2 arms on one core (bases cached)"),
     "tiny": TINY.with_grpo(steps=4, measure_after=False),
 }
 RL_STEPS = {"smoke": 20, "cpu": 160, "gpu": 100, "tiny": 2}  # the standard-length checkpoint (entropy-law's length at smoke and cpu)
@@ -55,26 +60,35 @@ N_PROBLEMS = {"smoke": 128, "cpu": 256, "gpu": 256, "tiny": 16}
 PRORL = {"kl_coef": 0.01, "ref_reset_every": 80, **CLIP_HIGHER, "clip_high": 0.4}
 
 # ---- registered verdict rule (rl-methods §d E-d; do not tune to a run) -------------------------
-# Re-registered 2026-11-29 (results/RULES.md): ProRL's KL control and reference resets are now
-# implemented (a "prorl" arm), so prorl-expands-boundary can be rejected; RL must learn; where the
-# task keeps its hard subset out of RL (ModWalk), pass@k is compared on the trainable problems.
+# Re-registered 2026-12-07 (results/RULES.md, issue 19): every effect is a per-seed paired
+# difference on the same held-out problems with a Student-t interval over seeds (was: a bootstrap
+# over pooled (seed, problem) units); a fair-test checklist: GRPO learned, the base is below the
+# pass@k ceiling on the tested problems, and problems the base never solves are in the RL stream.
+# 2026-11-29: the ProRL arm (KL control, reference resets) so prorl-expands-boundary can be rejected.
 THRESHOLDS = {
     "min_seeds": 3,
-    "pass1_gain_se": 3.0,  # "pass@1(RL) > pass@1(base) by >= 3 SE" (also: the control learned)
-    "ci": 0.95,  # "pass@256(base) - pass@256(RL) > 0 with a CI that excludes 0" (bootstrap over problems)
-    "expansion_se": 3.0,  # never-solved problems: RL solve rate above the base's own null rate by >= 3 SE
-    "min_never_solved": 5,  # fewer never-solved problems than this: the expansion test is not evaluable
+    "min_never_solved": 5,  # per seed: fewer never-solved problems than this and the seed's expansion is not evaluable
+    "base_passn_max": 0.8,  # checklist: the base's pass@n on the tested problems <= 0.8 (issue 19)
 }
+CHECKLIST = [
+    Item("control-learns", "plain GRPO's pass@1 gain over the base (standard-length checkpoint, tested problems) per seed: lower end "
+         "of its Student-t interval over seeds (2-sigma level)", ">", 0.0),
+    Item("base-below-ceiling", "the base's pass@n (n = largest k) on the tested problems, mean over seeds", "<=", THRESHOLDS["base_passn_max"]),
+    Item("never-solved-in-rl", "problems the base never solves (0 correct in both of its n-sample draws) among the tested problems, "
+         "which are problems of the RL stream; mean per seed", ">=", THRESHOLDS["min_never_solved"]),
+]  # fmt: skip
 CRITERION_TEXT = (
-    "Units are (seed, held-out problem) pairs, >= 3 seeds; where the task keeps its hard subset out of RL (ModWalk), comparisons use "
-    "the trainable (non-hard) problems and the hard subset is reported apart. Every claim needs plain GRPO's pass@1 to beat the "
-    "base's by >= 3 SE at the standard-length checkpoint (else inconclusive). rl-narrows-pass-at-k holds if, in addition, "
-    "pass@n(base) - pass@n(RL) > 0 with a 95% bootstrap-over-problems CI excluding 0 (n = largest k); does not hold if pass@n(RL) - "
-    "pass@n(base) has a CI above 0, or RL solves the base's never-solved problems (none correct in n base samples) at a rate >= 3 SE "
-    "above the base's own rate on them in n fresh samples. prorl-expands-boundary (the 'prorl' arm: GRPO + KL penalty to a "
-    "reference policy reset to the current policy every 80 steps, clip 0.2/0.4, trained 2x the standard length): holds if "
-    "pass@n(ProRL) - pass@n(base) has a CI above 0 and the never-solved expansion is >= 3 SE; does not hold if pass@n(base) - "
-    "pass@n(ProRL) has a CI above 0 (the smallest effect the claim needs is a pass@n gain > 0). Otherwise inconclusive. rl-methods §d."
+    "Tested problems: the held-out problems of the kind RL trains on (where the task keeps its hard subset out of RL, the non-hard "
+    "ones; the hard subset is reported apart). Every effect is a per-seed paired difference on the same problems, interval = mean "
+    "+/- t(df = seeds - 1) x SE over seeds (2-sigma level), >= 3 seeds. rl-narrows-pass-at-k: holds if pass@n(base) - pass@n(RL) "
+    "(n = largest k, standard-length GRPO checkpoint) has an interval above 0; does not hold if its interval lies below 0, or RL "
+    "solves the base's never-solved problems (0 correct in n base samples) more often than the base's own second draw does (the "
+    "per-seed rate difference has an interval above 0). prorl-expands-boundary (the 'prorl' arm: GRPO + KL penalty to a reference "
+    "policy reset to the current policy every 80 steps, clip 0.2/0.4, 2x the standard length): holds if pass@n(ProRL) - pass@n(base) "
+    "has an interval above 0 and the never-solved expansion interval lies above 0; does not hold if pass@n(ProRL) - pass@n(base) "
+    "has an interval below 0. ProRL - plain GRPO at equal steps is reported. Fair-test checklist (a failing item makes both claims "
+    "inconclusive: not a fair test here): GRPO learned (per-seed pass@1 gain, t interval above 0); the base's pass@n on the tested "
+    "problems <= 0.8; >= 5 never-solved problems per seed among the tested problems, which RL trains on. rl-methods §d; issues 11, 19."
 )
 
 
@@ -138,56 +152,14 @@ def analyse(runs: dict, scale, out_dir) -> dict:
     series["entropy"] = [float(np.mean([runs[s]["arms"]["rl"]["records"][i]["entropy"] for s in seeds])) for i in range(len(rec))]
 
     task = make_task(scale.task, **scale.task_kwargs)
-    trainable = ~hard if not getattr(task, "train_hard", True) else np.ones_like(hard)
-
-    def compare(name, subset=None):
-        sel = trainable if subset is None else subset
-        a, b = P[name][sel], P["base"][sel]
-        d1 = paired_diff_ci(a, b, n, 1, level=T["ci"])
-        dn = paired_diff_ci(b, a, n, n, level=T["ci"])  # base - RL at the largest k, CI at the registered level
-        crossing = next((k for k, x, y in zip(ks, curve(a, n, ks), curve(b, n, ks), strict=True) if y > x), None)
-        return {"pass1_diff": d1, "passn_base_minus_rl": dn, "crossing_k": crossing}
-
-    res = {}
-    for name in ("rl", "rl_long", "prorl"):
-        res[name] = {"all": compare(name), "hard": compare(name, hard) if hard.any() else None, "expansion": expansion(P["base"][trainable], P["base_b"][trainable], P[name][trainable], T["min_never_solved"])}
-
-    def verdict_narrow(r):
-        c, e = r["all"], r["expansion"]
-        gain = c["pass1_diff"]["diff"] >= T["pass1_gain_se"] * max(c["pass1_diff"]["se"], 1e-12)
-        base_wins = c["passn_base_minus_rl"]["ci"][0] > 0
-        rl_expands = c["passn_base_minus_rl"]["ci"][1] < 0
-        boundary = e.get("evaluable") and e["diff"] >= T["expansion_se"] * e["se"]
-        num = (f"pass@1 RL-base {_f(c['pass1_diff']['diff'])} (SE {_f(c['pass1_diff']['se'])}), pass@{n} base-RL {_f(c['passn_base_minus_rl']['diff'])} "
-               f"{T['ci']:.0%} CI [{_f(c['passn_base_minus_rl']['ci'][0])}, {_f(c['passn_base_minus_rl']['ci'][1])}], crossing k {c['crossing_k']}, never-solved: {_fe(e)}")  # fmt: skip
-        return gain, base_wins, rl_expands, boundary, num
-
-    g, bw, rx, bd, num = verdict_narrow(res["rl"])
-    enough = len(seeds) >= T["min_seeds"] and g  # the control (plain GRPO) must have learned
-    why_not = (f"{len(seeds)} seed(s) < {T['min_seeds']}; " if len(seeds) < T["min_seeds"] else "") + ("" if g else "GRPO's pass@1 gain < 3 SE (did not learn); ")
-    if not enough:
-        v1 = ("inconclusive", f"{why_not}{num}")
-    elif rx or bd:
-        v1 = ("does-not-hold", f"RL expands coverage at the largest k or on never-solved problems: {num}")
-    elif g and bw:
-        v1 = ("holds", f"RL wins at k=1 and the base wins at k={n}: {num}")
-    else:
-        v1 = ("inconclusive", f"criteria partly met: {num}")
-    g2, bw2, rx2, bd2, num2 = verdict_narrow(res["prorl"])
-    num2 = f"ProRL arm ({long_} steps, KL {PRORL['kl_coef']}, reset every {PRORL['ref_reset_every']}): {num2}; plain long GRPO: {verdict_narrow(res['rl_long'])[4]}"
-    if not enough:
-        v2 = ("inconclusive", f"{why_not}{num2}")
-    elif bw2:
-        v2 = ("does-not-hold", f"the base beats ProRL at pass@{n} (CI above 0): {num2}")
-    elif rx2 and bd2:
-        v2 = ("holds", f"ProRL lifts pass@{n} above the base and solves never-solved problems: {num2}")
-    else:
-        v2 = ("inconclusive", f"criteria partly met: {num2}")
+    v1, v2, decision, measured = decide(runs, seeds, n, short, long_, task)
+    decision["n_hard"] = int(hard.sum())
     plots = [
         plot_lines({k: (ks, series["pass_at_k"][k]) for k in ("base", "rl", "rl_long", "prorl")}, out_dir / "pass_at_k.png", xlabel="k", ylabel="pass@k", title=f"{NAME}, {scale.name}: base vs RL ({short}) vs long RL / ProRL ({long_})", logx=True).name,
         plot_lines({k: (ks, series["pass_at_k_hard"][k]) for k in ("base", "rl", "rl_long", "prorl")} if hard.any() else {}, out_dir / "pass_at_k_hard.png", xlabel="k", ylabel="pass@k (hard subset)", title=f"{NAME}, {scale.name}: hard subset", logx=True).name,
     ]
     claims = [{"id": "rl-narrows-pass-at-k", "verdict": v1[0], "because": v1[1]}, {"id": "prorl-expands-boundary", "verdict": v2[0], "because": v2[1]}]
+    checklist = apply(CHECKLIST, measured, claims)
     params = next(iter(runs.values()))["params"]
     summary = (
         f"Toy pass@k test of RL sharpening vs expansion (arXiv:2504.13837, arXiv:2505.24864) at the {scale.name} scale "
@@ -196,7 +168,7 @@ def analyse(runs: dict, scale, out_dir) -> dict:
         f"pass@{n} {_f(series['pass_at_k']['base'][-1])}/{_f(series['pass_at_k']['rl'][-1])}/{_f(series['pass_at_k']['rl_long'][-1])}. "
         "latent-reasoning-deployed is not tested (needs activation steering, see the module docstring). A toy replication supports or questions a claim at this scale."
     )
-    return {"claims": claims, "decision": {"comparisons": res, "n_samples": n, "n_problems": N_PROBLEMS[scale.name], "n_seeds": len(seeds), "n_hard": int(hard.sum())}, "fits": {}, "plots": plots, "summary": summary, "series": series}
+    return {"claims": claims, "checklist": checklist, "decision": {**decision, "n_samples": n, "n_problems": N_PROBLEMS[scale.name], "n_seeds": len(seeds)}, "fits": {}, "plots": plots, "summary": summary, "series": series}
 
 
 def _f(x) -> str:
@@ -207,3 +179,58 @@ def _fe(e: dict) -> str:
     if not e.get("evaluable"):
         return f"{e['n_never_solved']} problems, not evaluable"
     return f"{e['n_never_solved']} problems, RL rate {_f(e['rl_rate'])} vs base null {_f(e['base_null_rate'])} (SE {_f(e['se'])})"
+
+
+def decide(runs: dict, seeds: list, n: int, short: str, long_: str, task) -> tuple:
+    """Per-seed effects on the tested problems, the two verdicts and the checklist measurements."""
+    per = {}
+    for s in seeds:
+        ev = runs[s]["arms"]["rl"]["evals"]
+        hard = np.asarray(ev["0"]["hard"], bool)
+        sel = ~hard if not getattr(task, "train_hard", True) else np.ones_like(hard)
+        c = {"base": ev["0"]["counts"], "base_b": ev["0"]["counts_b"], "rl": ev[short]["counts"], "rl_long": ev[long_]["counts"], "prorl": runs[s]["arms"]["prorl"]["evals"][long_]["counts"]}
+        c = {k: np.asarray(v)[sel] for k, v in c.items()}
+        p1 = {k: float(per_problem(v, n, 1).mean()) for k, v in c.items() if k != "base_b"}
+        pn = {k: float(per_problem(v, n, n).mean()) for k, v in c.items() if k != "base_b"}
+        never = int(((c["base"] == 0) & (c["base_b"] == 0)).sum())
+        exp = {a: expansion(c["base"], c["base_b"], c[a], THRESHOLDS["min_never_solved"]) for a in ("rl", "rl_long", "prorl")}
+        per[s] = {"pass1": p1, "passn": pn, "never_solved_both_draws": never, "n_tested": int(sel.sum()), "expansion": exp}
+
+    def eff(fn, name, **kw):
+        return over_seeds([fn(per[s]) for s in seeds], name=name, **kw)
+
+    def exp_diff(arm):
+        return lambda d: d["expansion"][arm]["diff"] if d["expansion"][arm].get("evaluable") else None
+
+    rl_gain = eff(lambda d: d["pass1"]["rl"] - d["pass1"]["base"], "pass@1 RL - base", min_effect=0.0)
+    narrow = eff(lambda d: d["passn"]["base"] - d["passn"]["rl"], f"pass@{n} base - RL", min_effect=0.0)
+    rl_exp = eff(exp_diff("rl"), "never-solved solve rate RL - base's second draw", min_effect=0.0)
+    pr_gain = eff(lambda d: d["passn"]["prorl"] - d["passn"]["base"], f"pass@{n} ProRL - base", min_effect=0.0)
+    pr_exp = eff(exp_diff("prorl"), "never-solved solve rate ProRL - base's second draw", min_effect=0.0)
+    pr_vs_rl = eff(lambda d: d["passn"]["prorl"] - d["passn"]["rl_long"], f"pass@{n} ProRL - plain GRPO at equal steps", min_effect=0.0)
+    few = len(seeds) < THRESHOLDS["min_seeds"]
+    num = f"{rl_gain['why']}; {narrow['why']}; {rl_exp['why']}"
+    if few:
+        v1 = ("inconclusive", f"{len(seeds)} seed(s) < {THRESHOLDS['min_seeds']}; {num}")
+    elif narrow["verdict"] == "does-not-hold" or rl_exp["verdict"] == "holds":
+        v1 = ("does-not-hold", f"RL expands coverage at the largest k or on never-solved problems: {num}")
+    elif narrow["verdict"] == "holds":
+        v1 = ("holds", f"the base wins at k={n}: {num}")
+    else:
+        v1 = ("inconclusive", f"criteria partly met: {num}")
+    num2 = f"ProRL arm ({long_} steps, KL {PRORL['kl_coef']}, reset every {PRORL['ref_reset_every']}): {pr_gain['why']}; {pr_exp['why']}; {pr_vs_rl['why']}"
+    if few:
+        v2 = ("inconclusive", f"{len(seeds)} seed(s) < {THRESHOLDS['min_seeds']}; {num2}")
+    elif pr_gain["verdict"] == "does-not-hold":
+        v2 = ("does-not-hold", f"ProRL's pass@{n} interval lies below the base's: {num2}")
+    elif pr_gain["verdict"] == "holds" and pr_exp["verdict"] == "holds":
+        v2 = ("holds", f"ProRL lifts pass@{n} above the base and solves never-solved problems: {num2}")
+    else:
+        v2 = ("inconclusive", f"criteria partly met: {num2}")
+    measured = {
+        "control-learns": rl_gain["ci"][0] if rl_gain["ci"] else None,
+        "base-below-ceiling": float(np.mean([per[s]["passn"]["base"] for s in seeds])),
+        "never-solved-in-rl": float(np.mean([per[s]["never_solved_both_draws"] for s in seeds])),
+    }
+    decision = {"per_seed": {str(s): d for s, d in per.items()}, "effects": {"rl_pass1_gain": rl_gain, "narrowing": narrow, "rl_expansion": rl_exp, "prorl_gain": pr_gain, "prorl_expansion": pr_exp, "prorl_vs_grpo_equal_steps": pr_vs_rl}}
+    return v1, v2, decision, measured

@@ -34,24 +34,3 @@ def map_seeds(fn, jobs: list[dict], *, device: str, scale_name: str, log=None) -
         log(f"{len(jobs)} seed(s) on {workers} single-thread processes")
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
         return list(ex.map(fn, [{**job, "one_thread": True} for job in jobs]))
-
-
-def val_se(rec: dict, n_val: int) -> float:
-    """SE of one validation point's accuracy over the held-out problems.
-
-    With per-problem correct counts (``val_counts`` of ``val_samples`` samples each, stored in
-    metrics.jsonl) it is the SD of the per-problem accuracies / sqrt(N), so it includes both the
-    spread over problems and the sampling noise; otherwise the binomial SE over N problems (p clipped
-    to [1/N, 1 - 1/N]).
-    """
-    import math
-
-    import numpy as np
-
-    from replicate.metrics import clipped_binomial_se
-
-    counts = rec.get("val_counts")
-    if counts and len(counts) > 1:
-        a = np.asarray(counts, float) / float(rec.get("val_samples") or 1)
-        return float(max(a.std(ddof=1), 1.0 / len(a)) / math.sqrt(len(a)))
-    return float(clipped_binomial_se(rec["val_accuracy"], n_val))

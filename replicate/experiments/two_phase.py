@@ -31,10 +31,12 @@ from scipy import stats
 
 from replicate.experiments.arms import Arm, control_learned, mean_last_frac, mean_last_val_accuracy, run_arms, seed_mean_series
 from replicate.losses import CLIP_HIGHER, HICRA_ALPHA
-from replicate.metrics import clipped_binomial_se
 from replicate.plotting import plot_lines
-from replicate.scales import CPU, GPU, SMOKE, TINY
-from replicate.verdicts import directional
+from replicate.scales import CPU, GPU, SMOKE, TINY, TWO_PHASE_TASK
+from replicate.tasks.modwalk import plan_of as modwalk_plan
+from replicate.checklist import Item, apply
+from replicate.stats import seed_vote
+from replicate.verdicts import over_seeds
 
 NAME = "two-phase"
 CLAIMS = ["two-phase-dynamics", "planning-token-entropy-rises", "hicra-planning-credit"]
@@ -43,11 +45,15 @@ SCALES = {
     # gpu: 4 arms x 3 seeds x 150 steps x 512 rollouts (parallel workers)
     "gpu": replace(GPU.with_grpo(steps=150, measure_after=False, val_every=5, val_problems=256, **CLIP_HIGHER), summary="{params}-parameter Llama, countdown-lite (3 numbers), 4 arms x 150 GRPO steps x 512 rollouts, one GPU", expected="~1.5-2 min for 3 seeds x 4 arms on 8 worker processes (estimate, not measured)"),
     # cpu: 3 arms x 3 seeds x 160 steps x 256 rollouts on ModWalk (moves = planning, running sums = execution)
-    "cpu": replace(CPU.with_grpo(measure_after=False, **CLIP_HIGHER), summary="{params}-parameter Llama, ModWalk (moves = planning, running sums = execution), 3 arms x 160 GRPO steps x 256 rollouts, 2-core CPU", expected="~10 min for 3 seeds x 3 arms on 2 cores"),
+    # cpu: ModWalk with a habit teacher (replicate/scales.py TWO_PHASE_TASK, issue 19): the base prefers one
+    # plan among many correct ones, so strategy diversity starts low and can rise
+    "cpu": replace(CPU.with_grpo(measure_after=False, **CLIP_HIGHER), task_kwargs=TWO_PHASE_TASK, summary="{params}-parameter Llama, ModWalk with a habit teacher (moves = planning, running sums = execution), 3 arms x 160 GRPO steps x 256 rollouts, 2-core CPU", expected="~25 min for 5 seeds x 3 arms on one core (bases cached)"),
     "tiny": TINY.with_grpo(measure_after=False, **CLIP_HIGHER),
 }
 
 # ---- registered verdict rule (rl-methods §c E-c1, E-c3; do not tune to a run) ---------------------
+# Re-registered 2026-12-07 (issue 19): symmetric seed votes, HICRA decided over seeds (Student-t), a
+# fair-test checklist (control learns; the rising quantities start with headroom).
 # Re-registered 2026-11-29 (results/RULES.md): phase-2 claims are tested only after phase 1 ended
 # by its own definition; HICRA is decided by the symmetric interval rule against a stated smallest
 # effect; GRPO must learn; the "hicra-port" arm is dropped (it matched neither branch of the port).
@@ -66,22 +72,35 @@ THRESHOLDS = {
     # hicra-planning-credit: accuracy gain interval (2 SE) above 0 holds; below 0.04 does not hold:
     # the smallest gain in the paper's table is +4.6 pp (Qwen3-4B-Instruct AIME24 73.1 vs 68.5, [2nd])
     "hicra_min_effect": 0.04,
-    "pre_control_learn_se": 3.0,  # GRPO's accuracy rose >= 3 SE (issue 11)
+    "saturation_max_frac": 0.8,  # checklist: a quantity a claim says rises starts at <= 80% of its maximum (issue 19)
 }
+# Fair-test checklist (issue 19), registered 2026-12-07: on the shipped ModWalk run semantic entropy
+# started at 98.6-99.7% of ln 256 and planning-token entropy at its ceiling, so neither could rise.
+CHECKLIST = [
+    Item("control-learns", "GRPO's validation accuracy gain (mean of the last 3 points - first point) per seed: lower end of its "
+         "Student-t interval over seeds (2-sigma level)", ">", 0.0),
+    Item("semantic-entropy-headroom", "GRPO's semantic entropy at steps 0-1 / its maximum (ln of the rollouts per step, or the "
+         "record's semantic_entropy_max), mean over seeds", "<=", 0.8, claims=("two-phase-dynamics",)),
+    Item("planning-entropy-headroom", "GRPO's planning-token entropy at steps 0-1 / its maximum (the record's entropy_planning_max, "
+         "else the mean ln|allowed moves| over the task's easy problems), mean over seeds", "<=", 0.8, claims=("planning-token-entropy-rises",)),
+]  # fmt: skip
 CRITERION_TEXT = (
     "Phase 1 ends at the first step where the execution-token entropy (mean of a 3-step window) is <= 50% of its value at steps 0-1; "
-    "entropies are rollout-batch token means per class. two-phase-dynamics holds if on every one of >= 3 seeds (GRPO arm) execution "
+    "entropies are rollout-batch token means per class. two-phase-dynamics: a seed (GRPO arm) passes if execution "
     "entropy falls >= 50% within the first 20% of steps while planning entropy falls < 20% by then, and after phase 1 semantic "
-    "(strategic-gram: PLAN skeleton / move sequence) entropy has Spearman rho >= 0.5 with validation accuracy; does not hold if a "
-    "majority of seeds shows both classes falling >= 50% in the first 20% or, after phase 1, rho <= -0.5 while accuracy rose. "
-    "planning-token-entropy-rises holds if on every seed planning-token entropy has Spearman rho >= 0.5 with the step after phase 1 "
-    "and ends (last 20% of steps) above its value at the end of phase 1; does not hold if a majority has rho <= -0.5 and ends below. "
+    "(strategic-gram: PLAN skeleton / move sequence) entropy has Spearman rho >= 0.5 with validation accuracy; fails if "
+    "both classes fall >= 50% in the first 20% or, after phase 1, rho <= -0.5 while accuracy rose. "
+    "planning-token-entropy-rises: a seed passes if planning-token entropy has Spearman rho >= 0.5 with the step after phase 1 "
+    "and ends (last 20% of steps) above its value at the end of phase 1; fails if rho <= -0.5 and it ends below. "
     "A seed whose phase 1 never ends, or that has < 5 validation points after it, cannot test the phase-2 parts (inconclusive). "
-    "hicra-planning-credit: difference of final accuracy (last 3 validation points, seed mean) HICRA - GRPO with SE = the two arms' "
-    "binomial SEs over N = distinct held-out problems x seeds in quadrature; holds if its 2-SE interval lies above 0, the placebo's "
-    "does not, and HICRA's final semantic entropy is higher; does not hold if the interval lies below +0.04 (the smallest gain in "
-    "the paper's table, +4.6 pp). Every claim needs GRPO's accuracy to have risen >= 3 SE. Otherwise inconclusive "
-    "(rl-methods §c E-c1, E-c3; issue 11)."
+    "Seed votes are symmetric (issue 19): a claim holds when >= 3 seeds are testable, a majority passes and none fails, and does not "
+    "hold when a majority fails and none passes (a seed meeting both counts as neither). "
+    "hicra-planning-credit: per-seed paired difference of final accuracy (last 3 validation points) HICRA - GRPO, interval = mean "
+    "+/- t(df = seeds - 1) x SE over seeds (2-sigma level); holds if it lies above 0, the placebo's does not, and HICRA's final "
+    "semantic entropy is higher; does not hold if it lies below +0.04 (the smallest gain in the paper's table, +4.6 pp). Fair-test "
+    "checklist: GRPO learned (t interval of the per-seed gain above 0, every claim); semantic entropy at the start <= 80% of its "
+    "maximum (two-phase-dynamics); planning-token entropy at the start <= 80% of its maximum (planning-token-entropy-rises); a failing "
+    "item makes the claim inconclusive: not a fair test here. Otherwise inconclusive (rl-methods §c E-c1, E-c3; issues 11, 19)."
 )
 
 
@@ -100,10 +119,14 @@ def shannon(counts) -> float:
 
 
 def plan_of(text: str) -> str:
-    """The strategic gram of a response: countdown's PLAN skeleton (text before '|'), ModWalk's move sequence."""
+    """The strategic gram of a response: countdown's PLAN skeleton (text before '|'), ModWalk's free moves.
+
+    ModWalk's last move is determined by the walk so far (the one move that lands on the target), so
+    the gram is the moves before it (``replicate.tasks.modwalk.plan_of``, issue 19).
+    """
     if "|" in text or not text.isdigit():
         return text.split("|", 1)[0]
-    return text[0::2]
+    return modwalk_plan(text)
 
 
 def semantic_entropy(texts: list[str], group_size: int | None = None) -> dict:
@@ -184,18 +207,11 @@ def phase_stats(records: list[dict]) -> dict:
     return d
 
 
-def _se(p: float, n: int) -> float:
-    """Binomial SE over n distinct items, p clipped to [1/n, 1 - 1/n] (the shared helper)."""
-    return clipped_binomial_se(p, n)
-
-
 def analyse(runs: dict, scale, out_dir) -> dict:
     T = THRESHOLDS
     seeds = list(runs)
     n_val = scale.grpo.val_problems
-    learn = control_learned(runs, n_val, T["final_val_points"], T["pre_control_learn_se"])
-    enough = len(seeds) >= T["min_seeds"] and learn["learned"]
-    pre_why = (f"{len(seeds)} seed(s) < {T['min_seeds']}; " if len(seeds) < T["min_seeds"] else "") + ("" if learn["learned"] else f"GRPO did not learn (gain {_f(learn['gain'])}, SE {_f(learn['se'])}); ")
+    learn = control_learned(runs, n_val, T["final_val_points"])
     ps = {s: phase_stats(runs[s]["arms"]["grpo"]["records"]) for s in seeds}
 
     # ---- two-phase-dynamics
@@ -214,13 +230,7 @@ def analyse(runs: dict, scale, out_dir) -> dict:
         f"rho(step, semantic H) late {_f(d['semantic_late_spearman_step'])}"
         for s, d in ps.items()
     )
-    n_fail, n_pass = sum(fails(d) for d in ps.values()), sum(passes(d) for d in ps.values())
-    if enough and n_fail > len(seeds) / 2:
-        v1 = ("does-not-hold", f"{n_fail}/{len(seeds)} seeds: classes collapse together or semantic entropy falls as accuracy rises; {num}")
-    elif enough and n_pass == len(seeds):
-        v1 = ("holds", f"every seed: {num}")
-    else:
-        v1 = ("inconclusive", (pre_why if not enough else f"{n_pass} seed(s) pass, {n_fail} fail; ") + num)
+    v1 = _vote({s: ("fails" if fails(d) and not passes(d) else "passes" if passes(d) and not fails(d) else "neither") for s, d in ps.items()}, num)
 
     # ---- planning-token-entropy-rises (token level; semantic reading reported alongside)
     def rises(d):
@@ -236,13 +246,8 @@ def analyse(runs: dict, scale, out_dir) -> dict:
         f"semantic reading: rho(step, semantic H) late {_f(d['semantic_late_spearman_step'])}, semantic H end {_f(d['semantic_end'])}"
         for s, d in ps.items()
     )
-    nr, nf = sum(rises(d) for d in ps.values()), sum(falls_tok(d) for d in ps.values())
-    if enough and nf > len(seeds) / 2:
-        v2 = ("does-not-hold", f"token-level planning entropy falls late on {nf}/{len(seeds)} seeds; {num2}")
-    elif enough and nr == len(seeds):
-        v2 = ("holds", f"token-level planning entropy rises late on every seed; {num2}")
-    else:
-        v2 = ("inconclusive", (pre_why if not enough else f"{nr} seed(s) rise, {nf} fall (of which testable: {sum(d['phase2_testable'] for d in ps.values())}); ") + num2)
+    # a seed whose phase 1 never ends (or with < 5 points after it) cannot test the claim: invalid
+    v2 = _vote({s: ("invalid" if not d["phase2_testable"] else "passes" if rises(d) else "fails" if falls_tok(d) else "neither") for s, d in ps.items()}, num2)
 
     # ---- hicra-planning-credit
     acc, sem = {}, {}
@@ -251,21 +256,15 @@ def analyse(runs: dict, scale, out_dir) -> dict:
         vals = [mean_last_val_accuracy(runs[s]["arms"][a]["records"], k) for s in seeds]
         acc[a] = float(np.mean(vals))
         sem[a] = float(np.mean([mean_last_frac(runs[s]["arms"][a]["records"], "semantic_entropy", T["final_frac"]) or 0.0 for s in seeds]))
-    # the last k points re-score the SAME n_val held-out problems (not independent): n = n_val x seeds
-    se_items = n_val * len(seeds)
-    se = {a: _se(acc[a], se_items) for a in acc}
+    def per_seed_diff(a):
+        return [mean_last_val_accuracy(runs[s]["arms"][a]["records"], k) - mean_last_val_accuracy(runs[s]["arms"]["grpo"]["records"], k) for s in seeds]
 
-    def diff(a):
-        return acc[a] - acc["grpo"], math.sqrt(se[a] ** 2 + se["grpo"] ** 2)
-
-    dh, sh = diff("hicra")
-    dp, sp = diff("placebo")
-    gain = directional(dh, sh, min_effect=T["hicra_min_effect"], name="HICRA - GRPO final accuracy", source="smallest gain in 2509.03646's table, +4.6 pp [2nd]")
-    placebo = directional(dp, sp, min_effect=T["hicra_min_effect"], name="placebo - GRPO final accuracy")
+    gain = over_seeds(per_seed_diff("hicra"), min_effect=T["hicra_min_effect"], name="HICRA - GRPO final accuracy", source="smallest gain in 2509.03646's table, +4.6 pp [2nd]")
+    placebo = over_seeds(per_seed_diff("placebo"), min_effect=T["hicra_min_effect"], name="placebo - GRPO final accuracy")
     num3 = (f"{gain['why']}; {placebo['why']}; final acc GRPO {_f(acc['grpo'])}, HICRA {_f(acc['hicra'])}, placebo {_f(acc['placebo'])}; "
             f"final semantic H GRPO {_f(sem['grpo'])}, HICRA {_f(sem['hicra'])}")  # fmt: skip
-    if not enough:
-        v3 = ("inconclusive", pre_why + num3)
+    if len(seeds) < T["min_seeds"]:
+        v3 = ("inconclusive", f"{len(seeds)} seed(s) < {T['min_seeds']}; " + num3)
     elif gain["verdict"] == "does-not-hold":
         v3 = ("does-not-hold", f"HICRA's gain is below the smallest claimed effect: {num3}")
     elif gain["verdict"] == "holds" and placebo["verdict"] != "holds" and sem["hicra"] > sem["grpo"]:
@@ -297,13 +296,49 @@ def analyse(runs: dict, scale, out_dir) -> dict:
         {"id": "planning-token-entropy-rises", "verdict": v2[0], "because": v2[1]},
         {"id": "hicra-planning-credit", "verdict": v3[0], "because": v3[1]},
     ]
+    headroom = _headroom(runs, scale, ps)
+    checklist = apply(CHECKLIST, {"control-learns": learn["ci"][0] if learn["ci"] else None, **headroom}, claims)
     params = next(iter(runs.values()))["params"]
     summary = (
         f"Toy test of two-phase RL dynamics and HICRA (arXiv:2509.03646) at the {scale.name} scale ({scale.summary.format(params=f'{params / 1e6:.2f}M')}, "
         f"{len(seeds)} seed(s), countdown PLAN/EXEC labels by construction): " + "; ".join(f"{c['id']}: {c['verdict']}" for c in claims)
         + f". {num3}. A toy replication supports or questions a claim at this scale; it does not prove or refute a 4B-7B result."
     )
-    return {"claims": claims, "decision": {"phase": {str(s): d for s, d in ps.items()}, "control_learned": learn, "hicra_gain": gain, "placebo_gain": placebo, "final_accuracy": acc, "final_semantic_entropy": sem, "acc_se": se}, "fits": {}, "plots": plots, "summary": summary, "series": series}
+    return {"claims": claims, "checklist": checklist, "decision": {"phase": {str(s): d for s, d in ps.items()}, "control_learned": learn, "hicra_gain": gain, "placebo_gain": placebo, "final_accuracy": acc, "final_semantic_entropy": sem}, "fits": {}, "plots": plots, "summary": summary, "series": series}
+
+
+def _vote(statuses: dict, num: str) -> tuple[str, str]:
+    verdict, tally = seed_vote(list(statuses.values()), THRESHOLDS["min_seeds"])
+    return verdict, f"{tally} ({', '.join(f'seed {s}: {v}' for s, v in statuses.items())}); {num}"
+
+
+def planning_max(task) -> float | None:
+    """Ceiling of planning-token entropy: mean ln|allowed moves| over the task's easy problems (ModWalk); None elsewhere."""
+    probs = [p for p in task.sample_problems(np.random.default_rng(12345), 512) if not p.hard and "allowed" in (p.meta or {})]
+    return float(np.mean([math.log(len(p.meta["allowed"])) for p in probs])) if probs else None
+
+
+def _headroom(runs: dict, scale, ps: dict) -> dict:
+    """Checklist measurements: start / maximum of semantic and planning-token entropy (GRPO arm, mean over seeds)."""
+    from replicate.tasks import make_task
+
+    sem, plan = [], []
+    p_max_task = None
+    for s, d in ps.items():
+        recs = runs[s]["arms"]["grpo"]["records"][:2]
+        start = [r["semantic_entropy"] for r in recs if r.get("semantic_entropy") is not None]
+        s_max = recs[0].get("semantic_entropy_max") if recs else None
+        s_max = s_max or math.log(scale.grpo.prompts_per_step * scale.grpo.group_size)
+        if start:
+            sem.append(float(np.mean(start)) / s_max)
+        p_max = recs[0].get("entropy_planning_max") if recs else None
+        if p_max is None:
+            if p_max_task is None:
+                p_max_task = planning_max(make_task(scale.task, **scale.task_kwargs)) or float("nan")
+            p_max = p_max_task
+        if d.get("planning_h0") is not None and p_max and math.isfinite(p_max):
+            plan.append(d["planning_h0"] / p_max)
+    return {"semantic-entropy-headroom": float(np.mean(sem)) if sem else None, "planning-entropy-headroom": float(np.mean(plan)) if plan else None}
 
 
 def _f(x) -> str:

@@ -75,7 +75,8 @@ def test_rules_do_not_hold(tmp_path):
 
 def test_rules_inconclusive_when_the_control_did_not_learn_or_seeds_disagree(tmp_path):
     v, res = _verdicts(_runs(5, 9, rlvr_acc=0.3), tmp_path)  # RLVR no more accurate than the base
-    assert set(v.values()) == {"inconclusive"} and "control_learned" in res["claims"][0]["because"]
+    assert set(v.values()) == {"inconclusive"} and res["claims"][0]["because"].startswith("not a fair test here (control-learns")
+    assert [r["item"] for r in res["checklist"] if not r["passed"]] == ["control-learns"]
     runs = _runs(5, 9)
     runs[2]["evals"]["binary"] = runs[2]["evals"]["brier"]  # one seed: RLVR as calibrated as RLCR -> wide interval
     v, res = _verdicts(runs, tmp_path)
@@ -95,7 +96,7 @@ def test_numbers_recompute_from_the_stored_pairs(tmp_path):
 def test_thresholds_registered():
     T = cal.THRESHOLDS
     assert T["ece_log_ratio"] == pytest.approx(np.log(2)) and T["acc_margin"] == 0.02 and T["auroc_gain"] == 0.05 and T["min_seeds"] == 3
-    assert T["control_learned_se"] == 3.0 and "log 2" in cal.CRITERION_TEXT
+    assert [i.name for i in cal.CHECKLIST] == ["control-learns"] and "log 2" in cal.CRITERION_TEXT and "checklist" in cal.CRITERION_TEXT
     assert cal.SCALES["cpu"].grpo.temperature == 0.7
 
 

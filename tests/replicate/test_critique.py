@@ -106,13 +106,13 @@ def _arm(accs, hard, per_step, every, aw=0.3):
     return out[: (len(accs) - 1) * every + 1]
 
 
-def _runs(lifts, grpo_hard=0.0):
+def _runs(lifts, grpo_hard=0.05):
     from replicate.experiments.critique import ARMS
 
     g = [0.2, 0.4, 0.5, 0.55, 0.55, 0.55]
     runs = {}
     for s, lift in enumerate(lifts):
-        arms = {"grpo": _arm(g, grpo_hard, 128, 7), "critique-grpo": _arm([g[0]] + [x + lift for x in g[1:]], 0.1, 224, 4)}
+        arms = {"grpo": _arm(g, grpo_hard, 128, 7), "critique-grpo": _arm([g[0]] + [x + lift for x in g[1:]], grpo_hard + lift, 224, 4)}  # issue 19: decided on the hard subset
         assert list(arms) == list(ARMS)
         runs[s] = {"arms": arms, "records": arms["grpo"], "base": {}, "params": 1}
     return runs

@@ -72,7 +72,7 @@ def test_rules_do_not_hold(tmp_path):
 def test_rules_inconclusive_when_the_control_did_not_learn(tmp_path):
     fast = [0.1, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]
     v, res = _verdicts(_runs([fast] * 3, none_curve=(0.1, 0.1, 0.11, 0.1, 0.1, 0.11, 0.1, 0.1)), tmp_path)
-    assert set(v.values()) == {"inconclusive"} and "control_learned" in res["claims"][0]["because"]
+    assert set(v.values()) == {"inconclusive"} and all(c["because"].startswith("not a fair test here (control-learns") for c in res["claims"])
     v, _ = _verdicts(_runs([fast] * 2), tmp_path)  # two seeds only
     assert set(v.values()) == {"inconclusive"}
 
