@@ -294,12 +294,12 @@ def inquiry_control(graph: Graph) -> str | None:
 
 def claim_link(claim_id: str, label: str, *, key: str, help: str | None = None) -> None:
     """A real link to the claim page (click: opens here; middle-click or "open in new tab":
-    a new tab; right-click: copy the link), carrying the date, in a container keyed ``key``.
-    Outside the router (a page run on its own) a button keyed ``key`` stands in for it."""
+    a new tab; right-click: copy the link), carrying the date. Outside the router (a page run
+    on its own) a button keyed ``key`` stands in for it."""
     if st.session_state.get("_router"):
-        with st.container(key=key):
-            st.page_link(CLAIM_PAGE, label=label, help=help,
-                         query_params=page_params(CLAIM_PAGE, claim=claim_id))
+        # no wrapper container and no tooltip: 40+ rows of them made the board 5x heavier in the
+        # browser (bench/results/app_render.md); the link is found by its href
+        st.page_link(CLAIM_PAGE, label=label, query_params=page_params(CLAIM_PAGE, claim=claim_id))
     elif st.button(label, key=key, type="tertiary", help=help):
         go_to_claim(claim_id)
 

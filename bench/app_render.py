@@ -13,7 +13,8 @@ app/e2e/run.sh installs; the harness is app/e2e/harness.py):
   - warm board, a new session each time: / until the board's rows show;
   - page switches inside a session: the sidebar link Claims (Board → Claims) and Board
     (Claims → Board), from the click until the new page's content is on screen;
-  - the server's CPU seconds (its process and children, from /proc) per board view.
+  - the server's CPU seconds (its process and children, from /proc) per board view, and the
+    browser's (chromedriver's process tree): CPU, unlike wall time, barely moves with the load.
 Each browser number is the median of ``--repeat`` tries; the load average is printed at start
 and end. ``--long S``: for S seconds, open a new session on a random date and page (claims,
 board, claim, graph) over and over, and print the server's CPU per board view at the start and
@@ -77,13 +78,36 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(x) for x in fields[11:15]) / TICK
 
 
+def tree_cpu(root_pid: int) -> float:
+    """CPU seconds of a process and all its live descendants (the browser: chromedriver's tree)."""
+    kids: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            kids.setdefault(ppid, []).append(int(d.name))
+    total, todo = 0.0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+        except (OSError, IndexError, ValueError):
+            pass
+        todo += kids.get(pid, [])
+    return total
+
+
 def browser_times(home: Path, repeat: int, long_s: float, root: Path = ROOT) -> dict[str, float | str]:
     sys.path.insert(0, str(ROOT / "app" / "e2e"))
     import harness as bc
     from selenium.webdriver.common.by import By
 
-    def board_up(app) -> bool:
-        return "synthetic" in app.h1().lower() and bool(app.button_text("board_open_claim-00000"))
+    def board_up(app) -> bool:  # the first row (a link in the router, a button before issue 21)
+        return "synthetic" in app.h1().lower() and bool(app.button_text("board_open_claim-00000") or app.d.find_elements(
+            By.XPATH, '//*[@data-testid="stMain"]//a[contains(., " · claim-00000 — ")]'))
 
     def claims_up(app) -> bool:
         return app.h1() == "Claims" and "claims —" in app.body() and bool(app.d.find_elements(
@@ -105,17 +129,21 @@ def browser_times(home: Path, repeat: int, long_s: float, root: Path = ROOT) -> 
         try:
             app = bc.App(driver, f"http://127.0.0.1:{port}")
             out["cold first page (/, the board)"] = [app.open("/", "board", lambda: board_up(app))]
-            cpu = []
+            cpu, bcpu = [], []
+            browser_pid = driver.service.process.pid
             for _ in range(repeat):
                 driver.get("about:blank")
-                c0 = cpu_seconds(server.pid)
+                c0, b0 = cpu_seconds(server.pid), tree_cpu(browser_pid)
                 out.setdefault("warm board, new session", []).append(app.open("/", "board", lambda: board_up(app)))
                 app.settled()
                 cpu.append(cpu_seconds(server.pid) - c0)
+                bcpu.append(tree_cpu(browser_pid) - b0)
                 out.setdefault("page switch Board -> Claims", []).append(switch(app, "Claims", claims_up))
                 app.settled()
                 out.setdefault("page switch Claims -> Board", []).append(switch(app, "Board", board_up))
             extra["server CPU per warm board view (median)"] = f"{statistics.median(cpu):.2f}s"
+            # CPU, unlike wall time, barely depends on the load: the page's weight in the browser
+            extra["browser CPU per warm board view (median)"] = f"{statistics.median(bcpu):.2f}s"
             if long_s:
                 extra.update(long_session(app, server.pid, long_s, board_up))
         finally:

@@ -58,8 +58,15 @@ SHIPPED = len(list((ROOT / "corpus" / "data" / "results").glob("*.json")))  # ru
 RUN_CLAIM = "dapo-dynamic-sampling"  # tested by the reward-variance experiment (~15 s smoke)
 
 
+def row_text(app: App, claim: str) -> str:
+    """The board row's link text of ``claim`` ('🟠 contested · id — statement'), '' if absent."""
+    found = app.d.find_elements(By.XPATH, f'//*[@data-testid="stMain"]//a[contains(@href, "claim={claim}")'
+                                          f' and contains(., " · {claim} — ")]')
+    return found[0].text if found else ""
+
+
 def board_shows(app: App, claim: str, status: str) -> bool:
-    return status in app.button_text(f"board_open_{claim}")
+    return status in row_text(app, claim)
 
 
 def later_dates(text: str, day: str) -> list[str]:
@@ -68,10 +75,9 @@ def later_dates(text: str, day: str) -> list[str]:
 
 
 def retests(app: App) -> list[str]:
-    """The board's rows: claim link text and its caption (literature status, re-test, change)."""
-    rows = app.d.find_elements(By.CSS_SELECTOR, '[class*="st-key-board_open_"]')
-    return [r.text + " | " + (r.find_elements(By.XPATH, "following-sibling::*[1]")[0].text
-                              if r.find_elements(By.XPATH, "following-sibling::*[1]") else "") for r in rows]
+    """The board's text, line by line: every row's link (status · claim — statement) and its
+    caption (literature status, re-test, change, flags)."""
+    return app.d.find_element(By.CSS_SELECTOR, '[data-testid="stMain"]').text.splitlines()
 
 
 def journeys(app: App, run: bool, inquiry: bool) -> list[str]:
@@ -95,14 +101,14 @@ def journeys(app: App, run: bool, inquiry: bool) -> list[str]:
     step("earlier date on the board, shared URL")
     app.set_date("as_of_input", BEFORE_PRORL)
     app.until("the board at the earlier date", lambda: not board_shows(app, CONTESTED, "contested")
-              and bool(app.button_text(f"board_open_{CONTESTED}")))
+              and bool(row_text(app, CONTESTED)))
     app.until("as_of in the URL", lambda: app.query().get("as_of") == BEFORE_PRORL)
     shared = app.d.current_url
-    before = app.button_text(f"board_open_{CONTESTED}")
+    before = row_text(app, CONTESTED)
     app.d.get("about:blank")
     app.d.get(shared)
     app.until("the shared board URL to give the same view",
-              lambda: app.button_text(f"board_open_{CONTESTED}") == before
+              lambda: row_text(app, CONTESTED) == before
               and app.date_value("as_of_input") == BEFORE_PRORL)
     done.append(f"date {BEFORE_PRORL} applied on Enter ({CONTESTED}: contested → "
                 f"{before.split('·')[0].strip()}), shared URL reproduced it")
@@ -111,9 +117,11 @@ def journeys(app: App, run: bool, inquiry: bool) -> list[str]:
     step("changed-since list → claim, picker x3, Back x3")
     app.set_date("as_of_input", today)
     app.until("the board at today", lambda: board_shows(app, CONTESTED, "contested"))
+    changed = '//*[@data-testid="stMain"]//a[contains(@href, "claim=") and (starts-with(normalize-space(.), "▼")' \
+              ' or starts-with(normalize-space(.), "▲") or starts-with(normalize-space(.), "✚"))]'
     app.until("the changed-since list", lambda: "Changed since" in app.body()
-              and app.d.find_elements(By.CSS_SELECTOR, '[class*="st-key-board_changed_"] a'))
-    link = app.d.find_elements(By.CSS_SELECTOR, '[class*="st-key-board_changed_"] a')[0]
+              and app.d.find_elements(By.XPATH, changed))
+    link = app.d.find_elements(By.XPATH, changed)[0]
     first = urllib.parse.parse_qs(urllib.parse.urlparse(link.get_attribute("href")).query)["claim"][0]
     t0 = time.monotonic()
     link.click()
@@ -252,7 +260,7 @@ def journeys(app: App, run: bool, inquiry: bool) -> list[str]:
         phases = sorted({t.split("·")[1].strip().split(" ")[0] for _, t in bars if "·" in t})
         done.append(f"smoke run: one monotone bar ({len(values)} samples, {min(values or [0]):.0f}→"
                     f"{max(values or [0]):.0f}%, phases {phases}), completed, listed, on the claim page "
-                    f"and its run page; {len(board_before)} board rows read as before")
+                    f"and its run page; the board ({len(board_before)} lines) reads as before")
 
     outside = app.outside_requests()
     if outside:

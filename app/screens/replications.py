@@ -76,7 +76,7 @@ if len(done) >= 2:
         ui.go_to_run(first, vs=second)
 if as_of < today:  # a page as of a past date shows that past: runs are queued today
     st.subheader("Queue a run")
-    st.caption(f"Runs are queued today: move the date in the sidebar to {today} to queue one.")
+    st.caption("Runs are queued today: move the date in the sidebar to today to queue one.")
     ui.share("as_of")
     st.stop()
 # last: listing the experiments runs `python -m replicate list` once per server (seconds), and

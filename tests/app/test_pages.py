@@ -81,7 +81,7 @@ def test_board_rows_are_links_that_keep_the_date(app_home):
     assert dict(at.query_params)["as_of"] == "2025-09-30"
     link = _link(at, "entropy-law")  # a real <a href>: opens here, in a new tab, or is copied
     assert link.page == "claim" and link.query_string == "as_of=2025-09-30&claim=entropy-law"
-    assert link.help and link.help.startswith(link.label.split(" — ")[1].rstrip("…")[:40])  # statement
+    assert len(link.label.split(" — ")[1]) > 20  # the statement on one line, not the id alone
     at.query_params.clear()
     at.query_params.update({"as_of": "2025-09-30", "claim": "entropy-law"})
     at.switch_page("screens/claim_detail.py").run()
