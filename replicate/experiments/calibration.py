@@ -26,8 +26,8 @@ import numpy as np
 import torch
 
 from replicate.checklist import Item, apply
-from replicate.experiments.arms import ArmLog, arm_series, train_each_arm
-from replicate.experiments.seed_pool import map_seeds, one_thread
+from replicate.experiments.arms import arm_series, train_each_arm
+from replicate.experiments.seed_pool import one_thread, run_seed_jobs
 from replicate.metrics import clipped_binomial_se
 from replicate.model import ModelConfig, count_params
 from replicate.plotting import plot_lines
@@ -227,21 +227,13 @@ def _seed_job(job: dict) -> dict:
 
 
 def run(scale, seeds, *, device: str, out_dir, cache, log=None) -> dict:
-    jobs = [{"scale": scale, "seed": s, "device": device, "cache": cache} for s in seeds]
-    results = map_seeds(_seed_job, jobs, device=device, scale_name=scale.name, log=log)
-    logger = ArmLog(out_dir, scale.grpo.steps)
-    runs = {}
-    for res in results:
-        seed = res.pop("seed")
-        for arm, recs in res["arms"].items():
-            logger.write(seed, arm, recs)
-        for arm, ev in res["evals"].items():  # the per-item pairs every calibration number is computed from
-            logger.write(seed, f"eval:{arm}", [{"step": -1, "eval_items": len(ev["_digits"]), "digit": ev["_digits"], "correct": ev["_correct"]}])
-        runs[seed] = res
-        if log:
-            log(f"seed {seed}: " + ", ".join(f"{k} acc {v['accuracy']:.3f} ECE {v['ece']:.3f}" for k, v in res["evals"].items()) + f" ({res['seed_seconds']:.0f}s)")
-    logger.close()
-    return runs
+    def pairs(res):  # the per-item pairs every calibration number is computed from
+        return {f"eval:{arm}": [{"step": -1, "eval_items": len(ev["_digits"]), "digit": ev["_digits"], "correct": ev["_correct"]}] for arm, ev in res["evals"].items()}
+
+    def describe(res):
+        return ", ".join(f"{k} acc {v['accuracy']:.3f} ECE {v['ece']:.3f}" for k, v in res["evals"].items())
+
+    return run_seed_jobs(_seed_job, scale, seeds, device=device, out_dir=out_dir, cache=cache, log=log, extra_records=pairs, describe=describe)
 
 
 def seed_evals(run: dict) -> dict:

@@ -31,8 +31,8 @@ import numpy as np
 
 from replicate.checklist import Item, apply
 from replicate.critique import CritiqueModChain
-from replicate.experiments.arms import ArmLog, arm_series, mean_last_val_accuracy, train_each_arm, val_curve
-from replicate.experiments.seed_pool import map_seeds, one_thread
+from replicate.experiments.arms import arm_series, mean_last_val_accuracy, train_each_arm, val_curve
+from replicate.experiments.seed_pool import one_thread, run_seed_jobs
 from replicate.metrics import point_se
 from replicate.model import count_params
 from replicate.plotting import plot_lines
@@ -138,19 +138,7 @@ def _seed_job(job: dict) -> dict:
 
 
 def run(scale, seeds, *, device: str, out_dir, cache, log=None) -> dict:
-    jobs = [{"scale": scale, "seed": s, "device": device, "cache": cache} for s in seeds]
-    results = map_seeds(_seed_job, jobs, device=device, scale_name=scale.name, log=log)
-    logger = ArmLog(out_dir, scale.grpo.steps)
-    runs = {}
-    for res in results:
-        seed = res.pop("seed")
-        for arm, recs in res["arms"].items():
-            logger.write(seed, arm, recs)
-        runs[seed] = res
-        if log:
-            log(f"seed {seed}: " + ", ".join(f"{a} final {mean_last_val_accuracy(r, 3):.3f}" for a, r in res["arms"].items()) + f" ({res['seed_seconds']:.0f}s)")
-    logger.close()
-    return runs
+    return run_seed_jobs(_seed_job, scale, seeds, device=device, out_dir=out_dir, cache=cache, log=log)
 
 
 def steps_to(records: list[dict], target: float) -> tuple[int | None, int | None]:
