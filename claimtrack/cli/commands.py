@@ -25,6 +25,7 @@ code 1 and no traceback. The store lives under ``$CLAIMTRACK_HOME`` (default ~/.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -79,6 +80,9 @@ def claims(as_of: str | None, topic: str | None, status: str | None, limit: int 
 
     views = listing.views(Store.open(create=False), parse_date(as_of), topic=topic, status=status,
                           limit=limit, offset=offset)
+    # read the first page before printing anything: a bad row there is one line, not half a table
+    first = next(views, None)
+    views = itertools.chain([first] if first else [], views)
     out = sys.stdout
     if as_json or as_jsonl:  # a JSON array streamed one claim per line, or JSON Lines
         dumps = _json_line()
