@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -226,7 +227,9 @@ class Index:
             return {}
 
     def _save_checkpoint(self, ck: dict[str, Any]) -> None:
-        tmp = self.path / (CHECKPOINT + ".tmp")
+        # one temp name per process: two syncs at once (the app and a CLI search) each rename
+        # their own file; a shared name let one rename the other's away, which read as damage
+        tmp = self.path / f"{CHECKPOINT}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(ck))
         tmp.replace(self.path / CHECKPOINT)
 

@@ -68,10 +68,10 @@ def save(folder: Path, kind: str, m: Matrix) -> None:
     """Write both files through temporary names; the metadata last, so a reader that sees new
     metadata sees the new vectors (a length mismatch is refused by ``load`` either way)."""
     npy, meta = _paths(folder, kind)
-    tmp = npy.with_suffix(".tmp.npy")
+    tmp = npy.with_suffix(f".{os.getpid()}.tmp.npy")  # per process: concurrent syncs never share it
     np.save(tmp, np.ascontiguousarray(m.vecs, dtype=np.float32))
     os.replace(tmp, npy)
-    tmp_meta = meta.with_suffix(".tmp")
+    tmp_meta = meta.with_suffix(f".{os.getpid()}.tmp")
     tmp_meta.write_text(json.dumps({"ids": m.ids, "asserted": [int(a) for a in m.asserted],
                                     "store": m.store, "seq": m.seq}))
     os.replace(tmp_meta, meta)
