@@ -138,6 +138,7 @@ LEVERS = {
     "compaction": "keep finished rows in the decode batch",
     "lean-forward": "response_logits through the HF model forward",
     "fused-adamw": "AdamW with the default (foreach) implementation",
+    "update-prompt-once": "update forward runs every row's prompt (response_logits), not each group's prompt once (issue 19)",
 }
 
 
@@ -161,6 +162,10 @@ def switch_off(lever: str) -> None:
             update.lean_supported = lambda model: False
         except ImportError:
             pass
+    elif lever == "update-prompt-once":
+        import replicate.update as update
+
+        update.update_logits = update.response_logits
     elif lever == "fused-adamw":
         adamw = torch.optim.AdamW
         torch.optim.AdamW = lambda *args, **kw: adamw(*args, **{**kw, "fused": False})
