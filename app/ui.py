@@ -297,8 +297,8 @@ def claim_link(claim_id: str, label: str, *, key: str, help: str | None = None) 
     a new tab; right-click: copy the link), carrying the date. Outside the router (a page run
     on its own) a button keyed ``key`` stands in for it."""
     if st.session_state.get("_router"):
-        # no wrapper container and no tooltip: 40+ rows of them made the board 5x heavier in the
-        # browser (bench/results/app_render.md); the link is found by its href
+        # no wrapper container and no tooltip per row: fewer elements for the browser to draw
+        # (bench/results/app_render.md); tests and the browser check find the link by its href
         st.page_link(CLAIM_PAGE, label=label, query_params=page_params(CLAIM_PAGE, claim=claim_id))
     elif st.button(label, key=key, type="tertiary", help=help):
         go_to_claim(claim_id)
