@@ -107,7 +107,7 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
 
 
-class ArxivAdapter(HTTPAdapter):
+class ArxivAdapter(http_client.RetrierClient, HTTPAdapter):
     """A requests adapter that paces, retries, limits and validates arXiv API calls (module doc)."""
 
     def __init__(self, *, delay: float = POLITE_DELAY_S, retries: int = 4, backoff: float = 2.0,
@@ -122,18 +122,6 @@ class ArxivAdapter(HTTPAdapter):
                                            backoff=backoff, max_retry_after=max_wait,
                                            timeout=timeout, max_bytes=max_bytes, clock=clock,
                                            sleep=sleep or (lambda s: _sleep(s)))
-
-    @property
-    def deadline(self) -> http_client.Deadline | None:
-        return self.retrier.deadline
-
-    @deadline.setter
-    def deadline(self, value: http_client.Deadline | None) -> None:
-        self.retrier.deadline = value
-
-    @property
-    def requests_sent(self) -> int:
-        return self.retrier.requests_sent
 
     def send(self, request, **kwargs):  # type: ignore[override]
         url = request.url

@@ -300,3 +300,22 @@ def redirect_target(location: str | None, current: str, base: str) -> str:
         raise HttpFailure(f"{host(current)} redirected to another origin ({host(target)}); not followed",
                           kind="redirect")
     return target
+
+
+class RetrierClient:
+    """What a client that sends through a ``Retrier`` (``self.retrier``) shows its caller: the
+    run's deadline (settable, e.g. by ``watch``) and how many requests went out."""
+
+    retrier: Retrier
+
+    @property
+    def deadline(self) -> Deadline | None:
+        return self.retrier.deadline
+
+    @deadline.setter
+    def deadline(self, value: Deadline | None) -> None:
+        self.retrier.deadline = value
+
+    @property
+    def requests_sent(self) -> int:
+        return self.retrier.requests_sent

@@ -104,7 +104,7 @@ def _doi(value: Any) -> str | None:
     return text.lower() or None
 
 
-class PoliteClient:
+class PoliteClient(http_client.RetrierClient):
     """GET JSON from one API through ``corpus.http_client.Retrier`` (paced, retried, deadlines,
     a size cap, redirects only within the API's origin so the key never leaves it)."""
 
@@ -122,18 +122,6 @@ class PoliteClient:
         # follow_redirects=False: redirects are followed here, within the origin only (issue 22)
         self.client = httpx.Client(timeout=timeout, headers=headers or {}, transport=transport,
                                    follow_redirects=False)
-
-    @property
-    def deadline(self) -> http_client.Deadline | None:
-        return self.retrier.deadline
-
-    @deadline.setter
-    def deadline(self, value: http_client.Deadline | None) -> None:
-        self.retrier.deadline = value
-
-    @property
-    def requests_sent(self) -> int:
-        return self.retrier.requests_sent
 
     def _attempt(self, url: str, params: dict[str, Any] | None) -> Callable[[float], http_client.Answer]:
         def attempt(timeout: float) -> http_client.Answer:
