@@ -194,8 +194,11 @@ def _checklist(ev: Evidence) -> list | None:
 
 
 def short_why(because: str) -> str:
-    """The first clause of a rule's reason, short: 'preconditions unmet: control_learned'."""
-    first = because.split(";", 1)[0].strip()
+    """The deciding clause of a rule's reason, short: 'preconditions unmet: control_learned'.
+    Unmet preconditions name why a run decided nothing, so they win over a seed tally such as
+    '0 valid seed(s): 0 pass, 0 fail' that comes first."""
+    clauses = [c.strip() for c in because.split(";")]
+    first = next((c for c in clauses if c.startswith("preconditions unmet")), clauses[0])
     if first.startswith("preconditions unmet"):
         names = sorted(set(re.findall(r"'([A-Za-z0-9_\-]+)'", first)))
         first = "preconditions unmet" + (f": {', '.join(names)}" if names else "")

@@ -146,3 +146,12 @@ def test_pilot_run_never_stands_in():
     alone = retest_of(FREE, [pilot])
     assert alone.outcome == "smoke-only" and alone.label.startswith("pilot run only")
     assert derive_status(FREE, [pilot], D).status == "asserted"
+
+
+def test_undecided_names_the_unmet_precondition_not_the_seed_tally():
+    from claimtrack.graph.retest import short_why
+
+    because = ("0 valid seed(s): 0 pass, 0 fail, 0 neither; fewer than 3 valid seeds; preconditions unmet "
+               "{0: ['form_discriminable'], 1: ['form_discriminable']}; seed 0 (invalid): z=-5.8")
+    assert short_why(because) == "preconditions unmet: form_discriminable"
+    assert short_why("criteria partly met; seed 0: ...") == "criteria partly met"
