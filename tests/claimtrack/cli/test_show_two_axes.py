@@ -22,12 +22,12 @@ def cli(*args: str) -> str:
 
 def test_show_has_retest_notes_quotes_and_legend(seeded_store):
     text = cli("show", "dapo-clip-higher")
-    assert "\nre-test: undecided (criteria partly met; 0.39M, ModWalk" in text
-    assert "— superseded by entropy-interventions-cpu-20261129T221201Z-5ef1db" in text
+    assert "\nre-test: not reproduced at toy scale (0.39M, ModWalk, 5 seeds)" in text
+    assert "— superseded by entropy-interventions-cpu-20261207T171834Z-37a490" in text
     assert "— smoke run: a plumbing check, decides nothing" in text
     assert '"Through theoretical and empirical analyses' in text  # the quote under its item
     legend = text.split("\nlegend:\n")[1]
-    for term in ("supported", "undecided", "toy scale", "superseded", "unverified-figure"):
+    for term in ("supported", "not-reproduced", "toy scale", "superseded", "unverified-figure"):
         assert f"  {term}: {MEANINGS[term]}" in legend
     # every flag printed anywhere on the page is explained in the legend
     flags = {f.strip() for line in text.split("\nlegend:\n")[0].splitlines() if "[" in line and "]" in line
@@ -39,7 +39,7 @@ def test_show_has_retest_notes_quotes_and_legend(seeded_store):
 def test_show_json_and_claims_json_carry_the_retest(seeded_store):
     data = json.loads(cli("show", "two-phase-dynamics", "--json"))
     assert data["status"]["status"] not in ("contested", "refuted")
-    assert data["retest"].startswith("not reproduced at toy scale (0.39M, ModWalk, 3 seeds")
+    assert data["retest"].startswith("not reproduced at toy scale (0.39M, ModWalk, 5 seeds")
     assert data["status"]["retest"]["tests"][0]["toy"] is True
     assert data["role"] == "bottleneck" and data["scope_params"] >= 1e9
     assert set(data["legend"]) >= {data["status"]["status"], "not-reproduced", "toy scale"}
@@ -48,4 +48,4 @@ def test_show_json_and_claims_json_carry_the_retest(seeded_store):
     rows = json.loads(cli("claims", "--json"))
     assert all("retest" in r for r in rows)
     assert {r["id"] for r in rows if r["retest"]} >= {"entropy-law", "dapo-clip-higher", "rl-narrows-pass-at-k"}
-    assert "re-test: reproduced at toy scale" in cli("claims", "--topic", "latent-capability")
+    assert "re-test: not reproduced at toy scale" in cli("claims", "--topic", "planning")

@@ -51,11 +51,12 @@ def test_toy_runs_never_contest_a_scoped_claim_on_the_shipped_corpus(seeded_stor
                 "clip-kl-cov-preserve-entropy"):
         s = graph.claim(cid, today).status
         assert s.status not in ("contested", "refuted", "replicated"), (cid, s.status, s.because)
-        assert "toy scale" in s.retest.label or s.retest.label.startswith("undecided"), s.retest.label
+        assert ("toy scale" in s.retest.label or s.retest.label.startswith(("undecided", "not a fair test here"))), \
+            s.retest.label
         assert not any(i.startswith("rep:") for i in s.because)
     dapo = graph.claim("dapo-clip-higher", today)
     old = "rep:entropy-interventions-cpu-20261129T212646Z-60f2a7:dapo-clip-higher"
-    assert dapo.status.superseded[old] == "entropy-interventions-cpu-20261129T221201Z-5ef1db"
+    assert dapo.status.superseded[old] == "entropy-interventions-cpu-20261207T171834Z-37a490"  # the 5-seed run of 2026-12-07 is current
     assert dapo.note(next(e for e in dapo.evidence if e.id == old)).startswith("superseded by")
     # no status anywhere rests on a toy replication of a claim that is not scale-free
     for v in graph.claims(today):

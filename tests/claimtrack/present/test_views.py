@@ -61,10 +61,14 @@ def test_claim_page_data_greys_what_moves_nothing(seeded_store):
     graph = views.load_graph()
     view = graph.claim("dapo-clip-higher", dt.date.today())
     items = {e["id"]: e for e in views.timeline(graph, view)}
-    old = "rep:entropy-interventions-cpu-20261129T212646Z-60f2a7:dapo-clip-higher"
-    assert items[old]["note"] == "superseded by entropy-interventions-cpu-20261129T221201Z-5ef1db"
+    # both 2026-11-29 cpu runs are superseded by the current (latest) cpu run of the experiment
+    current = max(e["id"].split(":")[1] for e in items.values()
+                  if e["id"].startswith("rep:entropy-interventions-cpu-"))
+    for old in ("entropy-interventions-cpu-20261129T212646Z-60f2a7", "entropy-interventions-cpu-20261129T221201Z-5ef1db"):
+        assert items[f"rep:{old}:dapo-clip-higher"]["note"] == f"superseded by {current}"
     assert any(e["quote"] and e["quote_where"] for e in items.values())
     runs = {r["run"]: r for r in views.replication_runs(view)}
-    current = runs["entropy-interventions-cpu-20261129T221201Z-5ef1db"]
-    assert current["note"] == "current" and current["retest"] == view.status.retest.label
+    current = runs["entropy-interventions-cpu-20261207T171834Z-37a490"]
+    # the current run decided at toy scale: it is the re-test and moves no literature status
+    assert current["note"] == "toy scale: moves no literature status" and current["retest"] == view.status.retest.label
     assert runs["entropy-interventions-smoke-20261127T113656Z-44c230"]["note"].startswith("smoke run")
