@@ -64,7 +64,11 @@ THRESHOLDS = {
 CHECKLIST = [
     Item("control-learns", "GRPO's validation accuracy gain (mean of the last 3 points - first point) per seed: lower end of its "
          "Student-t interval over seeds (2-sigma level)", ">", 0.0),
-]  # fmt: skip
+    # issue 19: on the first cpu ModWalk ~59% of H0 was the teacher's state slips, so accuracy was nearly linear in
+    # entropy by construction; the law is about entropy as choice among correct continuations (2505.22617 §2)
+    Item("entropy-is-choice", "the base's share of step-0 token entropy spent on equally-correct continuations "
+         "(replicate/decomposition.py, easy held-out problems x 4 samples), smallest over seeds", ">=", 0.8),
+]  # fmt: skip (entropy-is-choice registered 2026-12-07 after the a3992cb run, which measured 0.85-0.86: it governs later runs)
 CRITERION_TEXT = (
     "Per seed (preconditions met): fit R = -a e^H + b by weighted least squares (weights = 1 / within-problem sampling variance of "
     "each point) on the first 15% of validation points and predict the mean accuracy of the last 3; z = (observed - predicted) / "
@@ -75,7 +79,8 @@ CRITERION_TEXT = (
     "held-out problems x >= 4 samples; H0 >= 0.8 nats; the fitted law departs from the best straight line over the observed H range "
     "by more than the median validation SE (else the functional form is untestable at this H range); final accuracy <= 0.95; "
     "hard-subset accuracy at the last point <= 0.05 (a real ceiling); H fell by >= 25% of H0. Fair-test checklist: GRPO learned "
-    "(the per-seed accuracy gain's t interval over seeds lies above 0), else inconclusive: not a fair test here. R^2, the runs test "
+    "(the per-seed accuracy gain's t interval over seeds lies above 0) and the base's entropy is choice (>= 80% of H0 on equally-correct "
+    "continuations, every seed), else inconclusive: not a fair test here. R^2, the runs test "
     "and the ceiling -a+b vs the final accuracy are reported, not deciding (rl-methods §a.4 E-a1; issues 10, 11, 19)."
 )
 
@@ -176,6 +181,15 @@ def _f(x) -> str:
     return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.3f}"
 
 
+def choice_share(runs: dict) -> float | None:
+    """Smallest share of the base's H0 that is choice among correct continuations, over seeds (None if a seed
+    did not measure it: a task without ``continuations``, or a base cached before the decomposition existed)."""
+    shares = [((r.get("base") or {}).get("base") or {}).get("h0_parts") for r in runs.values()]
+    if not shares or any(not s or s.get("choice_share") is None for s in shares):
+        return None
+    return float(min(s["choice_share"] for s in shares))
+
+
 def analyse(runs: dict, scale, out_dir) -> dict:
     n_val = scale.grpo.val_problems
     hard = [p.hard for p in heldout_problems(make_task(scale.task, **scale.task_kwargs), n_val)]
@@ -183,7 +197,7 @@ def analyse(runs: dict, scale, out_dir) -> dict:
     verdict, because, agg = decide(per_seed)
     learn = seed_learned([d.get("gain") for d in per_seed], [d.get("gain_se") for d in per_seed])
     claims = [{"id": "entropy-law", "verdict": verdict, "because": because}]
-    checklist = apply(CHECKLIST, {"control-learns": learn["ci"][0] if learn["ci"] else None}, claims)
+    checklist = apply(CHECKLIST, {"control-learns": learn["ci"][0] if learn["ci"] else None, "entropy-is-choice": choice_share(runs)}, claims)
     verdict, because = claims[0]["verdict"], claims[0]["because"]
     fits = {}
     for d in per_seed:

@@ -119,6 +119,21 @@ def test_entropy_law_checklist_control_learns():
     assert claims[0]["verdict"] == "inconclusive" and claims[0]["because"].startswith("not a fair test here (control-learns")
 
 
+def test_entropy_law_checklist_entropy_is_choice():
+    """The ModWalk bases of the shipped run had 85-86% of H0 as choice; the first cpu task's 41% (teacher slips) fails."""
+    runs = {s: {"base": {"base": {"h0_parts": {"choice_share": c}}}} for s, c in enumerate([0.86, 0.85, 0.86])}
+    assert entropy_law.choice_share(runs) == 0.85
+    ok = [{"id": "entropy-law", "verdict": "holds", "because": "x"}]
+    checklist.apply(entropy_law.CHECKLIST, {"control-learns": 0.2, "entropy-is-choice": entropy_law.choice_share(runs)}, ok)
+    assert ok[0]["verdict"] == "holds"
+    runs[1]["base"]["base"]["h0_parts"]["choice_share"] = 0.41
+    bad = [{"id": "entropy-law", "verdict": "does-not-hold", "because": "x"}]
+    checklist.apply(entropy_law.CHECKLIST, {"control-learns": 0.2, "entropy-is-choice": entropy_law.choice_share(runs)}, bad)
+    assert bad[0]["verdict"] == "inconclusive" and "entropy-is-choice, 0.41" in bad[0]["because"]
+    runs[2]["base"] = {"base": {}}  # a base cached before the decomposition existed: not measured
+    assert entropy_law.choice_share(runs) is None
+
+
 # ---- two-phase: GRPO / HICRA / placebo arms, 161 steps, validation every 4 ---------------------------
 def _tp_arm(rng, kind, acc_shift=0.0, sem0=2.8):
     recs = []
