@@ -384,6 +384,14 @@ def _status_timeline(conn: sqlite3.Connection) -> None:
         """)
 
 
+
+@migration("0008_listing_order")
+def _listing_order(conn: sqlite3.Connection) -> None:
+    # claimtrack.graph.listing pages through claims in (first_asserted, id) order and reads the
+    # relations touching a page: without these, each page sorted or scanned the table (100k: O(n^2))
+    run_script(conn, "CREATE INDEX claims_listing ON claims(first_asserted, id);\n"
+                     "CREATE INDEX relations_target ON relations(target);\n")
+
 # Derived from the records (never carried over by `init --force`): search by claimtrack.search.lexical,
 # status timelines by claimtrack.graph.timeline.
 DERIVED_TABLES = ["search_changes", "claims_fts", "papers_fts", "claims_fts_vocab", "papers_fts_vocab",

@@ -73,3 +73,79 @@ def test_status_filter_when_timelines_are_not_current(seeded_store, monkeypatch)
             want = [v.to_dict() for v in full.claims(day, status=status)]
             got = listing.views(seeded_store, day, status=status, offset=1, limit=3)
             assert [v.to_dict() for v in got] == want[1:4]
+
+
+def _lines(dicts) -> list[str]:
+    from claimtrack.cli.commands import _json_line
+
+    dumps = _json_line()
+    return [dumps(d) for d in dicts]
+
+
+def same_lines_as_views(store, days, **filters) -> int:
+    """``claims --jsonl``'s fast path (listing.records) prints what the views' to_dict() prints."""
+    n = 0
+    for day in days:
+        want = _lines(v.to_dict() for v in listing.views(store, day, **filters))
+        assert _lines(listing.records(store, day, **filters)) == want, (day, filters)
+        n += len(want)
+    return n
+
+
+@pytest.mark.parametrize("page", [7, 500])
+def test_records_are_the_views_to_dict_on_the_shipped_corpus(seeded_store, monkeypatch, page):
+    monkeypatch.setattr(listing, "PAGE", page)
+    days = [*DATES, dt.date(2024, 6, 30), dt.date.today()]
+    assert same_lines_as_views(seeded_store, days) > 150
+    same_lines_as_views(seeded_store, days, limit=5, offset=3)
+    same_lines_as_views(seeded_store, days, status="supported", offset=1, limit=2)
+    same_lines_as_views(seeded_store, days, topic="planning")
+    assert list(listing.records(seeded_store, DATES[-1], limit=0)) == []
+
+
+def test_records_on_a_generated_store(home, monkeypatch):
+    """A generated store (bench/scale_store.py's evidence of every kind, flag, correction and
+    prior work, and relations): the same lines at several dates and page boundaries."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    from scale_store import evidence_for, relations_for
+    from search_corpus import distractors, pad_store
+
+    from claimtrack.graph.models import Evidence, Relation
+    from claimtrack.literature import loader
+
+    store, _ = loader.init()
+    pad_store(store, 1500)
+    papers, claims = distractors(1500)
+    have = set(store.claim_ids())
+    claims = [c for c in claims if c["id"] in have]
+    with store.transaction():
+        for e in evidence_for(claims, [p["arxiv_id"] for p in papers]):
+            store.add_evidence(Evidence(**e))
+        for r in relations_for(claims):
+            store.upsert_relation(Relation(**r))
+    monkeypatch.setattr(listing, "PAGE", 333)
+    days = [dt.date(2024, 6, 30), dt.date(2025, 6, 30), dt.date(2026, 6, 30), dt.date.today()]
+    assert same_lines_as_views(store, days) > 3000
+    for status in ("contested", "refuted", "qualified"):
+        same_lines_as_views(store, days[-1:], status=status, offset=2, limit=400)
+    store.close()
+
+
+def test_records_of_an_older_row_and_of_a_stale_store(seeded_store, monkeypatch):
+    """A row written without a newer field goes through the model (defaults filled); a store
+    whose timelines cannot be refreshed lists the views' to_dict()."""
+    import json as _json
+
+    from claimtrack.graph import timeline
+
+    row = seeded_store.query("SELECT data FROM claims WHERE id = 'entropy-law'")[0]["data"]
+    old = {k: v for k, v in _json.loads(row).items() if k != "scale_free"}
+    with seeded_store.transaction():
+        seeded_store.execute("UPDATE claims SET data = ? WHERE id = 'entropy-law'", (_json.dumps(old),))
+    assert same_lines_as_views(seeded_store, DATES) > 50
+    monkeypatch.setattr(timeline, "refresh", lambda store: 0)
+    monkeypatch.setattr(timeline, "rules_version", lambda: "rules this store has not seen")
+    assert same_lines_as_views(seeded_store, DATES[-1:], status="supported", limit=3) == 3
