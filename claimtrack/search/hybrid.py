@@ -103,13 +103,16 @@ def vector_ranking(index: Index, vector, kind: str, as_of: dt.date | None,
 
 
 def fuse(rankings: list[list[str]], weights: tuple[float, ...] | None = None, *,
-         k0: int = RRF_K) -> list[tuple[str, float]]:
-    """Weighted reciprocal-rank fusion: [(id, sum w/(k0 + rank))], best first."""
+         k0: int = RRF_K, prefer: int | None = None) -> list[tuple[str, float]]:
+    """Weighted reciprocal-rank fusion: [(id, sum w/(k0 + rank))], best first. Equal scores
+    (rank r in one ranking against rank r in the other, with equal weights) go to the documents
+    of ranking ``prefer``, then keep their order of arrival."""
     score: dict[str, float] = {}
     for ranking, w in zip(rankings, weights or (1.0,) * len(rankings)):
         for rank, rid in enumerate(ranking, start=1):
             score[rid] = score.get(rid, 0.0) + w / (k0 + rank)
-    return sorted(score.items(), key=lambda kv: -kv[1])
+    favoured = set(rankings[prefer]) if prefer is not None else set()
+    return sorted(score.items(), key=lambda kv: (-kv[1], kv[0] not in favoured))
 
 
 def search(store: Store, text: str, *, kind: str = "claims", k: int = 10, as_of: Any = None,
@@ -130,8 +133,12 @@ def search(store: Store, text: str, *, kind: str = "claims", k: int = 10, as_of:
         index.sync(store, kinds=(kind,))
         vec = vector_ranking(index, embed([text]), kind, day, depth)
     if mode == "hybrid":
-        weights = (1.0, NAME_VECTOR_WEIGHT) if lexical.names_in(text) else (PROSE_LEXICAL_WEIGHT, 1.0)
-        ranked = fuse([[i for i, _ in lex], [i for i, _ in vec]], weights)
+        named = lexical.names_in(text)
+        weights = (1.0, NAME_VECTOR_WEIGHT) if named else (PROSE_LEXICAL_WEIGHT, 1.0)
+        # a tie in a prose query goes to meaning: at 100k, BM25 ranks only the documents holding
+        # the query's rarest words (often incidental: "falls", "win"), and a BM25-only document
+        # tied the one the vectors found (paraphrase recall@3 0.81 -> see search_latency.md)
+        ranked = fuse([[i for i, _ in lex], [i for i, _ in vec]], weights, prefer=None if named else 1)
     else:
         ranked = lex or vec
     top = ranked[:k]

@@ -293,6 +293,21 @@ def match(store: Store, table: str, words: list[str]) -> str:
     return f"({_expr(rare)}) AND ({_expr(present)})"
 
 
+def distinct(words: list[str]) -> list[str]:
+    """The words minus those that fold to the index term of an earlier one ("wins" after "win",
+    "models" after "model"): each OR-ed phrase is scored on its own, so a query holding both
+    counted that term twice and outweighed its other words (paraphrase recall@3 0.88 at 100k)."""
+    stem = index_terms(words)
+    seen: set[str] = set()
+    out = []
+    for w in words:
+        t = stem.get(w, w)
+        if t not in seen:
+            seen.add(t)
+            out.append(w)
+    return out
+
+
 def query(store: Store, text: str, *, kind: str = "claims", as_of: dt.date | None = None,
           k: int = 50) -> list[tuple[str, float]]:
     """Best BM25 matches first: [(id, score)], score = -bm25 (higher is better).
@@ -301,7 +316,7 @@ def query(store: Store, text: str, *, kind: str = "claims", as_of: dt.date | Non
     on a large index only documents holding one of the query's rare words are (``match``).
     """
     table, weights = ("claims_fts", CLAIM_WEIGHTS) if kind == "claims" else ("papers_fts", PAPER_WEIGHTS)
-    expr = match(store, table, terms(text))
+    expr = match(store, table, distinct(terms(text)))
     if not expr:
         return []
     rank = f"bm25({table}, {', '.join(str(w) for w in weights)})"

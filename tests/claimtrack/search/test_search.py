@@ -182,3 +182,23 @@ def test_big_index_scores_only_documents_with_a_rare_word(seeded_store, monkeypa
     assert lexical.query(seeded_store, "entropy collapse KL-Cov", k=1)[0][0] == "clip-kl-cov-preserve-entropy"
     monkeypatch.setattr(lexical, "UNINFORMATIVE", 0.0)  # every word common: vectors answer alone
     assert lexical.query(seeded_store, "entropy collapse", k=5) == []
+
+
+def test_query_words_that_fold_to_one_index_term_count_once():
+    """'win' and 'wins' are one Porter term: OR-ing both scored it twice (issue 23)."""
+    from claimtrack.search import lexical
+
+    words = lexical.terms("base models win when you sample many times, RL only wins at one sample")
+    assert "wins" in words and "win" in words
+    kept = lexical.distinct(words)
+    assert "win" in kept and "wins" not in kept and "models" in kept
+    assert lexical.distinct(["model", "models", "klcov", "kl", "cov"]) == ["model", "klcov", "kl", "cov"]
+
+
+def test_fusion_ties_go_to_the_preferred_ranking():
+    from claimtrack.search.hybrid import fuse
+
+    lex, vec = ["a", "b", "c"], ["x", "y", "c"]
+    assert [i for i, _ in fuse([lex, vec])][:3] == ["c", "a", "x"]  # arrival order on ties
+    assert [i for i, _ in fuse([lex, vec], prefer=1)][:3] == ["c", "x", "a"]
+    assert [i for i, _ in fuse([lex, vec], (1.0, 0.1), prefer=1)][:2] == ["a", "c"]  # no tie: unchanged
