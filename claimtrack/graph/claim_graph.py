@@ -111,8 +111,10 @@ class Graph:
             claims = store.claims_in([*around, *(x for r in rels for x in (r.source, r.target))])
             evidence = store.evidence_of([c.id for c in claims])
         self._claims = {c.id: c for c in claims}
-        self._papers = {p.arxiv_id: p for p in (store.papers() if around is None else
-                                                store.papers_in([s for c in claims for s in c.sources]))}
+        # around some claims: their sources' papers and those their evidence cites (the board's
+        # "moved by" and the claim page's timeline name a citing paper by its title)
+        self._papers = {p.arxiv_id: p for p in (store.papers() if around is None else store.papers_in(
+            [s for c in claims for s in c.sources] + [e.source for e in evidence]))}
         self._evidence: dict[str, list[Evidence]] = {}
         for ev in evidence:
             self._evidence.setdefault(ev.claim, []).append(ev)

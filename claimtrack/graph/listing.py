@@ -233,3 +233,12 @@ def records(store: Store, as_of: dt.date, *, topic: str | None = None, status: s
                    "retest": report["retest"]["label"],
                    "evidence": _notes(c["first_asserted"], report, mine) if mine else [],
                    "relations": relations.get(cid, [])}
+
+
+def statuses(store: Store, as_of: dt.date) -> list[tuple[str, str, str]]:
+    """(id, topic, status) of every claim asserted by ``as_of``, read from the materialised
+    timelines (the board's counts without a view per claim); the caller refreshes them and
+    checks ``timeline.current`` first."""
+    rows = _stream(store, f"SELECT c.id, c.topic, {_LATEST.format(col='status')} FROM claims c "
+                          "WHERE c.first_asserted <= :d ORDER BY c.first_asserted, c.id", {"d": as_of.isoformat()})
+    return [r for r in rows if r[2] is not None and r[2] != NOT_YET]

@@ -103,3 +103,15 @@ def reports(store: Store, ids: list[str], as_of: dt.date) -> dict[str, StatusRep
     day = as_of.isoformat()
     return {r["claim_id"]: StatusReport.from_dict({**json.loads(r["report"]), "as_of": day})
             for r in rows}
+
+
+def history(store: Store, claim_id: str, until: dt.date) -> list[tuple[dt.date, str]]:
+    """[(date, status)] where the claim's status changed, up to ``until``: what
+    ``claimtrack.present.views.status_history`` replays, read from the stored timeline (a
+    report change that kept the status is skipped)."""
+    out: list[tuple[dt.date, str]] = []
+    for r in store.query("SELECT since, status FROM status_timeline WHERE claim_id = ? AND since <= ? "
+                         "ORDER BY since", (claim_id, until.isoformat())):
+        if not out or out[-1][1] != r["status"]:
+            out.append((dt.date.fromisoformat(r["since"]), r["status"]))
+    return out

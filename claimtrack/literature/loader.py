@@ -166,6 +166,17 @@ def init(path: str | Path | None = None, *, force: bool = False,
     backed up with SQLite's backup API, every user-data row is carried into the new one, and the
     live file is swapped in one transaction. A store an earlier init never completed is rebuilt.
     """
+    from claimtrack.graph import timeline
+
+    store, summary = _init(path, force=force, data_dir=data_dir)
+    # the status timelines are derived data like the search index: built here, so the first
+    # read after init reads them instead of deriving every status (issue 23)
+    if not store.readonly:
+        timeline.refresh(store)
+    return store, summary
+
+
+def _init(path: str | Path | None, *, force: bool, data_dir: str | Path | None) -> tuple[Store, str]:
     corpus = load_corpus(data_dir)  # validate before touching anything
     from claimtrack.graph import settings
 

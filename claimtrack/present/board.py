@@ -9,7 +9,9 @@ a change marker against ``compare`` (default: six months earlier).
     b.verdict                      # the inquiry's honest read in one sentence, verdict first
     for family, rows in b.sections.items(): ...
 
-Nothing here imports streamlit; the app's landing page (app/screens/board.py) renders it.
+``store_board(store, ...)`` is the same board read from the materialised statuses and only the
+claims it shows (issue 23). Nothing here imports streamlit; the app's landing page
+(app/screens/board.py) renders it.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
+from claimtrack.graph import listing, timeline
 from claimtrack.graph.claim_graph import ClaimView, Graph
 from claimtrack.graph.models import TOPICS
+from claimtrack.graph.store import Store
 from claimtrack.present.reading import read_inquiry
 from claimtrack.graph.status import LADDER, NOT_YET
 
@@ -85,6 +89,13 @@ def change_marker(now: str, before: str | None) -> tuple[str, int]:
     return f"was {before}", (1 if _RANK.get(now, -1) > _RANK.get(before, -1) else -1)
 
 
+ALL_QUESTION = "Which claims hold?"
+
+
+def _verdict(held: int, total: int) -> str:
+    return f"{held} of {total} claims hold up (supported, replicated or qualified)."
+
+
 def board(graph: Graph, inquiry_id: str | None, as_of: dt.date, compare: dt.date | None = None,
           *, per_family: int = 25) -> Board:
     """The board for ``inquiry_id`` (None: every claim, at most ``per_family`` per family)."""
@@ -95,13 +106,18 @@ def board(graph: Graph, inquiry_id: str | None, as_of: dt.date, compare: dt.date
         ids = reading.inquiry.claims
     else:
         now, ids = graph.claims(as_of), None
-        question = "Which claims hold?"
-        held = sum(v.status.status in HOLDING for v in now)
-        verdict = f"{held} of {len(now)} claims hold up (supported, replicated or qualified)."
+        question = ALL_QUESTION
+        verdict = _verdict(sum(v.status.status in HOLDING for v in now), len(now))
     before = {v.id: v.status.status for v in graph.claims(compare, ids=ids)} if now else {}
+    counts = dict(Counter(v.status.status for v in now))
+    return _assemble(now, before, inquiry_id, as_of, compare, question, verdict, counts, per_family)
+
+
+def _assemble(now: list[ClaimView], before: dict[str, str], inquiry_id: str | None, as_of: dt.date,
+              compare: dt.date, question: str, verdict: str, counts: dict[str, int], per_family: int,
+              hidden: int = 0) -> Board:
     order = {t: i for i, t in enumerate(TOPICS)}
     sections: dict[str, list[BoardRow]] = {}
-    hidden = 0
     # within a family: the ladder's order (refuted first), then id
     ladder = {s: i for i, s in enumerate(LADDER)}
     for v in sorted(now, key=lambda v: (order.get(v.claim.topic, 99), ladder.get(v.status.status, 99), v.id)):
@@ -114,5 +130,47 @@ def board(graph: Graph, inquiry_id: str | None, as_of: dt.date, compare: dt.date
         rows.append(BoardRow(v.id, v.status.status, v.status.reason, v.claim.statement,
                              label, change, direction, list(v.status.flags), label,
                              v.status.retest.outcome, v.claim.role or ""))
-    counts = dict(Counter(v.status.status for v in now))
     return Board(as_of, compare, inquiry_id, question, verdict, counts, sections, hidden)
+
+
+def store_board(store: Store, inquiry_id: str | None, as_of: dt.date, compare: dt.date | None = None,
+                *, per_family: int = 25) -> tuple[Board, Graph]:
+    """``board(Graph(store), ...)`` without the whole graph (issue 23): the statuses come from the
+    materialised timelines (claimtrack.graph.timeline), and only the claims the board shows are
+    read, in a ``Graph`` around them (returned too, for the page's details). Without an inquiry,
+    every claim's status is one SQL read for the counts and each family's first ``per_family``.
+    A store whose timelines are stale (read-only) builds the whole graph as before.
+    tests/claimtrack/present/test_board.py compares both boards."""
+    compare = compare or default_compare(as_of)
+    timeline.refresh(store)
+    if not timeline.current(store):
+        graph = Graph(store)
+        return board(graph, inquiry_id, as_of, compare, per_family=per_family), graph
+    if inquiry_id:
+        inq = store.inquiry(inquiry_id)
+        ids = list(inq.claims) if inq else []
+        graph = _around(store, ids, as_of, compare)
+        return board(graph, inquiry_id, as_of, compare, per_family=per_family), graph
+    order = {t: i for i, t in enumerate(TOPICS)}
+    ladder = {s: i for i, s in enumerate(LADDER)}
+    everyone = sorted(listing.statuses(store, as_of), key=lambda r: (order.get(r[1], 99), ladder.get(r[2], 99), r[0]))
+    shown: list[str] = []
+    per: Counter[str] = Counter()
+    for cid, topic, _ in everyone:
+        per[topic] += 1
+        if per[topic] <= per_family:
+            shown.append(cid)
+    graph = _around(store, shown, as_of, compare)
+    now = graph.claims(as_of, ids=shown)
+    before = {i: r.status for i, r in timeline.reports(store, shown, compare).items()} if shown else {}
+    counts = dict(Counter(st for _, _, st in everyone))
+    verdict = _verdict(sum(st in HOLDING for _, _, st in everyone), len(everyone))
+    return _assemble(now, before, None, as_of, compare, ALL_QUESTION, verdict, counts, per_family,
+                     hidden=len(everyone) - len(shown)), graph
+
+
+def _around(store: Store, ids: list[str], *days: dt.date) -> Graph:
+    graph = Graph(store, around=ids)
+    for day in days:
+        graph.use_statuses(timeline.reports(store, ids, day), day)
+    return graph

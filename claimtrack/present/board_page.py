@@ -21,7 +21,8 @@ from claimtrack.graph.claim_graph import ClaimView, Graph
 from claimtrack.graph.errors import NotFoundError
 from claimtrack.graph.status import is_moving
 from claimtrack.present.wording import retest
-from claimtrack.present.board import HOLDING, Board, board
+from claimtrack.graph.store import Store
+from claimtrack.present.board import HOLDING, Board, board, store_board
 
 STATEMENT_CHARS = 110  # one line of the board at the app's wide layout
 
@@ -135,7 +136,19 @@ def board_page(graph: Graph, inquiry_id: str | None, as_of: dt.date, compare: dt
                now: list[ClaimView] | None = None) -> BoardPage:
     """The board page for ``inquiry_id`` as of ``as_of`` (``now``: ``graph.claims(as_of)`` if the
     caller has it cached)."""
-    b = board(graph, inquiry_id, as_of, compare)
+    return _page(graph, board(graph, inquiry_id, as_of, compare), now)
+
+
+def store_board_page(store: Store, inquiry_id: str | None, as_of: dt.date,
+                     compare: dt.date | None = None) -> BoardPage:
+    """``board_page(Graph(store), ...)`` read from the materialised statuses and the shown claims
+    only (``claimtrack.present.board.store_board``): what the app's board page shows."""
+    b, graph = store_board(store, inquiry_id, as_of, compare)
+    return _page(graph, b, None)
+
+
+def _page(graph: Graph, b: Board, now: list[ClaimView] | None) -> BoardPage:
+    as_of = b.as_of
     shown = {r.id for rs in b.sections.values() for r in rs}
     by_id = {v.id: v for v in (now if now is not None else graph.claims(as_of, ids=sorted(shown)))
              if v.id in shown}
