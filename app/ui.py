@@ -1,7 +1,8 @@
 """Shared page furniture: the page list, the store check, the shared state (as-of date,
 comparison date, inquiry, open claim, run) and its URL, going to a claim or a run.
 
-Every page calls ``load_graph()`` then ``as_of_control(graph)``, and ends with ``share(...)``
+Every page calls ``load_graph()`` (the board and the claim page: ``load_store()``, issue 23)
+then ``as_of_control(graph)``, and ends with ``share(...)``
 naming the state keys its view depends on (``PAGES`` lists them per page). Shared state lives in
 plain ``st.session_state`` keys (``as_of``, ``compare``, ``inquiry``, ``claim``, ``run``, ``vs``,
 ``from``, ``to``), not widget keys, so it survives page switches; each widget is re-seeded from
@@ -24,6 +25,7 @@ from claimtrack import ClaimView, Graph
 from claimtrack.graph import settings
 from claimtrack.present import views
 from claimtrack.graph.errors import ClaimtrackError, StoreError
+from claimtrack.graph.store import Store
 
 CLAIM_PAGE = "screens/claim_detail.py"
 RUN_PAGE = "screens/run.py"
@@ -215,6 +217,34 @@ def load_graph() -> Graph:
     return graph
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _store(path: str, inode: int | None) -> Store:
+    # One connection per store file (a new file after `init --force`: a new one), shared by the
+    # sessions: Store serialises its use with a lock and allows other threads (check_same_thread).
+    return Store.open(path, create=False)
+
+
+def load_store() -> Store:
+    """The store, for pages that read only the claims they show (the board, the claim page;
+    issue 23), or a clear message and stop without one."""
+    read_url()
+    db = settings.db_path()
+    try:
+        store = _store(str(db), db.stat().st_ino if db.exists() else None)
+    except StoreError as exc:
+        st.error(f"No claim store yet: {exc}. Build it with `claimtrack init` "
+                 f"(or `make run`), with CLAIMTRACK_HOME={settings.home()}.")
+        st.stop()
+    _warm_registry()
+    return store
+
+
+def _bounds(source: Graph | Store) -> tuple[dt.date, dt.date]:
+    from claimtrack.present import store_views
+
+    return views.date_bounds(source) if isinstance(source, Graph) else store_views.date_bounds(source)
+
+
 def claims(graph: Graph, as_of: dt.date) -> list[ClaimView]:
     """``graph.claims(as_of)``, computed once per store version and date."""
     return _claims(views.store_version(), as_of, graph)
@@ -264,22 +294,22 @@ def date_field(label: str, key: str, default: dt.date, first: dt.date, last: dt.
     return _date(label, key, default, first, last, help, pin=True, box=box)
 
 
-def as_of_control(graph: Graph) -> dt.date:
+def as_of_control(graph: Graph | Store) -> dt.date:
     """The sidebar date that replays the graph; shared by all pages (``?as_of=`` in the URL)."""
-    first, today = views.date_bounds(graph)
+    first, today = _bounds(graph)
     return _date("Graph as of", "as_of", today, first, today,
                  "Statuses are replayed from the evidence dated on or before this day.", pin=True)
 
 
-def compare_control(graph: Graph, as_of: dt.date, default: dt.date) -> dt.date:
+def compare_control(graph: Graph | Store, as_of: dt.date, default: dt.date) -> dt.date:
     """The comparison date of the board's change markers (``?compare=``)."""
-    first, _ = views.date_bounds(graph)
+    first, _ = _bounds(graph)
     return _date("Compared with", "compare", default, first, as_of,
                  "Change markers say how each status moved since this day (default: 6 months earlier).",
                  pin=False)
 
 
-def inquiry_control(graph: Graph) -> str | None:
+def inquiry_control(graph: Graph | Store) -> str | None:
     """The open inquiry (``?inquiry=``), picked in the sidebar; None when the store has none."""
     ids = [q.id for q in graph.inquiries()]
     if not ids:
@@ -315,6 +345,20 @@ def _board_page(version: tuple, inquiry: str | None, as_of: dt.date, compare: dt
     from claimtrack.present.board_page import board_page as build
 
     return build(_graph, inquiry, as_of, compare, now=_claims(version, as_of, _graph))
+
+
+def store_board_page(store: Store, inquiry: str | None, as_of: dt.date, compare: dt.date) -> Any:
+    """``claimtrack.present.board_page.store_board_page`` (the materialised statuses and the shown
+    claims only), once per store version, inquiry and dates."""
+    return _store_board_page(views.store_version(), inquiry, as_of, compare, store)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _store_board_page(version: tuple, inquiry: str | None, as_of: dt.date, compare: dt.date,
+                      _store: Store) -> Any:
+    from claimtrack.present.board_page import store_board_page as build
+
+    return build(_store, inquiry, as_of, compare)
 
 
 def go_to_claim(claim_id: str) -> None:

@@ -4,7 +4,8 @@ First the verdict and the families that hold up, then what changed since the com
 (was → now, and the evidence that moved it), then one row per claim: a link to the claim (open
 it here, in a new tab, or copy the link), its statement on one line, the literature status and
 the re-test with scale and model size. The board exports as Markdown or CSV as of the date.
-Data: ``claimtrack.present.board_page``.
+Data: ``claimtrack.present.board_page.store_board_page`` (statuses read from the materialised
+timelines, only the claims shown read; issue 23).
 """
 
 import streamlit as st
@@ -13,11 +14,11 @@ from app import ui
 from claimtrack.present import views
 from claimtrack.present.board import default_compare
 
-graph = ui.load_graph()
-as_of = ui.as_of_control(graph)
-compare = ui.compare_control(graph, as_of, default_compare(as_of))
-inquiry = ui.inquiry_control(graph)
-page = ui.board_page(graph, inquiry, as_of, compare)
+store = ui.load_store()  # statuses from the materialised timelines, only the claims shown (issue 23)
+as_of = ui.as_of_control(store)
+compare = ui.compare_control(store, as_of, default_compare(as_of))
+inquiry = ui.inquiry_control(store)
+page = ui.store_board_page(store, inquiry, as_of, compare)
 b = page.board
 ui.share("as_of", "compare", "inquiry")
 

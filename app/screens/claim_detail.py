@@ -5,13 +5,15 @@ replication runs that tested it. The open claim is ``?claim=`` in the URL."""
 import streamlit as st
 
 from app import ui
-from claimtrack.present import views
+from claimtrack.present import store_views, views
 from claimtrack.present.safe_markdown import arxiv_link, code, text
 
-graph = ui.load_graph()
-as_of = ui.as_of_control(graph)
-ids = [v.id for v in ui.claims(graph, as_of)]
+# only this claim and its neighbours are read, its status from the materialised timeline (issue 23)
+store = ui.load_store()
+as_of = ui.as_of_control(store)
+ids = store_views.claim_ids(store, as_of)
 wanted = st.session_state.get("claim") or (ids[0] if ids else None)
+graph = store_views.around(store, [wanted] if wanted else [], as_of)
 st.session_state["claim"] = wanted
 # the picker is re-seeded from the open claim; picking copies back (no snap-back, no swap)
 st.session_state["claim_pick"] = wanted if wanted in ids else None
@@ -43,7 +45,7 @@ if s.flags:
 with st.expander("What the words on this page mean"):
     st.markdown("\n".join(f"- **{term}** — {sentence}" for term, sentence in explained(view)))
     ui.legend_link()
-history = views.status_history(graph, c.id, as_of)
+history = store_views.status_history(store, graph, c.id, as_of)
 st.caption("Status over time: " + " → ".join(f"{st_} ({d})" for d, st_ in history))
 from claimtrack.present import interactive  # noqa: E402  (altair: only pages that chart import it)
 

@@ -25,6 +25,7 @@ from claimtrack.graph.claim_graph import ClaimView, Graph
 from claimtrack.graph.models import TOPICS
 from claimtrack.graph.store import Store
 from claimtrack.present.reading import read_inquiry
+from claimtrack.present.store_views import around
 from claimtrack.graph.status import LADDER, NOT_YET
 
 COMPARE_DAYS = 183  # "six months earlier", the default comparison date
@@ -149,7 +150,7 @@ def store_board(store: Store, inquiry_id: str | None, as_of: dt.date, compare: d
     if inquiry_id:
         inq = store.inquiry(inquiry_id)
         ids = list(inq.claims) if inq else []
-        graph = _around(store, ids, as_of, compare)
+        graph = around(store, ids, as_of, compare)
         return board(graph, inquiry_id, as_of, compare, per_family=per_family), graph
     order = {t: i for i, t in enumerate(TOPICS)}
     ladder = {s: i for i, s in enumerate(LADDER)}
@@ -160,17 +161,10 @@ def store_board(store: Store, inquiry_id: str | None, as_of: dt.date, compare: d
         per[topic] += 1
         if per[topic] <= per_family:
             shown.append(cid)
-    graph = _around(store, shown, as_of, compare)
+    graph = around(store, shown, as_of, compare)
     now = graph.claims(as_of, ids=shown)
     before = {i: r.status for i, r in timeline.reports(store, shown, compare).items()} if shown else {}
     counts = dict(Counter(st for _, _, st in everyone))
     verdict = _verdict(sum(st in HOLDING for _, _, st in everyone), len(everyone))
     return _assemble(now, before, None, as_of, compare, ALL_QUESTION, verdict, counts, per_family,
                      hidden=len(everyone) - len(shown)), graph
-
-
-def _around(store: Store, ids: list[str], *days: dt.date) -> Graph:
-    graph = Graph(store, around=ids)
-    for day in days:
-        graph.use_statuses(timeline.reports(store, ids, day), day)
-    return graph
