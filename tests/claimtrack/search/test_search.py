@@ -178,7 +178,11 @@ def test_big_index_scores_only_documents_with_a_rare_word(seeded_store, monkeypa
     monkeypatch.setattr(lexical, "PRUNE_FROM", 0)  # as if the index were large
     monkeypatch.setattr(lexical, "CANDIDATES", 3)
     expr = lexical.match(seeded_store, "claims_fts", words)
-    assert expr.startswith('("klcov") AND (') and '"entropy"' in expr  # every word still scored
+    assert expr.startswith('("klcov") AND (') and '"kl"' in expr and '"entropy"' not in expr
+    # "entropy" is in more than SCORED of the documents: bm25() would walk its whole doclist
+    # to rank the candidates by a near-zero IDF (issue 23); with SCORED = 1 every word ranks them
+    monkeypatch.setattr(lexical, "SCORED", 1.0)
+    assert '"entropy"' in lexical.match(seeded_store, "claims_fts", words)
     assert lexical.query(seeded_store, "entropy collapse KL-Cov", k=1)[0][0] == "clip-kl-cov-preserve-entropy"
     monkeypatch.setattr(lexical, "UNINFORMATIVE", 0.0)  # every word common: vectors answer alone
     assert lexical.query(seeded_store, "entropy collapse", k=5) == []
