@@ -3,7 +3,9 @@
 Each command runs as a new process (what a user types), ``--reps`` times; for each we report the
 median wall time, the median CPU time of the process (user + sys, from ``wait4``: on a shared,
 loaded box this is the honest figure for "an idle core"), and its peak RSS. Stores come from
-bench/scale_store.py (cached under /tmp/claimtrack-bench). Before timing, the one-time derived
+bench/scale_store.py (cached under /tmp/claimtrack-bench). Then, in one process, the same answer
+the old way and the new way (``side_by_side``: the listing, the board, the claim page's data),
+where a speed-up is claimed. Before timing, the one-time derived
 data is brought up to date and timed on its own: the status timelines (claimtrack.graph.timeline)
 and the search index with its numpy copy of the vectors.
 
@@ -75,6 +77,53 @@ def prepare(n: int, env: dict) -> dict:
     return out
 
 
+def _cpu(fn, reps: int = 1) -> float:
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t0)
+    return best
+
+
+def side_by_side(home: Path, reps: int) -> list[tuple[str, float, float]]:
+    """In one process, the same answer two ways (CPU s, best of ``reps``; the whole-graph way
+    once): the listing as JSON lines (views + to_dict, as before issue 23's records), the board
+    without an inquiry and the claim page's data (the whole graph, against the store reads)."""
+    import datetime as dt
+
+    from claimtrack.cli.commands import _json_line
+    from claimtrack.graph import listing
+    from claimtrack.graph.claim_graph import Graph
+    from claimtrack.graph.store import Store
+    from claimtrack.present import store_views, views
+    from claimtrack.present.board_page import board_page, store_board_page
+
+    store = Store.open(home / "claimtrack.db", create=False)
+    day, dumps = dt.date.today(), _json_line()
+    out = []
+    new = _cpu(lambda: sum(len(dumps(d)) for d in listing.records(store, day)), reps)
+    old = _cpu(lambda: sum(len(dumps(v.to_dict())) for v in listing.views(store, day)))
+    out.append(("claims --jsonl, in-process: views + to_dict (before) / records", old, new))
+    new = _cpu(lambda: store_board_page(store, None, day), reps)
+    old = _cpu(lambda: board_page(Graph(store), None, day))
+    out.append(("board page data, no inquiry: whole graph / store_board_page", old, new))
+
+    def page(g: Graph) -> None:
+        v = g.claim("entropy-law", day)
+        views.timeline(g, v)
+        return v
+
+    new = _cpu(lambda: (page(store_views.around(store, ["entropy-law"], day)),
+                        store_views.status_history(store, Graph(store, around=["entropy-law"]), "entropy-law", day),
+                        store_views.claim_ids(store, day)), reps)
+    old = _cpu(lambda: (lambda g: (page(g), views.status_history(g, "entropy-law", day),
+                                   [v.id for v in g.claims(day)]))(Graph(store)))
+    out.append(("claim page data (entropy-law, picker ids): whole graph / store reads", old, new))
+    store.close()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="+", default=[64, 10_000, 100_000])
@@ -86,6 +135,7 @@ def main() -> None:
              f"load before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", "",
              "| claims | command | wall median (s) | CPU median (s) | peak RSS (MB) | output (MB) | load |",
              "|---|---|---|---|---|---|---|"]
+    pairs: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:  # init on the shipped corpus, a new store each time
         walls = []
         for i in range(args.reps):
@@ -103,6 +153,12 @@ def main() -> None:
             print(n, label, r, flush=True)
             lines.append(f"| {n:,} | {label} | {r['wall']:.2f} | {r['cpu']:.2f} | {r['rss']:.0f} | "
                          f"{r['mb_out']:.1f} | {r['load']:.1f} |")
+        for label, old, new in side_by_side(Path(env["CLAIMTRACK_HOME"]), args.reps):
+            print(n, label, old, new, flush=True)
+            pairs.append(f"| {n:,} | {label} | {old:.2f} | {new:.3f} | {old / max(new, 1e-9):.0f}× | "
+                         f"{os.getloadavg()[0]:.1f} |")
+    lines += ["", "Side by side, in one process (CPU s; the new way best of --reps, the old way once):", "",
+              "| claims | what | before (s) | now (s) | ratio | load |", "|---|---|---|---|---|---|", *pairs]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

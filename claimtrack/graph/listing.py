@@ -159,6 +159,14 @@ def _papers(store: Store, sources: list[str]) -> dict[str, dict]:
                                "(SELECT value FROM json_each(?))", sources)}
 
 
+def _noted(report: dict, evidence: list[dict]) -> bool:
+    """Whether ClaimView.note can word any of these items: it notes only withdrawn, superseded,
+    toy-scale and prior items and replications (most claims have none; the listing tests
+    compare every note with the views')."""
+    return bool(evidence) and bool(report["withdrawn"] or report["retest"]["superseded"] or report["toy"]
+                                   or report["prior"] or any(e["kind"] == "replication" for e in evidence))
+
+
 class _Attrs(dict):
     """A record dict whose fields read as attributes too (what ClaimView.note reads of an item)."""
 
@@ -231,7 +239,8 @@ def records(store: Store, as_of: dt.date, *, topic: str | None = None, status: s
                    "quantities": c["quantities"], "prediction": c["prediction"],
                    "curated": c["extraction"] is None, "extraction": c["extraction"], "status": report,
                    "retest": report["retest"]["label"],
-                   "evidence": _notes(c["first_asserted"], report, mine) if mine else [],
+                   "evidence": _notes(c["first_asserted"], report, mine) if _noted(report, mine)
+                   else [{**e, "note": ""} for e in mine],
                    "relations": relations.get(cid, [])}
 
 
