@@ -157,6 +157,35 @@ def run_size(n: int, args) -> dict:
     return out
 
 
+def ab(n: int, rounds: int) -> dict:
+    """Hybrid CPU p50 / p95 (ms) with every query word ranking BM25's candidates (``SCORED`` = 1,
+    before issue 23's change) and with the default, alternating query by query in one process."""
+    from claimtrack.graph.store import Store
+    from claimtrack.search import embedding, index, lexical
+    from claimtrack.search import hybrid as search
+    from scale_store import build
+
+    home = build(n, vectors=True)
+    os.environ["CLAIMTRACK_HOME"] = str(home)
+    store = Store.open(home / "claimtrack.db", create=False)
+    ix = index.Index(home / "chroma")
+    for q in QUERIES:
+        search.search(store, q, index=ix)
+    default, cpu = lexical.SCORED, {1.0: [], lexical.SCORED: []}
+    for _ in range(rounds):
+        for q in QUERIES:
+            for scored in cpu:
+                lexical.SCORED = scored
+                embedding._MEMO.clear()
+                lexical._DF.clear()
+                c0 = time.process_time()
+                search.search(store, q, k=10, index=ix)
+                cpu[scored].append(time.process_time() - c0)
+    lexical.SCORED = default
+    store.close()
+    return {f"SCORED={k}": (ms(v, 50), ms(v, 95)) for k, v in cpu.items()} | {"load": os.getloadavg()[0]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="+", default=[10_000, 100_000])
@@ -165,7 +194,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=10, help="rounds over the 12 timing queries")
     ap.add_argument("--cold", type=int, default=3, help="cold CLI runs per query")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--ab", action="store_true", help="only the SCORED=1 vs default A/B, per size")
     args = ap.parse_args()
+    if args.ab:
+        for n in args.n:
+            print(n, ab(n, args.rounds), flush=True)
+        return
     rows = []
     for n in args.n:
         r = run_size(n, args)
