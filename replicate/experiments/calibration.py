@@ -5,6 +5,10 @@ ModChain of mixed length (epistemic: longer chains fail more) where 20% of items
 their reference label is wrong with probability 0.5 (aleatoric: no policy can be sure). The base is
 pretrained on teacher traces ``v1;v2;..;vk|d`` whose digit d states the teacher's own success
 probability (with jitter); a smaller model is worse than its teacher, so the base starts miscalibrated.
+At the cpu scale (issue 19 item 5) the teacher also errs systematically on one prompt-visible step
+(``*2``: it writes 2x + 1 mod 5 80% of the time) while stating its usual confidence there, so the base
+answers those chains wrong and overconfidently: greedy accuracy ~0.14 under the label-noise ceiling,
+with the right value still in its distribution for RLVR to find. The task is ``calibration_task.py``.
 Per seed: base -> RLVR arm and base -> RLCR arm (same base, same rollouts budget); held-out accuracy,
 ECE (10 bins), Brier, AUROC at temperature 0 ("Evaluation: temperature 0", RLCR eval). Training samples
 at RLCR's T = 0.7 and scores the PPO log-probs at that temperature (``trainer.at_temperature``). Every
@@ -13,31 +17,31 @@ so every number of the result can be recomputed from the committed files. Seeds 
 processes at the cpu scale (``seed_pool``).
 
     python -m replicate run calibration --scale smoke --seeds 1 --device cpu --out /tmp/cal
-    python -m replicate run calibration --scale cpu --seeds 3 --device cpu --out results/cpu/calibration
+    python -m replicate run calibration --scale cpu --seeds 1 --pilot --out /tmp/cal-pilot   # tuning: seeds >= 100
+    python -m replicate run calibration --scale cpu --seeds 5 --device cpu --out results/cpu/calibration
     python -m replicate run calibration --scale gpu --seeds 3 --device cuda --out $OUT/cal
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from replicate.checklist import Item, apply
 from replicate.experiments.arms import arm_series, train_each_arm
+from replicate.experiments.calibration_task import NoisyConfModChain
 from replicate.experiments.seed_pool import one_thread, run_seed_jobs
 from replicate.metrics import clipped_binomial_se
 from replicate.model import ModelConfig, count_params
 from replicate.plotting import plot_lines
 from replicate.pretrain import PretrainConfig, get_base, heldout_problems
 from replicate.result import plain
-from replicate.rewards import binary_reward, calibration_summary, parse_confidence, rlcr_reward
+from replicate.rewards import auroc, binary_reward, calibration_summary, parse_confidence, rlcr_reward
 from replicate.runner import progress
 from replicate.sampling import sample
 from replicate.scales import Scale
-from replicate.tasks import EXECUTION, OTHER, ModChain, Problem
 from replicate.tokenizer import CharTokenizer
 from replicate.trainer import GRPOConfig, train_grpo
 from replicate.stats import seed_learned
@@ -46,55 +50,6 @@ from replicate.verdicts import combine, directional, learned, paired_over_seeds
 NAME = "calibration"
 CLAIMS = ["brier-reward-calibrates", "binary-reward-hurts-calibration"]
 ARMS = ("binary", "brier")
-
-
-@dataclass
-class NoisyConfModChain:
-    """ModChain with label noise on ``?`` items and a confidence digit after the answer (T2-noise)."""
-
-    modulus: int = 10
-    min_len: int = 2
-    max_len: int = 5
-    eps_exec: float = 0.1
-    noise_frac: float = 0.2  # "20% of items with label noise at known rates" (rl-methods §e, E-e)
-    noise_rate: float = 0.5
-    conf_jitter: float = 1.0  # sd of the teacher's stated digit around its true success probability
-    name: str = "modchain-conf"
-    mc: ModChain = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.mc = ModChain(modulus=self.modulus, min_len=self.min_len, max_len=self.max_len, hard_len=self.max_len, hard_frac=0.0, eps_exec=self.eps_exec)
-        self.prompt_len = self.mc.prompt_len + 1  # '?' marker
-        self.max_response_len = self.mc.max_response_len + 2  # '|d'
-
-    def sample_problems(self, rng, n: int) -> list[Problem]:
-        out = []
-        for p in self.mc.sample_problems(rng, n):
-            vals = self.mc._values(p.prompt)
-            noisy = bool(rng.random() < self.noise_frac)
-            label = vals[-1]
-            if noisy and rng.random() < self.noise_rate:
-                label = (label + int(rng.integers(1, self.modulus))) % self.modulus
-            ref = ";".join(str(v) for v in vals[:-1] + [label])
-            out.append(Problem(prompt=("?" if noisy else "") + p.prompt, answer=label, meta={"ref": ref, "noisy": noisy, "k": len(vals)}))
-        return out
-
-    def success_prob(self, problem: Problem) -> float:
-        """The teacher's chance of being scored correct on this item (what a calibrated q states)."""
-        p = (1 - self.eps_exec) ** problem.meta["k"]
-        return p * (1 - self.noise_rate) if problem.meta["noisy"] else p
-
-    def teacher_trace(self, problem: Problem, rng) -> str:
-        trace = self.mc.teacher_trace(Problem(prompt=problem.prompt.lstrip("?"), answer=0), rng)
-        d = int(np.clip(round(10 * self.success_prob(problem) - 0.5 + rng.normal(0, self.conf_jitter)), 0, 9))
-        return trace.rstrip("$") + f"|{d}$"
-
-    def reward(self, problem: Problem, response: str) -> float:
-        return binary_reward([response], answers=[problem.meta["ref"]])[0]
-
-    def token_labels(self, response: str) -> list[int]:
-        head = response.split("|")[0]
-        return [EXECUTION if c.isdigit() else OTHER for c in head] + [OTHER] * (len(response) - len(head))
 
 
 def _scale(name, task_kwargs, model, pretrain, grpo, seeds, summary, expected="") -> Scale:
@@ -107,6 +62,14 @@ _RLCR_GRPO = dict(
     temperature=0.7,  # "temperature 0.7"
     group_size=16,  # rl-methods E-e "G = 16, as in the repo" (the repo uses num_generations = 32)
 )
+# cpu task (issue 19 item 5): the teacher writes x*2 as x*2 + 1 (mod 5) 80% of the time. Without it the base answered
+# every chain right and sat at the label-noise ceiling (0.914 held-out, 2026-11-29), so RLVR had nothing to fix. A
+# 3-step chain holds a '*2' step with probability 1 - (14/15)^3 = 0.187, so copying the error puts the base's greedy
+# accuracy ~0.15 under the ceiling (pilot seed 100: 0.775 vs 0.914); the right value keeps ~20% of the teacher's mass,
+# within RLVR's reach (pilot: pattern accuracy 0.02 -> 0.85 in 32 steps at lr 2e-4).
+# The 20% noisy items come in two known rates (10% '?' at 0.5, 10% '.' at 0.25; E-e "known rates"), so a calibrated
+# policy at the ceiling states three levels (1, 0.75, 0.5) and E-e's ">= 3 digits" can be met (calibration_task.py).
+CPU_TASK = {"modulus": 5, "min_len": 3, "max_len": 3, "noise_frac": 0.1, "noise_rate": 0.5, "noise2_frac": 0.1, "noise2_rate": 0.25, "conf_knows_noise": False, "sys_op": "*", "sys_operand": 2, "sys_err": 0.8, "sys_shift": 1}
 SCALES = {
     "smoke": _scale(
         "smoke", {"modulus": 5, "min_len": 2, "max_len": 3},
@@ -121,11 +84,14 @@ SCALES = {
     # 600 pretraining steps, measured; see replicate/experiments/critique.py CPU_TASK); difficulty varies by
     # the 20% '?' items (label noise 0.5) and the model's own slips
     "cpu": _scale(
-        "cpu", {"modulus": 5, "min_len": 3, "max_len": 3},
+        "cpu", CPU_TASK,
         ModelConfig(d_model=128, n_layers=2, n_heads=4, max_positions=48),
         PretrainConfig(n_traces=40_000, steps=1000, batch_size=128, lr=3e-3, warmup=50, eval_problems=256, eval_samples=8),
-        GRPOConfig(steps=32, prompts_per_step=16, lr=5e-4, mini_batches=4, val_every=4, val_problems=256, measure_after=False, **_RLCR_GRPO),
-        3, "{params}-parameter Llama, ModChain mod 5 (fixed 3-step chains, 20% noisy labels) with a confidence digit, 32 GRPO steps x 256 rollouts per arm (T=0.7), 2-core CPU",
+        # lr 2e-4, 64 steps (issue 19, pilot seed 100): at 5e-4 the binary arm fell apart within 8 steps (greedy outputs
+        # '30000000', accuracy 0.78 -> 0.17); at 2e-4 both arms learn and their ECE, accuracy and AUROC are flat from
+        # step 64 to 128 (bench/results/pilot_tasks.md)
+        GRPOConfig(steps=64, prompts_per_step=16, lr=2e-4, mini_batches=4, val_every=8, val_problems=256, measure_after=False, **_RLCR_GRPO),
+        5, "{params}-parameter Llama, ModChain mod 5 (fixed 3-step chains, 10% + 10% noisy labels at rates 0.5 / 0.25, the teacher's systematic '*2' error) with a confidence digit, 64 GRPO steps x 256 rollouts per arm (T=0.7), 2-core CPU",
         "see results/cpu/calibration/result.json seconds_per_seed (measured)",
     ),  # fmt: skip
     "gpu": _scale(
@@ -163,17 +129,27 @@ THRESHOLDS = {
     "ece_rise_min": 0.0,
     # precondition per seed (otherwise inconclusive): the answers carry a confidence
     "pre_format_rate": 0.9,  # valid '|d' on >= 90% of held-out answers in every arm
+    # checklist base-below-ceiling (issue 19 item 5): RLVR needs >= 10 pp between the base and the ceiling to fix
+    "base_headroom": 0.10,
 }
 CHECKLIST = [
     Item("control-learns", "RLVR's held-out accuracy gain over the base (greedy) per seed: lower end of its Student-t interval over seeds (2-sigma level)", ">", 0.0),
+    # registered 2026-12-07 before the systematic-error cpu task's runs (issue 19 item 5): RLVR has >= 10 pp to fix
+    Item("base-below-ceiling", "base greedy accuracy minus the ceiling (accuracy of answering every chain's true values, the best achievable under the label noise) on the held-out items, mean over seeds", "<=", -THRESHOLDS["base_headroom"]),
+    # RLVR can reach the ceiling, where its inherited digits may already rank items as well as exact knowledge of the
+    # noise rates does (pilot seed 100: 0.937 = 0.937); then RLCR's registered AUROC gain is out of reach by design
+    Item("auroc-headroom", "AUROC of the ceiling policy stating 1 - each item's noise rate, minus RLVR's AUROC, held-out items, mean over seeds", ">=", THRESHOLDS["auroc_gain"], claims=("brier-reward-calibrates",)),
 ]  # fmt: skip (issue 19: the control's gain is judged over seeds, not against pooled per-problem SEs)
 
 CRITERION_TEXT = (
     "Held-out T2-noise items, greedy (temperature 0) answers, ECE with 10 equal-width bins (RLCR eval_utils); an answer with no "
     "confidence digit counts as q = 0.5 in ECE, Brier and AUROC but adds no mass to the digit histogram. Per seed: base, RLVR and "
     "RLCR from one base. Preconditions (else inconclusive): >= 3 seeds; on every seed >= 90% of answers state a confidence in "
-    "every arm. Fair-test checklist (issue 19; a failing item makes both claims inconclusive: not a fair test here): the control "
-    "learned - the per-seed RLVR - base accuracy gain has a t interval over seeds above 0. Each effect: mean over seeds +/- t(df = "
+    "every arm. Fair-test checklist (issue 19; a failing item makes the claims it gates inconclusive: not a fair test here): the control "
+    "learned - the per-seed RLVR - base accuracy gain has a t interval over seeds above 0; the base is below the ceiling - its "
+    "greedy accuracy, mean over seeds, is >= 0.10 under the accuracy of answering every chain's true values on the same items "
+    "(the best achievable under the label noise); for brier-reward-calibrates only, RLVR's AUROC is >= 0.05 under the AUROC of "
+    "that ceiling policy stating 1 - each item's known noise rate (mean over seeds), else the AUROC gain is out of reach. Each effect: mean over seeds +/- t(df = "
     "seeds-1) x seed SE (2-sigma level); holds when the interval lies above its hold level, does not hold when it lies below the "
     "smallest effect the claim needs. brier-reward-calibrates holds if all of: log(ECE(RLVR)/ECE(RLCR)) above log 2 (E-e; the "
     "paper's smallest reported reduction is 2.6x), acc(RLCR) - acc(RLVR) above -0.02, AUROC(RLCR) - AUROC(RLVR) above 0.05, and "
@@ -192,15 +168,23 @@ def evaluate_calibration(model, task, problems, device: str) -> dict:
     texts = [tok.decode_response(r) for r in ro.response_ids.tolist()]
     qs = [q for _, q in (parse_confidence(t) for t in texts)]
     digits = [None if q is None else int(round(q * 10 - 0.5)) for q in qs]
-    return summarise(digits, binary_reward(texts, answers=[p.meta["ref"] for p in problems]))
+    correct = binary_reward(texts, answers=[p.meta["ref"] for p in problems])
+    return summarise(digits, correct, label_true=[p.meta["label_true"] for p in problems], pattern=[p.meta["pattern_steps"] > 0 for p in problems], rate=[p.meta["rate"] for p in problems])
 
 
-def summarise(digits: list, correct: list) -> dict:
-    """Calibration metrics from per-item (stated digit or None, correct) pairs: what metrics.jsonl stores."""
+def summarise(digits: list, correct: list, label_true=None, pattern=None, rate=None) -> dict:
+    """Calibration metrics from per-item (stated digit or None, correct) pairs: what metrics.jsonl stores.
+
+    ``label_true``: per item, is the (noisy) label the true chain's value (the ceiling policy scores it);
+    ``pattern``: does the chain hold the teacher's systematic-error step; ``rate``: the item's known label-noise
+    rate (0 = clean). All three are stored with the pairs.
+    """
     answered = [d is not None for d in digits]
     conf = [0.5 if d is None else (d + 0.5) / 10 for d in digits]  # a missing confidence counts as q = 0.5 in ECE/Brier/AUROC
     out = calibration_summary(conf, [float(c) for c in correct], answered)  # conf_hist: answered items only (no phantom q = 0.5 mass)
     out["_digits"], out["_correct"], out["_conf"] = list(digits), [int(c) for c in correct], conf
+    if label_true is not None:
+        out["_label_true"], out["_pattern"], out["_rate"] = [int(x) for x in label_true], [int(x) for x in pattern], [float(x) for x in rate]
     return out
 
 
@@ -228,7 +212,7 @@ def _seed_job(job: dict) -> dict:
 
 def run(scale, seeds, *, device: str, out_dir, cache, log=None) -> dict:
     def pairs(res):  # the per-item pairs every calibration number is computed from
-        return {f"eval:{arm}": [{"step": -1, "eval_items": len(ev["_digits"]), "digit": ev["_digits"], "correct": ev["_correct"]}] for arm, ev in res["evals"].items()}
+        return {f"eval:{arm}": [{"step": -1, "eval_items": len(ev["_digits"]), "digit": ev["_digits"], "correct": ev["_correct"], "label_true": ev.get("_label_true"), "pattern": ev.get("_pattern"), "rate": ev.get("_rate")}] for arm, ev in res["evals"].items()}
 
     def describe(res):
         return ", ".join(f"{k} acc {v['accuracy']:.3f} ECE {v['ece']:.3f}" for k, v in res["evals"].items())
@@ -244,7 +228,7 @@ def seed_evals(run: dict) -> dict:
     for name, recs in run["arms"].items():
         if str(name).startswith("eval:"):
             rec = (recs["records"] if isinstance(recs, dict) else recs)[0]
-            out[name.split(":", 1)[1]] = summarise(rec["digit"], rec["correct"])
+            out[name.split(":", 1)[1]] = summarise(rec["digit"], rec["correct"], rec.get("label_true"), rec.get("pattern"), rec.get("rate"))
     return out
 
 
@@ -267,7 +251,32 @@ def analyse_seed(ev: dict, seed: int) -> dict:
         },
         "not_collapsed": len(mass) >= T["min_conf_values"],
         "metrics": {k: {m: ev[k][m] for m in ("accuracy", "ece", "brier", "auroc", "mean_confidence", "format_rate", "conf_hist")} for k in ev},
+        **headroom(ev),
     }  # fmt: skip
+
+
+def headroom(ev: dict) -> dict:
+    """The base's distance to the ceiling and the systematic-error subset (issue 19), from the stored per-item flags.
+
+    ceiling: accuracy on these items of the policy that answers every chain's true values, the best achievable
+    under the label noise (NoisyConfModChain.ceiling: the truth is the likeliest label of every item).
+    auroc_headroom: AUROC of that policy stating its exact chance (1 - the item's noise rate) minus RLVR's AUROC.
+    At the ceiling what is left wrong is label noise, so a policy there cannot beat that AUROC: RLCR can beat
+    RLVR by the registered 0.05 only if RLVR is >= 0.05 below it.
+    """
+    b = ev["base"]
+    if b.get("_label_true") is None:
+        return {"ceiling": None, "base_gap": None, "auroc_headroom": None, "pattern": None}
+    ceiling = float(np.mean(b["_label_true"]))
+    oracle = auroc(1 - np.asarray(b["_rate"]), b["_label_true"])
+    rlvr = ev.get("binary", {}).get("auroc")
+    room = None if oracle is None or rlvr is None else oracle - rlvr
+    pat = np.asarray(b["_pattern"], bool)
+
+    def sub(e):  # accuracy and mean stated confidence on the systematic-error items
+        return {"share": float(pat.mean()), "accuracy": float(np.asarray(e["_correct"])[pat].mean()), "mean_confidence": float(np.asarray(e["_conf"])[pat].mean())} if pat.any() else None
+
+    return {"ceiling": ceiling, "base_gap": b["accuracy"] - ceiling, "oracle_auroc": oracle, "auroc_headroom": room, "pattern": {k: sub(e) for k, e in ev.items()}}
 
 
 def _rule(per_seed, key, **kw):
@@ -301,7 +310,9 @@ def analyse(runs: dict, scale, out_dir) -> dict:
         {"id": "binary-reward-hurts-calibration", "verdict": v2, "because": f"{why}{rules['ece_rise']['why']}; {nums}"},
     ]
     learn = seed_learned([d["control"]["gain"] for d in per_seed], [d["control"]["se"] for d in per_seed])
-    checklist = apply(CHECKLIST, {"control-learns": learn["ci"][0] if learn["ci"] else None}, claims)
+    gaps, room = [d["base_gap"] for d in per_seed], [d["auroc_headroom"] for d in per_seed]
+    measured = {"control-learns": learn["ci"][0] if learn["ci"] else None, "base-below-ceiling": None if None in gaps else float(np.mean(gaps)), "auroc-headroom": None if None in room else float(np.mean(room))}
+    checklist = apply(CHECKLIST, measured, claims)
     # reliability diagram (seed-pooled bins) and accuracy curves
     cal = {}
     for arm in ("base", *ARMS):
@@ -325,7 +336,7 @@ def analyse(runs: dict, scale, out_dir) -> dict:
     return plain({
         "claims": claims,
         "checklist": checklist,
-        "decision": {"per_seed": per_seed, "rules": rules, "confidence_collapse": collapse, "aggregate": {"n_seeds": len(per_seed), "n_valid": sum(d["valid"] for d in per_seed), "control_learned": learn}, "base_model": {str(s): r["base"].get("base") for s, r in runs.items()}},
+        "decision": {"per_seed": per_seed, "rules": rules, "confidence_collapse": collapse, "aggregate": {"n_seeds": len(per_seed), "n_valid": sum(d["valid"] for d in per_seed), "control_learned": learn, "base_gap": measured["base-below-ceiling"], "ceiling_expected": NoisyConfModChain(**scale.task_kwargs).ceiling()}, "base_model": {str(s): r["base"].get("base") for s, r in runs.items()}},
         "fits": {"calibration": {a: {k: c[k] for k in ("ece", "brier", "auroc", "accuracy")} for a, c in cal.items()}},
         "plots": [p1.name, p2.name],
         "summary": summary,
