@@ -81,7 +81,8 @@ def test_smoke_run_after_cpu_never_stands_in_on_the_board(seeded_store, tmp_path
     before = {r.id: r.retest for rs in board(graph, INQ, dt.date.today()).sections.values() for r in rs}
     replication.import_result(seeded_store, path, corpus=True)
     after = {r.id: r.retest for rs in board(views.load_graph(), INQ, dt.date.today()).sections.values() for r in rs}
-    assert before["dapo-dynamic-sampling"].startswith("undecided") and "0.39M" in before["dapo-dynamic-sampling"]
+    # the shipped 5-seed cpu run (2026-12-07): dynamic sampling needed more rollouts to the target on every seed
+    assert before["dapo-dynamic-sampling"] == "not reproduced at toy scale (0.39M, ModWalk, 5 seeds)"
     assert after == before
     smoke = views.load_graph().claim("dapo-dynamic-sampling").evidence
     assert any(e.source == raw["run_id"] for e in smoke)  # the smoke run is there, in the timeline
