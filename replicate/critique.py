@@ -13,18 +13,34 @@ paper's latest text and the code disagree (rl-methods "Not verified"):
   tokens use PPO-clip; both combined per token and token-mean aggregated (``prefix_mask``).
 
 The critique is the step hint of rl-methods E-g: the first wrong intermediate value and its correct
-value, ``<prompt><attempt>|<i>=<v>>`` (``|C>`` if the attempt is right, ``|i=.>`` if it should stop).
+value. The refinement prompt has one fixed-width layout (issue 19): the attempt padded with blanks to
+``max_response_len - 1`` characters, a critique of fixed width, ``|i=v>`` (``|0=C>`` if the attempt is
+right, ``|i=.>`` if it should have stopped), then the original prompt (left-padded to its widest), so the
+critique and the refinement sit at the same positions whatever the attempt was. The question comes last
+so that the refinement stands where a direct answer stands, at the same offsets from the operands: with
+the question first (pilot seed 100, 800 pretraining steps) the 0.39M base's refinements were right 9% of
+the time even on easy problems, where it answers directly at 72%.
+
+The task, ``CritiqueModChain``: ModChain mod m with chains of ``min_len..max_len`` steps (the cpu scale:
+all 3 steps, mod 5). Hard problems (share ``hard_frac``, flagged ``hard``, in pretraining, in the RL
+stream and in the held-out set) are the same length but one step uses the rare operator ``%``,
+``a%b = (a + b + 1) mod m``, whose value the teacher never writes: it reads ``%`` as ``+`` and writes
+``(a + b) mod m`` there (never a slip at that step, which could land on the true value), and no
+pretraining refinement episode is built on a hard problem. As ModWalk's never-written move 7, only a
+critique (``|i=v>`` at the ``%`` step) ever shows the value.
 
     >>> first_wrong_step([3, 1, 4], "3;2;4")
     (2, '1')
     >>> first_wrong_step([3, 1, 4], "3;1;4") is None, first_wrong_step([3, 1], "3;1;0")
     (True, (3, '.'))
+    >>> CritiqueModChain(modulus=5, min_len=3, max_len=3).values_of("1%2*3+4:")
+    [4, 2, 1]
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -33,11 +49,19 @@ from replicate.grpo import aggregate_loss, group_advantages, ppo_clip_token_loss
 from replicate.metrics import entropy_from_logits, seq_mean_token_mean, token_logprobs
 from replicate.rewards import zero_variance_groups
 from replicate.sampling import sample
-from replicate.tasks import EXECUTION, OTHER, ModChain, Problem
-from replicate.tokenizer import CharTokenizer
+from replicate.tasks import EXECUTION, OTHER, Problem
+from replicate.tokenizer import PAD, CharTokenizer
 from replicate.trainer import at_temperature
 
 GAMMA = 0.1  # "off_policy_reshape = p_div_p_0.1"; App. F gamma ~ 0.1 (2506.03106, claim critique-breaks-plateau)
+OPS = "+-*"
+RARE = "%"  # the operator whose value the teacher never writes (issue 19; ModWalk's move 7)
+BLANK = " "  # pads the attempt to a fixed width in the refinement prompt
+
+
+def apply_op(op: str, a: int, b: int, m: int) -> int:
+    """One step; ``%`` is a + b + 1 (the true value of the rare operator)."""
+    return {"+": a + b, "-": a - b, "*": a * b, RARE: a + b + 1}[op] % m
 
 
 def first_wrong_step(values: list[int], attempt: str) -> tuple[int, str] | None:
@@ -51,16 +75,33 @@ def first_wrong_step(values: list[int], attempt: str) -> tuple[int, str] | None:
     return None
 
 
-def critique_text(values: list[int], attempt: str) -> str:
-    """``|i=v>`` (step hint) or ``|C>`` for a correct attempt."""
+def hint(step: int | None, value: str, slots: int, width: int = 1) -> str:
+    """The step hint in slots laid out as a response: ``value`` in slot ``step`` (1-based), '.' elsewhere.
+
+    >>> hint(2, "4", 3), hint(None, "C", 3), hint(None, ".", 3)
+    ('|.;4;.>', '|C;C;C>', '|.;.;.>')
+    """
+    cells = [(value if step is None else ".").rjust(width) for _ in range(slots)]
+    if step is not None:
+        cells[step - 1] = value.rjust(width)
+    return "|" + ";".join(cells) + ">"
+
+
+def critique_text(values: list[int], attempt: str, slots: int | None = None, width: int = 1) -> str:
+    """The first wrong step's correct value in its slot (``|.;v;.>``); ``|C;C;C>`` for a correct attempt,
+    ``|.;.;.>`` for one that should have stopped. Fixed width: ``slots`` (default ``len(values)``)."""
+    n = slots or len(values)
     fw = first_wrong_step(values, attempt)
-    return "|C>" if fw is None else f"|{fw[0]}={fw[1]}>"
+    if fw is None:
+        return hint(None, "C", n, width)
+    return hint(None, ".", n, width) if fw[1] == "." else hint(fw[0], fw[1], n, width)
 
 
 @dataclass
 class CritiqueModChain:
-    """ModChain whose prompts are padded to fit ``<prompt><attempt><critique>``; pretraining mixes in
-    refinement episodes (rl-methods §0.3 "[attempt] CRITIQUE: ... [refinement]") when ``refine_frac`` > 0."""
+    """ModChain with the rare-operator hard subset and the fixed-width refinement layout (module docstring);
+    pretraining mixes in refinement episodes (rl-methods §0.3 "[attempt] CRITIQUE: ... [refinement]") on
+    easy problems when ``refine_frac`` > 0."""
 
     modulus: int = 5
     min_len: int = 2
@@ -68,55 +109,123 @@ class CritiqueModChain:
     eps_exec: float = 0.15
     eps_attempt: float = 0.35  # slip rate of the attempts shown in refinement episodes (mostly wrong)
     refine_frac: float = 0.0  # share of pretraining problems that are refinement episodes
-    # non-transferable hard subset (issue 11; ModChain's own docstring): chains of hard_len > max_len steps.
-    # The teacher never writes a value past step max_len (its hard traces stop there, and no refinement
-    # episode is built on a hard chain), so neither pretraining nor RL on the easy chains shows step max_len+1;
-    # only a critique ("|max_len+1=v>") ever reveals such a value. None / 0 = no hard subset (smoke).
-    hard_len: int | None = None
-    hard_frac: float = 0.0
+    hard_frac: float = 0.0  # share of problems with one rare-operator step (0 = no hard subset)
+    # pretraining only (like refine_frac): share of refinement episodes whose critique names another value
+    # than the true one, which the teacher writes and carries on from. With ground-truth critiques only, a
+    # critique's value on an easy problem is what the base computes anyway, so the base never learns to put
+    # the critique's value over its own (pilot seed 100: refinements on hard problems right 0.2-1.4%); these
+    # episodes teach it to follow a critique against a confident habit, on every operator. No episode is
+    # built on a hard problem, so none shows a '%' value.
+    override_frac: float = 0.0
     name: str = "modchain-critique"
     distinct_heldout = True  # the held-out set is N distinct prompts (SE over N problems)
-    mc: ModChain = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        hard_len = self.hard_len or self.max_len
-        self.mc = ModChain(modulus=self.modulus, min_len=self.min_len, max_len=self.max_len, hard_len=hard_len, hard_frac=self.hard_frac if hard_len > self.max_len else 0.0, eps_exec=self.eps_exec)
-        self.max_response_len = self.mc.max_response_len
-        self.prompt_len = self.mc.prompt_len + self.mc.max_response_len + len(f"|{hard_len + 1}={self.modulus - 1}>")
+        if not 1 <= self.min_len <= self.max_len <= 8:
+            raise ValueError("need 1 <= min_len <= max_len <= 8 (one-digit step index in the critique)")
+        self.w = len(str(self.modulus - 1))
+        self.base_prompt_len = (self.max_len + 1) * (self.w + 1)
+        self.max_response_len = self.max_len * (self.w + 1)
+        self.attempt_width = self.max_response_len - 1
+        self.critique_width = self.max_len * (self.w + 1) + 1
+        self.prompt_len = self.base_prompt_len + self.attempt_width + self.critique_width
+
+    # ---- problems ----------------------------------------------------------------------------
+    @staticmethod
+    def steps_of(prompt: str) -> tuple[int, list[tuple[str, int]]]:
+        body, toks, cur = prompt.lstrip(PAD).rstrip(":"), [], ""
+        for c in body:
+            if c in OPS + RARE:
+                toks += [int(cur), c]
+                cur = ""
+            else:
+                cur += c
+        toks.append(int(cur))
+        return toks[0], [(toks[i], toks[i + 1]) for i in range(1, len(toks), 2)]
+
+    def values_of(self, prompt: str) -> list[int]:
+        v, out = self.steps_of(prompt)[0], []
+        for op, x in self.steps_of(prompt)[1]:
+            v = apply_op(op, v, x, self.modulus)
+            out.append(v)
+        return out
 
     def values(self, problem: Problem) -> list[int]:
-        return self.mc._values(problem.meta.get("base_prompt", problem.prompt))
+        return self.values_of(problem.meta.get("base_prompt", problem.prompt))
 
-    def refinement_prompt(self, problem: Problem, attempt: str) -> str:
-        attempt = attempt.rstrip("$")[: self.max_response_len - 1]
-        return problem.prompt + attempt + critique_text(self.values(problem), attempt)
+    def draw(self, rng, n: int) -> list[Problem]:
+        """Direct problems; a hard one has the same length as an easy one and one ``%`` step."""
+        out = []
+        for _ in range(n):
+            hard = bool(self.hard_frac) and rng.random() < self.hard_frac
+            k = int(rng.integers(self.min_len, self.max_len + 1))
+            xs = rng.integers(0, self.modulus, size=k + 1)
+            ops = [str(o) for o in rng.choice(list(OPS), size=k)]
+            if hard:
+                ops[int(rng.integers(0, k))] = RARE
+            prompt = str(xs[0]) + "".join(f"{o}{x}" for o, x in zip(ops, xs[1:], strict=True)) + ":"
+            out.append(Problem(prompt=prompt, answer=self.values_of(prompt)[-1], hard=hard))
+        return out
+
+    def refinement_prompt(self, problem: Problem, attempt: str, critique: str | None = None) -> str:
+        """``<attempt, blank-padded><critique><prompt, left-padded>``, every part at a fixed width."""
+        attempt = attempt.rstrip("$")
+        crit = critique or critique_text(self.values(problem), attempt, self.max_len, self.w)  # of the whole attempt
+        shown = attempt[: self.attempt_width].ljust(self.attempt_width, BLANK)
+        return shown + crit + problem.prompt.rjust(self.base_prompt_len, PAD)
+
+    def _episode(self, p: Problem, rng) -> Problem:
+        """A pretraining refinement episode on easy problem ``p`` (module docstring; ``override_frac``)."""
+        attempt = self.trace(p.prompt, rng, self.eps_attempt).rstrip("$")
+        meta = {"base_prompt": p.prompt, "attempt": attempt}
+        crit = None
+        if self.override_frac and rng.random() < self.override_frac:
+            vals = self.values(p)
+            fw = first_wrong_step(vals, attempt)
+            i = fw[0] - 1 if fw and fw[1] != "." else int(rng.integers(0, len(vals)))
+            v = (vals[i] + int(rng.integers(1, self.modulus))) % self.modulus  # another value than the true one
+            crit, meta["told"] = hint(i + 1, str(v), self.max_len, self.w), (i, v)
+        return Problem(prompt=self.refinement_prompt(p, attempt, crit), answer=p.answer, meta=meta)
 
     def sample_problems(self, rng, n: int) -> list[Problem]:
         out = []
-        for p in self.mc.sample_problems(rng, n):
-            if self.refine_frac and rng.random() < self.refine_frac and not p.hard:
-                attempt = ModChain(modulus=self.modulus, max_len=self.max_len, hard_len=self.max_len, hard_frac=0.0, eps_exec=self.eps_attempt).teacher_trace(p, rng)
-                out.append(Problem(prompt=self.refinement_prompt(p, attempt), answer=p.answer, meta={"base_prompt": p.prompt, "attempt": attempt.rstrip("$")}))
+        for p in self.draw(rng, n):
+            if self.refine_frac and not p.hard and rng.random() < self.refine_frac:
+                out.append(self._episode(p, rng))
             else:
-                out.append(Problem(prompt=p.prompt, answer=p.answer, hard=p.hard))
+                out.append(p)
         return out
 
+    # ---- teacher -----------------------------------------------------------------------------
+    def trace(self, prompt: str, rng, eps: float, start: list[int] | None = None) -> str:
+        """The teacher's chain: slips (value + 2..m-1, never + 1) with probability ``eps`` per step, later
+        steps follow from a slip; a ``%`` step is written as ``+`` (never its true value a + b + 1, never a
+        slip). ``start``: values kept."""
+        v, steps = self.steps_of(prompt)
+        out = list(start or [])
+        v = out[-1] if out else v
+        for op, x in steps[len(out) :]:
+            if op == RARE:
+                v = apply_op("+", v, x, self.modulus)
+            else:
+                v = apply_op(op, v, x, self.modulus)
+                if rng.random() < eps:  # a slip is never +1: else '%' (read as '+') would inherit a+b+1 from it
+                    v = (v + int(rng.integers(2, self.modulus))) % self.modulus
+            out.append(v)
+        return ";".join(str(x) for x in out) + "$"
+
     def teacher_trace(self, problem: Problem, rng) -> str:
-        vals = self.values(problem)
         if "attempt" not in problem.meta:
-            return self.mc.teacher_trace(Problem(prompt=problem.prompt, answer=0), rng)
+            return self.trace(problem.prompt, rng, self.eps_exec)
+        vals = self.values(problem)
+        if "told" in problem.meta:  # the critique named another value: the teacher follows it
+            i, v = problem.meta["told"]
+            return self.trace(problem.meta["base_prompt"], rng, self.eps_exec, start=vals[:i] + [v])
         fw = first_wrong_step(vals, problem.meta["attempt"])
         if fw is None:  # a correct attempt is copied
             return problem.meta["attempt"] + "$"
-        i = fw[0] - 1  # keep the right prefix, use the revealed value, carry on (with slips) from it
-        out, steps = vals[:i] + ([vals[i]] if i < len(vals) else []), self.mc._steps(problem.meta["base_prompt"])[1]
-        v = out[-1] if out else None
-        for op, x in steps[len(out) :]:
-            v = {"+": v + x, "-": v - x, "*": v * x}[op] % self.modulus
-            if rng.random() < self.eps_exec:
-                v = (v + int(rng.integers(1, self.modulus))) % self.modulus
-            out.append(v)
-        return ";".join(str(x) for x in out) + "$"
+        i = fw[0] - 1  # keep the right prefix, write the revealed value, carry on (with slips) from it
+        return self.trace(problem.meta["base_prompt"], rng, self.eps_exec, start=vals[: i + 1])
 
     def reward(self, problem: Problem, response: str) -> float:
         return 1.0 if response.rstrip("$") == ";".join(str(v) for v in self.values(problem)) else 0.0
@@ -171,6 +280,9 @@ def train_critique_grpo(model, task, cfg, *, critique: bool, seed: int, device: 
         rec["accuracy"] = float(r_init.mean())
         rec["frac_all_wrong"] = float((r_init.sum(1) == 0).mean())  # persistently failed at pass@n_init (rl-methods E-g)
         rec["rollouts_generated"] = len(texts)
+        hard = np.array([p.hard for p in problems])
+        rec["frac_hard"] = float(hard.mean())  # hard prompts in the RL stream (checklist hard-in-rl)
+        rec["accuracy_hard"] = float(r_init[hard].mean()) if hard.any() else None
         resp = ro.response_ids.view(len(problems), n_init, -1)
         rmask = ro.response_mask.view(len(problems), n_init, -1)
         rows, masks, rews, is_ref = [], [], [], []
@@ -181,6 +293,9 @@ def train_critique_grpo(model, task, cfg, *, critique: bool, seed: int, device: 
             r_ref = np.array([task.reward(problems[i // n_init], t) for i, t in enumerate(rt)]).reshape(-1, n_init)
             rec["rollouts_generated"] += len(rt)
             rec["refine_accuracy"] = float(r_ref.mean())
+            # refinements on hard prompts can be right only through the critique (checklist refinements-can-be-right)
+            rec["refine_accuracy_hard"] = float(r_ref[hard].mean()) if hard.any() else None
+            rec["refine_accuracy_easy"] = float(r_ref[~hard].mean()) if (~hard).any() else None
             pick = r_ref.argmax(1)  # first correct refinement, else the first (binary reward)
         for g in range(len(problems)):
             for j in range(n_init):

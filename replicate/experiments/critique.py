@@ -7,14 +7,19 @@ see ``replicate/critique.py``). Critique-GRPO generates 7 + 7 = 14 rollouts per 
 the GRPO arm runs 14/8 as many steps (and validates 14/8 as rarely): both arms are compared at the
 same number of generated rollouts (issue 11), never at matched steps.
 
-The plateau is built in (issue 11): a share ``hard_frac`` of problems are chains one step longer than
-the teacher ever writes (``CritiqueModChain.hard_len``), a skill neither pretraining nor RL on the easy
-chains shows; only a critique can reveal the missing value. The reward checks every intermediate value,
-so an answer copied from the critique with a wrong chain scores 0 (E-g's "no answer-copying" check
-holds by construction).
+The plateau is built in (issue 19, replacing issue 11's longer hard chains, which broke the 0.39M base):
+every chain has 3 steps (mod 5); a share ``hard_frac`` of problems, in pretraining, in the RL prompt
+stream and in the held-out set, has one step with the rare operator ``%`` whose value the teacher never
+writes (``CritiqueModChain``: it reads ``%`` as ``+``; no pretraining refinement episode is built on a hard
+problem). Only a critique reveals that value, in the fixed-width refinement layout ``<attempt><hint><prompt>``
+(the hint in response-shaped slots). So that the base can use a critique at all, a share ``OVERRIDE_FRAC``
+of its pretraining refinement episodes (easy problems only) has a critique that names another value, which
+the teacher follows. The claim is decided on the hard subset; the reward checks every intermediate
+value, so an answer copied from a critique with a wrong chain scores 0 (E-g's "no answer-copying" check).
 
     python -m replicate run critique --scale smoke --seeds 1 --device cpu --out /tmp/cq
-    python -m replicate run critique --scale cpu --seeds 3 --device cpu --out results/cpu/critique
+    python -m replicate run critique --scale cpu --seeds 1 --pilot --out /tmp/cq-pilot   # tuning: seeds >= 100
+    python -m replicate run critique --scale cpu --seeds 5 --device cpu --out results/cpu/critique
 """
 
 from __future__ import annotations
@@ -43,6 +48,11 @@ NAME = "critique"
 CLAIMS = ["critique-breaks-plateau", "scalar-reward-plateau"]
 ARMS = {"grpo": False, "critique-grpo": True}
 REFINE_FRAC = 0.3  # share of refinement episodes in pretraining (ours; rl-methods §0.3 gives no number)
+# share of those episodes whose critique names another value than the true one, which the teacher follows
+# (ours, issue 19): without them the base never puts a critique's value over its own computation (pilot seed
+# 100: refinements on hard problems right 0.2-1.4% of the time; with them 32%)
+OVERRIDE_FRAC = 0.3
+PRETRAIN_ONLY = {"refine_frac": REFINE_FRAC, "override_frac": OVERRIDE_FRAC}
 # rollouts per prompt and step: GRPO G = 8 initial; Critique-GRPO 7 initial + one refinement for each
 ROLLOUTS_PER_PROMPT = {"grpo": 8, "critique-grpo": 14}
 
@@ -54,36 +64,37 @@ def grpo_arm_config(cfg: GRPOConfig) -> GRPOConfig:
     return replace(cfg, steps=int(round(cfg.steps * r)), val_every=int(round(cfg.val_every * r)))
 
 
-# cpu scale (issue 11): fixed-length chains, because a 0.39M model locates the operand of each step by a
-# fixed relative offset only when every chain has the same length (mod 7, mixed 2-4 step chains: greedy
-# accuracy 0.8% after 600 pretraining steps; fixed 3-step chains 12-15% at 400-800 steps vs the teacher's 73%;
-# measured, see /work/notes/issue-11-modchain.md), and mod 5 shrinks the tables to learn; the hard subset is
-# chains one step longer (a position and a value the teacher never writes)
-CPU_TASK = {"modulus": 5, "min_len": 3, "max_len": 3, "hard_len": 4, "hard_frac": 0.25, "eps_exec": 0.1}
-CPU_PRETRAIN = PretrainConfig(n_traces=40_000, steps=1000, batch_size=128, lr=3e-3, warmup=50, eval_problems=256, eval_samples=8)
+# cpu scale (issue 19): every chain 3 steps mod 5 (a 0.39M model locates each step's operand by a fixed relative
+# offset only when every chain has the same length: mixed 3- and 4-step chains gave T=1 pass@1 0.03-0.15, the
+# 2026-11-29 run); the hard subset is the same length with one rare-operator step ('%', a value the teacher never
+# writes), in pretraining, in the RL stream and in the held-out set. Pilot seed 100 (bench/results/pilot_tasks.md):
+# base easy pass@1 0.77 (greedy 1.00), hard 0, P(true value at the '%' step | right prefix) 0.003; refinements
+# of the base's own hard attempts right 0.32 given the critique
+CPU_TASK = {"modulus": 5, "min_len": 3, "max_len": 3, "hard_frac": 0.3, "eps_exec": 0.1}
+CPU_PRETRAIN = PretrainConfig(n_traces=40_000, steps=1000, batch_size=128, lr=4e-3, warmup=50, eval_problems=256, eval_samples=8)
 
 # GRPO settings shared by both arms; "temperature 1.0", "no KL" (Critique-GRPO example script, rl-methods §g).
 # `grpo` is the Critique-GRPO arm's; the GRPO arm's is grpo_arm_config(grpo).
 SCALES = {
     "smoke": Scale(
-        name="smoke", task="modchain-critique", task_kwargs={"modulus": 5, "min_len": 2, "max_len": 3},
+        name="smoke", task="modchain-critique", task_kwargs={"modulus": 5, "min_len": 2, "max_len": 3, "hard_frac": 0.25},
         model=ModelConfig(d_model=64, n_layers=2, n_heads=4, max_positions=48),
         pretrain=PretrainConfig(n_traces=20_000, steps=500, batch_size=128, lr=5e-3, warmup=20, eval_problems=32, eval_samples=8),
         grpo=GRPOConfig(steps=8, prompts_per_step=8, group_size=8, lr=1e-3, mini_batches=2, val_every=4, val_problems=128, measure_after=False),
         default_seeds=1,
-        summary="{params}-parameter Llama, ModChain mod 5 (2-3 steps) with refinement episodes, Critique-GRPO 8 steps x 8 prompts x (7+7) vs GRPO 14 steps x 8 x 8 (matched rollouts), CPU smoke test",
+        summary="{params}-parameter Llama, ModChain mod 5 (2-3 steps, 25% with a '%' step) with refinement episodes, Critique-GRPO 8 steps x 8 prompts x (7+7) vs GRPO 14 steps x 8 x 8 (matched rollouts), CPU smoke test",
         expected="~15 s per seed with a cached base, ~2 min with its pretraining (2-core CPU)",
     ),  # fmt: skip
     "cpu": Scale(
         name="cpu", task="modchain-critique", task_kwargs=CPU_TASK,
         model=ModelConfig(d_model=128, n_layers=2, n_heads=4, max_positions=48),
         pretrain=CPU_PRETRAIN,
-        # RL lengthened (32 -> 96 steps, lr 5e-4 -> 1e-3) after the first cpu run (6191a39): GRPO gained only
-        # 2-6 pp, under the 3 SE the rule requires of the control; at lr 1e-3 GRPO collapsed (c99ff9b), so lr
-        # stays 5e-4 with the longer run; the rule itself is unchanged
-        grpo=GRPOConfig(steps=96, prompts_per_step=16, group_size=8, lr=5e-4, mini_batches=4, val_every=8, val_problems=256, val_samples=4, measure_after=False),
-        default_seeds=3,
-        summary="{params}-parameter Llama, ModChain mod 5 (fixed 3-step chains + 25% non-transferable 4-step chains) with refinement episodes, Critique-GRPO 96 steps x 16 prompts x (7+7) vs GRPO 168 steps x 16 x 8 (matched rollouts), 2-core CPU",
+        # issue 19 re-registration: lr 2e-4 (pilot seed 100: at 5e-4 GRPO's accuracy swung 0.26-0.60 and ended
+        # below its start (an earlier base); at 1e-4 and 2e-4 easy accuracy rose 0.74 -> 0.98 / 0.99, hard stayed 0;
+        # the larger stable rate gives the refinements' updates the more room)
+        grpo=GRPOConfig(steps=96, prompts_per_step=16, group_size=8, lr=2e-4, mini_batches=4, val_every=8, val_problems=256, val_samples=4, measure_after=False),
+        default_seeds=5,
+        summary="{params}-parameter Llama, ModChain mod 5 (3-step chains, 30% with a '%' step the teacher never writes, in RL and held out) with refinement episodes, Critique-GRPO 96 steps x 16 prompts x (7+7) vs GRPO 168 steps x 16 x 8 (matched rollouts), 2-core CPU",
         expected="see results/cpu/critique/result.json seconds_per_seed (measured)",
     ),  # fmt: skip
     "gpu": Scale(
@@ -99,7 +110,7 @@ SCALES = {
 
 # ---- registered verdict rule (issue 11 re-registration; rl-methods §g E-g; do not tune to a run) -----
 THRESHOLDS = {
-    "min_seeds": 3,
+    "min_seeds": 3,  # the cpu scale runs 5 confirmatory seeds (issue 19)
     "final_points": 3,  # final accuracy = mean of the last 3 validation points (same rollout counts in both arms)
     # critique-breaks-plateau, the shared symmetric rule (replicate/verdicts.py): effect = Critique-GRPO minus
     # GRPO final held-out pass@1 at matched rollouts, mean over seeds with the seed SE and a t interval (df = seeds - 1)
@@ -111,14 +122,21 @@ THRESHOLDS = {
 }
 CHECKLIST = [
     Item("control-learns", "GRPO's validation accuracy gain (mean of the last 3 points - first point) per seed: lower end of its Student-t interval over seeds (2-sigma level)", ">", 0.0),
+    # issue 19: the plateau problems are in the RL stream, where a critique can act on them (hard_frac 0.3)
+    Item("hard-in-rl", "share of hard ('%') prompts in the RL prompt stream (mean over steps), lowest over seeds and both arms", ">=", 0.15),
+    # issue 19: a critique can turn a hard attempt into a right refinement; if it never does, Critique-GRPO has
+    # nothing to learn from and a null result says nothing about the claim
+    Item("refinements-can-be-right", "Critique-GRPO's refinement accuracy on hard prompts (mean over steps), lowest over seeds", ">", 0.0),
 ]  # fmt: skip (issue 19: the control's gain is judged over seeds, not against pooled per-problem SEs)
 
 CRITERION_TEXT = (
     "Both arms from one base per seed; Critique-GRPO (7 initial + 1 refinement, 14 rollouts per prompt) and GRPO (8 per prompt, "
     "14/8 as many steps) compared at matched generated rollouts. Final accuracy = mean of the last 3 validation points (T=1, 256 "
     "held-out problems x 4 samples). Preconditions (else inconclusive): >= 3 seeds; on every seed GRPO's hard-subset accuracy stays <= 0.10 "
-    "(the plateau the claim is about). Fair-test checklist (issue 19): GRPO learned - its per-seed accuracy gain has a t interval "
-    "over seeds above 0 - else inconclusive: not a fair test here. critique-breaks-plateau (issue 19: decided on the hard subset, "
+    "(the plateau the claim is about). Fair-test checklist (issue 19), else inconclusive: not a fair test here: GRPO learned - its "
+    "per-seed accuracy gain has a t interval over seeds above 0; hard prompts are >= 15% of the RL prompt stream in both arms on "
+    "every seed; Critique-GRPO's refinements on hard prompts are right on every seed (mean accuracy > 0). Hard subset (2026-12-07 "
+    "re-registration): 3-step chains like the easy ones with one '%' step whose value the teacher never writes. critique-breaks-plateau (issue 19: decided on the hard subset, "
     "the plateau the claim is about): effect = Critique-GRPO minus GRPO final hard-subset accuracy, mean over seeds "
     "+/- t(df = seeds-1) x seed SE at the 2-sigma level; holds if the interval lies above 0; does not hold if it lies below +0.038 "
     "(the smallest average pass@1 gain 2506.03106 reports, Qwen3-8B 64.46 -> 68.26); otherwise inconclusive. "
@@ -134,9 +152,11 @@ def _seed_job(job: dict) -> dict:
     task = CritiqueModChain(**scale.task_kwargs)
     val = heldout_problems(task, scale.grpo.val_problems)
     t0 = time.time()
-    task.refine_frac = REFINE_FRAC  # refinement episodes only in pretraining
-    model, meta = get_base(task, {**scale.task_kwargs, "refine_frac": REFINE_FRAC}, scale.model, scale.pretrain, scale=scale.name, seed=seed, device=device, cache=job["cache"], exclude=frozenset(p.prompt for p in val))
-    task.refine_frac = 0.0
+    for k, v in PRETRAIN_ONLY.items():  # refinement episodes only in pretraining
+        setattr(task, k, v)
+    model, meta = get_base(task, {**scale.task_kwargs, **PRETRAIN_ONLY}, scale.model, scale.pretrain, scale=scale.name, seed=seed, device=device, cache=job["cache"], exclude=frozenset(p.prompt for p in val))
+    for k in PRETRAIN_ONLY:
+        setattr(task, k, 0.0)
     cfgs = {"critique-grpo": scale.grpo, "grpo": grpo_arm_config(scale.grpo)}
 
     def train_one(arm):
@@ -185,6 +205,8 @@ def analyse_seed(arms: dict, n_val: int, seed: int) -> dict:
         "control": ctrl,
         "all_wrong_tail": {a: float(np.mean(tail(r))) for a, r in arms.items()},
         "refine_accuracy_mean": float(np.mean([x.get("refine_accuracy", 0.0) for x in c])),
+        "refine_accuracy_hard": _mean_or_none([x.get("refine_accuracy_hard") for x in c]),
+        "frac_hard_rl": {a: _mean_or_none([x.get("frac_hard") for x in r]) for a, r in arms.items()},
         "rollouts_per_step": {a: float(np.mean([x["rollouts_generated"] for x in r])) for a, r in arms.items()},
     }  # fmt: skip
     hard_g, hard_c = d["final_hard"]["grpo"], d["final_hard"]["critique-grpo"]
@@ -212,7 +234,7 @@ def analyse(runs: dict, scale, out_dir) -> dict:
         f"seed {d['seed']}: final GRPO {d['final']['grpo']:.3f} vs Critique-GRPO {d['final']['critique-grpo']:.3f} (overall lift {d['lift_overall']:+.3f}, hard-subset lift {d['lift'] if d['lift'] is None else round(d['lift'], 3)}) at rollouts {d['rollouts_at_final']['critique-grpo']}, "
         f"hard subset {({a: None if v is None else round(v, 3) for a, v in d['final_hard'].items()})}, GRPO gain {d['control']['gain'] if d['control']['gain'] is None else round(d['control']['gain'], 3)} "
         f"(SE {d['control']['se'] if d['control']['se'] is None else round(d['control']['se'], 3)}), all-wrong groups (last third) {({a: round(v, 3) for a, v in d['all_wrong_tail'].items()})}, "
-        f"refinement accuracy {d['refine_accuracy_mean']:.3f}"
+        f"refinement accuracy {d['refine_accuracy_mean']:.3f} (hard {d['refine_accuracy_hard'] if d['refine_accuracy_hard'] is None else round(d['refine_accuracy_hard'], 3)})"
         for d in per_seed
     )  # fmt: skip
     claims = [
@@ -220,7 +242,14 @@ def analyse(runs: dict, scale, out_dir) -> dict:
         {"id": "scalar-reward-plateau", "verdict": "inconclusive", "because": f"not decided by this design: the hard subset is built so that scalar-reward RL cannot learn it, so GRPO's plateau on it is a property of the design; reported only: {nums}"},
     ]
     learn = seed_learned([d["control"]["gain"] for d in per_seed], [d["control"]["se"] for d in per_seed])
-    checklist = apply(CHECKLIST, {"control-learns": learn["ci"][0] if learn["ci"] else None}, claims)
+    hard_rl = [v for d in per_seed for v in d["frac_hard_rl"].values()]
+    ref_hard = [d["refine_accuracy_hard"] for d in per_seed]
+    measured = {
+        "control-learns": learn["ci"][0] if learn["ci"] else None,
+        "hard-in-rl": None if not hard_rl or None in hard_rl else min(hard_rl),
+        "refinements-can-be-right": None if not ref_hard or None in ref_hard else min(ref_hard),
+    }
+    checklist = apply(CHECKLIST, measured, claims)
     arms = arm_series(runs, ARMS)
     curves = {a: rollout_curve(next(iter(runs.values()))["arms"][a]) for a in ARMS}
     xs = {a: curves[a][0][: len(arms[a]["accuracy"])] for a in ARMS}

@@ -45,12 +45,28 @@ def test_critique_text_and_task_roundtrip():
     rng = np.random.default_rng(0)
     p = t.sample_problems(rng, 1)[0]
     vals = t.values(p)
+    n = len(vals)
     good = ";".join(map(str, vals))
-    assert critique_text(vals, good) == "|C>" and t.reward(p, good + "$") == 1.0
+    assert critique_text(vals, good) == "|" + ";".join("C" * n) + ">" and t.reward(p, good + "$") == 1.0
     bad = ";".join(["9"] + [str(v) for v in vals[1:]])
-    assert critique_text(vals, bad) == f"|1={vals[0]}>"
+    assert critique_text(vals, bad) == "|" + ";".join([str(vals[0])] + ["."] * (n - 1)) + ">"
     rp = t.refinement_prompt(p, bad)
-    assert rp.startswith(p.prompt) and rp.endswith(f"|1={vals[0]}>") and len(rp) <= t.prompt_len
+    # fixed width: <attempt padded to max_response_len - 1><critique in max_len slots><prompt left-padded>
+    assert len(rp) == t.prompt_len and rp.endswith(p.prompt) and rp.startswith(bad)
+    assert rp[t.attempt_width : t.attempt_width + t.critique_width] == "|" + ";".join([str(vals[0])] + ["."] * 3) + ">"
+
+
+def test_refinement_layout_is_fixed_width_at_the_cpu_scale():
+    from replicate.experiments.critique import CPU_TASK
+
+    t = CritiqueModChain(**CPU_TASK)
+    rng = np.random.default_rng(5)
+    for p in t.sample_problems(rng, 50):
+        for attempt in ("", "1", "1;2;3", "1;2;3;4;0", t.trace(p.prompt, rng, 0.5)):
+            rp = t.refinement_prompt(p, attempt)
+            assert len(rp) == t.prompt_len == 20  # 5 (attempt) + 7 (critique) + 8 (prompt): no padding anywhere
+            assert rp[5] == "|" and rp[11] == ">" and rp[12:] == p.prompt
+    assert t.refinement_prompt(p, ";".join(map(str, t.values(p) + [0])))[5:12] == "|.;.;.>"  # should have stopped
 
 
 def test_refinement_episodes_use_the_revealed_value():
@@ -61,58 +77,81 @@ def test_refinement_episodes_use_the_revealed_value():
         trace = t.teacher_trace(p, rng)
         # with a slip-free teacher, every refinement is exactly right
         assert t.reward(p, trace) == 1.0, (p, trace, fw)
-        assert len(p.prompt) <= t.prompt_len
+        assert len(p.prompt) == t.prompt_len
 
 
-def test_shaped_loss_value_and_gradient():
-    # d/dlogp [-A p/(p+g)] = -A g p/(p+g)^2, peaking at p = g (2506.03106 App. F)
-    lp = torch.log(torch.tensor([0.1, 0.5])).requires_grad_()
-    a = torch.tensor([1.0, 1.0])
-    loss = shaped_token_loss(lp, a, 0.1)
-    assert loss.detach().tolist() == pytest.approx([-0.5, -0.5 / 0.6])
-    loss.sum().backward()
-    assert lp.grad.tolist() == pytest.approx([-0.1 * 0.1 / 0.04, -0.1 * 0.5 / 0.36])
+def test_override_episodes_follow_the_named_value():
+    t = CritiqueModChain(modulus=5, min_len=3, max_len=3, refine_frac=1.0, override_frac=1.0, eps_exec=0.0, hard_frac=0.3)
+    rng = np.random.default_rng(2)
+    probs = t.sample_problems(rng, 200)
+    eps = [p for p in probs if "attempt" in p.meta]
+    assert len(eps) > 100 and all("%" not in p.prompt for p in eps)  # episodes on easy problems only
+    assert all("%" in p.prompt for p in probs if "attempt" not in p.meta)  # hard ones stay direct
+    for p in eps:
+        i, v = p.meta["told"]
+        vals = t.values(p)
+        assert v != vals[i] and p.prompt[5 + 1 + 2 * i] == str(v)  # the critique names another value, in slot i
+        trace = t.teacher_trace(p, rng).rstrip("$").split(";")
+        assert trace[: i + 1] == [str(x) for x in vals[:i]] + [str(v)]  # the teacher writes it and carries on
 
 
-def test_hard_subset_is_never_shown_by_the_teacher():
-    from replicate.experiments.critique import CPU_TASK
+def test_hard_subset_same_length_and_never_written_by_the_teacher():
+    from replicate.experiments.critique import CPU_TASK, PRETRAIN_ONLY
+    from replicate.critique import RARE, apply_op
 
-    t = CritiqueModChain(**CPU_TASK, refine_frac=0.3)
+    t = CritiqueModChain(**CPU_TASK, **PRETRAIN_ONLY)
     rng = np.random.default_rng(3)
-    probs = t.sample_problems(rng, 2000)
+    probs = t.sample_problems(rng, 4000)
     hard = [p for p in probs if p.hard]
-    assert 0.2 < len(hard) / len(probs) < 0.3
-    assert not any("attempt" in p.meta for p in hard)  # no refinement episode on a hard chain
-    for p in hard[:100]:
-        trace = t.teacher_trace(p, rng)
-        assert len(trace.rstrip("$").split(";")) == CPU_TASK["max_len"] and t.reward(p, trace) == 0.0  # stops at max_len
-        assert len(p.prompt) <= t.prompt_len
-    # a critique of a stopped hard attempt reveals step max_len + 1, and the refinement prompt still fits
-    p = hard[0]
+    assert 0.25 < len(hard) / len(probs) < 0.35
+    assert all(p.prompt.count(RARE) == 1 for p in hard) and not any(RARE in p.prompt for p in probs if not p.hard)
+    assert not any("attempt" in p.meta for p in hard)  # no refinement episode on a hard problem
+    assert not any(RARE in p.prompt for p in probs if "attempt" in p.meta)
+    easy_direct = [p for p in probs if not p.hard and "attempt" not in p.meta]
+    assert {len(p.prompt) for p in hard} == {len(p.prompt) for p in easy_direct} == {8}  # same length: 3 steps
+    for p in hard:
+        v0, steps = t.steps_of(p.prompt)
+        k = [j for j, (op, _) in enumerate(steps) if op == RARE][0]
+        vals = t.values(p)
+        for _ in range(5):
+            trace = [int(x) for x in t.teacher_trace(p, rng).rstrip("$").split(";")]
+            assert len(trace) == 3
+            prev = v0 if k == 0 else trace[k - 1]
+            # the teacher reads '%' as '+': never the true value a + b + 1 of the step it writes
+            assert trace[k] == apply_op("+", prev, steps[k][1], 5) != apply_op(RARE, prev, steps[k][1], 5)
+            if k == 0 or trace[k - 1] == vals[k - 1]:
+                assert trace[k] != vals[k] and t.reward(p, ";".join(map(str, trace))) == 0.0
+    # the held-out set and the RL stream hold hard problems (hard_frac is not a pretraining-only setting)
+    from replicate.pretrain import heldout_problems
+
+    rl = CritiqueModChain(**CPU_TASK)
+    assert 0.2 < np.mean([p.hard for p in heldout_problems(rl, 256)]) < 0.4
+    assert 0.2 < np.mean([p.hard for p in rl.sample_problems(np.random.default_rng(4), 1000)]) < 0.4
+    # a critique of a hard attempt that is right up to the '%' step reveals the value in that step's slot
+    p = next(p for p in hard if t.steps_of(p.prompt)[1][2][0] == RARE)
     vals = t.values(p)
-    attempt = ";".join(map(str, vals[: CPU_TASK["max_len"]]))
-    assert critique_text(vals, attempt) == f"|{CPU_TASK['max_len'] + 1}={vals[-1]}>"
-    assert len(t.refinement_prompt(p, attempt)) <= t.prompt_len
+    attempt = ";".join(map(str, vals[:2] + [(vals[2] - 1) % 5]))
+    assert t.refinement_prompt(p, attempt)[5:12] == f"|.;.;{vals[2]}>"
 
 
-def _arm(accs, hard, per_step, every, aw=0.3):
+def _arm(accs, hard, per_step, every, aw=0.3, ref_hard=0.3):
     out = []
     for i, a in enumerate(accs):
         for j in range(every):
-            r = {"step": i * every + j, "rollouts_generated": per_step, "frac_all_wrong": aw, "entropy": 0.5, "refine_accuracy": 0.2}
+            r = {"step": i * every + j, "rollouts_generated": per_step, "frac_all_wrong": aw, "entropy": 0.5, "refine_accuracy": 0.2, "frac_hard": 0.3, "refine_accuracy_hard": ref_hard}
             if j == 0:
                 r.update(val_accuracy=a, val_accuracy_hard=hard, val_accuracy_easy=a, val_counts=[int(round(4 * a))] * 256, val_samples=4)
             out.append(r)
     return out[: (len(accs) - 1) * every + 1]
 
 
-def _runs(lifts, grpo_hard=0.05):
+def _runs(lifts, grpo_hard=0.05, ref_hard=0.3):
     from replicate.experiments.critique import ARMS
 
     g = [0.2, 0.4, 0.5, 0.55, 0.55, 0.55]
     runs = {}
     for s, lift in enumerate(lifts):
-        arms = {"grpo": _arm(g, grpo_hard, 128, 7), "critique-grpo": _arm([g[0]] + [x + lift for x in g[1:]], grpo_hard + lift, 224, 4)}  # issue 19: decided on the hard subset
+        arms = {"grpo": _arm(g, grpo_hard, 128, 7), "critique-grpo": _arm([g[0]] + [x + lift for x in g[1:]], grpo_hard + lift, 224, 4, ref_hard=ref_hard)}  # issue 19: decided on the hard subset
         assert list(arms) == list(ARMS)
         runs[s] = {"arms": arms, "records": arms["grpo"], "base": {}, "params": 1}
     return runs
@@ -136,6 +175,23 @@ def test_rule_three_ways(tmp_path):
     v, res = _verdict(_runs([0.10, 0.11, 0.09], grpo_hard=0.5), tmp_path)  # GRPO solved the hard subset: no plateau
     assert v == "inconclusive" and "hard_unsolved" in res["claims"][0]["because"]
     assert res["claims"][1]["verdict"] == "inconclusive"  # scalar-reward-plateau: not decidable by this design
+
+
+def test_rule_on_realistic_cpu_inputs(tmp_path):
+    """5 seeds as the cpu pilot looked (GRPO hard 0, easy 0.74 -> 0.98; refinements on hard right ~0.3)."""
+    v, res = _verdict(_runs([0.0, 0.0, 0.0, 0.002, 0.0], grpo_hard=0.0), tmp_path)  # critique lifts nothing
+    assert v == "does-not-hold", res["claims"][0]["because"]
+    assert {r["item"]: r["passed"] for r in res["checklist"]} == {"control-learns": True, "hard-in-rl": True, "refinements-can-be-right": True}
+    v, res = _verdict(_runs([0.06, 0.09, 0.12, 0.05, 0.08], grpo_hard=0.0), tmp_path)
+    assert v == "holds", res["claims"][0]["because"]
+    v, res = _verdict(_runs([0.0, 0.15, 0.0, 0.0, 0.01], grpo_hard=0.0), tmp_path)  # one seed learns the '%' value
+    assert v == "inconclusive", res["claims"][0]["because"]
+
+
+def test_checklist_refinements_never_right_is_not_a_fair_test(tmp_path):
+    v, res = _verdict(_runs([0.0, 0.0, 0.0], grpo_hard=0.0, ref_hard=0.0), tmp_path)
+    assert v == "inconclusive" and "not a fair test here (refinements-can-be-right" in res["claims"][0]["because"]
+    assert res["claims"][0]["rule_verdict"] == "does-not-hold"
 
 
 def test_grpo_arm_spends_the_same_rollouts():
