@@ -1,4 +1,5 @@
-"""Fixtures for the job-runner tests: a store with the claim ``entropy-law`` and a fake engine.
+"""Fixtures for the job-runner tests: a store with the claim ``entropy-law`` and a fake engine;
+and ``generated_store``, the shipped corpus padded with 1,500 generated claims (issue 23 tests).
 
 ``job_store`` points ``CLAIMTRACK_REPLICATE_CMD`` at ``tests/fake_replicate.py`` (same command
 line as ``python -m replicate``) and shortens the lease/heartbeat/poll intervals so crash recovery
@@ -40,5 +41,30 @@ def job_store(home, monkeypatch):
         store.upsert_claim(Claim(id="entropy-law", statement="R = -a exp(H) + b",
                                  topic="entropy-collapse", kind="empirical-law",
                                  sources=["2505.22617"], first_asserted=dt.date(2025, 5, 28)))
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def generated_store(home):
+    """The shipped corpus plus 1,500 generated claims with bench/scale_store.py's evidence of every
+    kind, flag, correction and prior work, and relations (the listing and board equivalence tests)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from scale_store import evidence_for, relations_for
+    from search_corpus import distractors, pad_store
+
+    from claimtrack.graph.models import Evidence, Relation
+    from claimtrack.literature import loader
+
+    store, _ = loader.init()
+    pad_store(store, 1500)
+    papers, claims = distractors(1500)
+    have = set(store.claim_ids())
+    claims = [c for c in claims if c["id"] in have]
+    with store.transaction():
+        for e in evidence_for(claims, [p["arxiv_id"] for p in papers]):
+            store.add_evidence(Evidence(**e))
+        for r in relations_for(claims):
+            store.upsert_relation(Relation(**r))
     yield store
     store.close()

@@ -103,35 +103,15 @@ def test_records_are_the_views_to_dict_on_the_shipped_corpus(seeded_store, monke
     assert list(listing.records(seeded_store, DATES[-1], limit=0)) == []
 
 
-def test_records_on_a_generated_store(home, monkeypatch):
+def test_records_on_a_generated_store(generated_store, monkeypatch):
     """A generated store (bench/scale_store.py's evidence of every kind, flag, correction and
     prior work, and relations): the same lines at several dates and page boundaries."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
-    from scale_store import evidence_for, relations_for
-    from search_corpus import distractors, pad_store
-
-    from claimtrack.graph.models import Evidence, Relation
-    from claimtrack.literature import loader
-
-    store, _ = loader.init()
-    pad_store(store, 1500)
-    papers, claims = distractors(1500)
-    have = set(store.claim_ids())
-    claims = [c for c in claims if c["id"] in have]
-    with store.transaction():
-        for e in evidence_for(claims, [p["arxiv_id"] for p in papers]):
-            store.add_evidence(Evidence(**e))
-        for r in relations_for(claims):
-            store.upsert_relation(Relation(**r))
+    store = generated_store
     monkeypatch.setattr(listing, "PAGE", 333)
     days = [dt.date(2024, 6, 30), dt.date(2025, 6, 30), dt.date(2026, 6, 30), dt.date.today()]
     assert same_lines_as_views(store, days) > 3000
     for status in ("contested", "refuted", "qualified"):
         same_lines_as_views(store, days[-1:], status=status, offset=2, limit=400)
-    store.close()
 
 
 def test_records_of_an_older_row_and_of_a_stale_store(seeded_store, monkeypatch):

@@ -9,8 +9,6 @@ claim page's status history read from the timeline is the replayed one.
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -58,23 +56,5 @@ def test_stale_store_builds_the_whole_graph(seeded_store, monkeypatch):
 
 
 @pytest.mark.slow
-def test_store_board_on_a_generated_store(home):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
-    from scale_store import evidence_for, relations_for
-    from search_corpus import distractors, pad_store
-
-    from claimtrack.graph.models import Evidence, Relation
-    from claimtrack.literature import loader
-
-    store, _ = loader.init()
-    pad_store(store, 1500)
-    papers, claims = distractors(1500)
-    have = set(store.claim_ids())
-    claims = [c for c in claims if c["id"] in have]
-    with store.transaction():
-        for e in evidence_for(claims, [p["arxiv_id"] for p in papers]):
-            store.add_evidence(Evidence(**e))
-        for r in relations_for(claims):
-            store.upsert_relation(Relation(**r))
-    assert same_boards(store, [None, "entropy-collapse-bottleneck"]) > 100
-    store.close()
+def test_store_board_on_a_generated_store(generated_store):
+    assert same_boards(generated_store, [None, "entropy-collapse-bottleneck"]) > 100
