@@ -5,10 +5,13 @@ ModChain of mixed length (epistemic: longer chains fail more) where 20% of items
 their reference label is wrong with probability 0.5 (aleatoric: no policy can be sure). The base is
 pretrained on teacher traces ``v1;v2;..;vk|d`` whose digit d states the teacher's own success
 probability (with jitter); a smaller model is worse than its teacher, so the base starts miscalibrated.
-At the cpu scale (issue 19 item 5) the teacher also errs systematically on one prompt-visible step
-(``*2``: it writes 2x + 1 mod 5 80% of the time) while stating its usual confidence there, so the base
-answers those chains wrong and overconfidently: greedy accuracy ~0.14 under the label-noise ceiling,
-with the right value still in its distribution for RLVR to find. The task is ``calibration_task.py``.
+At the cpu scale (issue 19 item 5) the teacher also errs systematically (it writes a ``*`` product 5..9
+unreduced 80% of the time), so the base answers those chains wrong: greedy accuracy ~0.15 under the
+label-noise ceiling, with the right value still in its distribution for RLVR to find. Its
+digit (re-registered 2026-12-07 after review of c505046, whose base stated one digit everywhere) states the
+chance that the answer it wrote, less its random slips, is scored correct, knowing the '?' rate but not the
+'.' one: a greedy base copying it is calibrated and informative, and its digit follows its answer, so RLVR
+can keep or break calibration and RLCR has the '.' rate to learn. The task is ``calibration_task.py``.
 Per seed: base -> RLVR arm and base -> RLCR arm (same base, same rollouts budget); held-out accuracy,
 ECE (10 bins), Brier, AUROC at temperature 0 ("Evaluation: temperature 0", RLCR eval). Training samples
 at RLCR's T = 0.7 and scores the PPO log-probs at that temperature (``trainer.at_temperature``). Every
@@ -31,6 +34,7 @@ import torch
 
 from replicate.checklist import Item, apply
 from replicate.experiments.arms import arm_series, train_each_arm
+from replicate.experiments.calibration_probe import follows, forced_digits
 from replicate.experiments.calibration_task import NoisyConfModChain
 from replicate.experiments.seed_pool import one_thread, run_seed_jobs
 from replicate.metrics import clipped_binomial_se
@@ -62,14 +66,22 @@ _RLCR_GRPO = dict(
     temperature=0.7,  # "temperature 0.7"
     group_size=16,  # rl-methods E-e "G = 16, as in the repo" (the repo uses num_generations = 32)
 )
-# cpu task (issue 19 item 5): the teacher writes x*2 as x*2 + 1 (mod 5) 80% of the time. Without it the base answered
+# cpu task (issue 19 item 5; 5680211, replaced below): the teacher wrote x*2 as x*2 + 1 (mod 5) 80% of the time. Without it the base answered
 # every chain right and sat at the label-noise ceiling (0.914 held-out, 2026-11-29), so RLVR had nothing to fix. A
 # 3-step chain holds a '*2' step with probability 1 - (14/15)^3 = 0.187, so copying the error puts the base's greedy
 # accuracy ~0.15 under the ceiling (pilot seed 100: 0.775 vs 0.914); the right value keeps ~20% of the teacher's mass,
 # within RLVR's reach (pilot: pattern accuracy 0.02 -> 0.85 in 32 steps at lr 2e-4).
 # The 20% noisy items come in two known rates (10% '?' at 0.5, 10% '.' at 0.25; E-e "known rates"), so a calibrated
 # policy at the ceiling states three levels (1, 0.75, 0.5) and E-e's ">= 3 digits" can be met (calibration_task.py).
-CPU_TASK = {"modulus": 5, "min_len": 3, "max_len": 3, "noise_frac": 0.1, "noise_rate": 0.5, "noise2_frac": 0.1, "noise2_rate": 0.25, "conf_knows_noise": False, "sys_op": "*", "sys_operand": 2, "sys_err": 0.8, "sys_shift": 1}
+# Re-registered 2026-12-07 (issue 19 review of c505046): the habit is now visible in the trace (sys_mode "unreduced":
+# a '*' product 5..9 written unreduced, 80% of the time; 16.8% of the held-out items) and the digit states the chance
+# that the teacher's answer, less its random slips, is scored correct (conf_mode "greedy"), knowing the '?' rate only
+# ('.' items look clean to it): 0.97 where it wrote no unreduced value, 0 where it did, 0.5 on '?' items. A greedy
+# base copying these digits is calibrated (ECE 0.045 for the exact digits) and informative (AUROC 0.956), and its
+# digit follows its answer (pilot: 0.84), so an RLVR fix of the habit leaves ECE alone unless RL moves the digits.
+# (c505046's teacher stated 0.73 on every item: a constant-digit, underconfident base whose ECE could only rise; with
+# the '*2' -> 2x + 1 habit the base's digit read the prompt only, pilots f and h)
+CPU_TASK = {"modulus": 5, "min_len": 3, "max_len": 3, "noise_frac": 0.1, "noise_rate": 0.5, "noise2_frac": 0.1, "noise2_rate": 0.25, "conf_mode": "greedy", "conf_known": "?", "conf_jitter": 0.5, "sys_op": "*", "sys_mode": "unreduced", "sys_err": 0.8}
 SCALES = {
     "smoke": _scale(
         "smoke", {"modulus": 5, "min_len": 2, "max_len": 3},
@@ -91,7 +103,7 @@ SCALES = {
         # '30000000', accuracy 0.78 -> 0.17); at 2e-4 both arms learn and their ECE, accuracy and AUROC are flat from
         # step 64 to 128 (bench/results/pilot_tasks.md)
         GRPOConfig(steps=64, prompts_per_step=16, lr=2e-4, mini_batches=4, val_every=8, val_problems=256, measure_after=False, **_RLCR_GRPO),
-        5, "{params}-parameter Llama, ModChain mod 5 (fixed 3-step chains, 10% + 10% noisy labels at rates 0.5 / 0.25, the teacher's systematic '*2' error) with a confidence digit, 64 GRPO steps x 256 rollouts per arm (T=0.7), 2-core CPU",
+        5, "{params}-parameter Llama, ModChain mod 5 (fixed 3-step chains, 10% + 10% noisy labels at rates 0.5 / 0.25, the teacher's systematic unreduced-product error) with the greedy answer's confidence digit, 64 GRPO steps x 256 rollouts per arm (T=0.7), 2-core CPU",
         "see results/cpu/calibration/result.json seconds_per_seed (measured)",
     ),  # fmt: skip
     "gpu": _scale(
@@ -124,13 +136,21 @@ THRESHOLDS = {
     "min_conf_values": 3,
     "min_conf_mass": 0.05,
     # binary-reward-hurts-calibration, effect = ECE(RLVR) - ECE(base): holds above +0.03 (our size, kept from the
-    # first registration), does not hold below 0 (the claim states no size: "raises the ECE" needs > 0)
+    # first registration). Does not hold below +0.03 (re-registered 2026-12-07, issue 19 review of c505046; was 0):
+    # with a calibrated base (checklist base-calibrated) ECE(base) sits at the sampling and digit-resolution floor
+    # (0.03-0.045 for exact digits here), so an interval below 0 was out of reach and "does not hold" fixed out by design
     "ece_rise_hold": 0.03,
-    "ece_rise_min": 0.0,
+    "ece_rise_min": 0.03,
     # precondition per seed (otherwise inconclusive): the answers carry a confidence
     "pre_format_rate": 0.9,  # valid '|d' on >= 90% of held-out answers in every arm
     # checklist base-below-ceiling (issue 19 item 5): RLVR needs >= 10 pp between the base and the ceiling to fix
     "base_headroom": 0.10,
+    # checklist base-confidence-informative and base-calibrated (2026-12-07, issue 19 review of c505046), gating
+    # binary-reward-hurts-calibration: the base's digit must rank its items (a constant digit has AUROC exactly 0.5)
+    # and the base must start calibrated (else the sign of RLVR's accuracy gain sets the sign of the ECE change)
+    "base_auroc_min": 0.55,
+    "base_ece_max": 0.07,
+    "base_follow_min": 0.5,  # exact digits: 0.95 - 0.05 = 0.9 off '?' items; a prompt-only digit: 0  # the exact calibrated digits score 0.045 on the held-out items (resolution + sampling) + 0.025
 }
 CHECKLIST = [
     Item("control-learns", "RLVR's held-out accuracy gain over the base (greedy) per seed: lower end of its Student-t interval over seeds (2-sigma level)", ">", 0.0),
@@ -138,6 +158,13 @@ CHECKLIST = [
     Item("base-below-ceiling", "base greedy accuracy minus the ceiling (accuracy of answering every chain's true values, the best achievable under the label noise) on the held-out items, mean over seeds", "<=", -THRESHOLDS["base_headroom"]),
     # RLVR can reach the ceiling, where its inherited digits may already rank items as well as exact knowledge of the
     # noise rates does (pilot seed 100: 0.937 = 0.937); then RLCR's registered AUROC gain is out of reach by design
+    # registered 2026-12-07 (issue 19 review of c505046): a constant-digit base (AUROC 0.5) or a miscalibrated one makes
+    # the ECE change a by-product of RLVR's accuracy gain, so binary-reward-hurts-calibration is not a fair test there
+    Item("base-confidence-informative", "base AUROC of the stated digit for its own correctness on the held-out items, mean over seeds (a constant digit scores 0.5)", ">=", THRESHOLDS["base_auroc_min"], claims=("binary-reward-hurts-calibration",)),
+    Item("base-calibrated", "base ECE (10 bins, greedy) on the held-out items, mean over seeds", "<=", THRESHOLDS["base_ece_max"], claims=("binary-reward-hurts-calibration",)),
+    # a calibrated, informative base whose digit reads the prompt only (pilots f, h with the '*2' -> 2x + 1 habit: digit 0
+    # on ~90% of '*2' items whatever it wrote) still makes the ECE rise mechanical: RLVR fixes the answer, the low digit stays
+    Item("base-digit-follows-answer", "base's mean stated q after the teacher-forced true trace minus after the habit trace, on the held-out items whose trace the teacher's habit changes (calibration_probe), mean over seeds", ">=", THRESHOLDS["base_follow_min"], claims=("binary-reward-hurts-calibration",)),
     Item("auroc-headroom", "AUROC of the ceiling policy stating 1 - each item's noise rate, minus RLVR's AUROC, held-out items, mean over seeds", ">=", THRESHOLDS["auroc_gain"], claims=("brier-reward-calibrates",)),
 ]  # fmt: skip (issue 19: the control's gain is judged over seeds, not against pooled per-problem SEs)
 
@@ -149,13 +176,17 @@ CRITERION_TEXT = (
     "learned - the per-seed RLVR - base accuracy gain has a t interval over seeds above 0; the base is below the ceiling - its "
     "greedy accuracy, mean over seeds, is >= 0.10 under the accuracy of answering every chain's true values on the same items "
     "(the best achievable under the label noise); for brier-reward-calibrates only, RLVR's AUROC is >= 0.05 under the AUROC of "
-    "that ceiling policy stating 1 - each item's known noise rate (mean over seeds), else the AUROC gain is out of reach. Each effect: mean over seeds +/- t(df = "
+    "that ceiling policy stating 1 - each item's known noise rate (mean over seeds), else the AUROC gain is out of reach; for "
+    "binary-reward-hurts-calibration only, the base's digit is informative (base AUROC, mean over seeds, >= 0.55), the base is "
+    "calibrated (base ECE, mean over seeds, <= 0.07) and its digit follows the answer it wrote (on the held-out items whose trace the "
+    "teacher's habit changes, the base's mean stated q after the teacher-forced true trace minus after the habit trace, mean over "
+    "seeds, >= 0.5). Each effect: mean over seeds +/- t(df = "
     "seeds-1) x seed SE (2-sigma level); holds when the interval lies above its hold level, does not hold when it lies below the "
     "smallest effect the claim needs. brier-reward-calibrates holds if all of: log(ECE(RLVR)/ECE(RLCR)) above log 2 (E-e; the "
     "paper's smallest reported reduction is 2.6x), acc(RLCR) - acc(RLVR) above -0.02, AUROC(RLCR) - AUROC(RLVR) above 0.05, and "
     "RLCR's confidence uses >= 3 digits with >= 5% mass on every seed; does not hold if any part's interval lies below its level "
     "(log 2, -0.02, 0.05) or the confidence collapsed on a majority of seeds. binary-reward-hurts-calibration: ECE(RLVR) - "
-    "ECE(base) holds above +0.03, does not hold below 0. Otherwise inconclusive. Every (digit, correct) pair is in metrics.jsonl."
+    "ECE(base) holds above +0.03, does not hold below +0.03 (no rise of that size). Otherwise inconclusive. Every (digit, correct) pair is in metrics.jsonl."
 )
 
 
@@ -200,6 +231,7 @@ def _seed_job(job: dict) -> dict:
     t0 = time.time()
     model, meta = get_base(task, scale.task_kwargs, scale.model, scale.pretrain, scale=scale.name, seed=seed, device=device, cache=job["cache"], exclude=exclude)
     evals = {"base": evaluate_calibration(model, task, evalp, device)}
+    probe = forced_digits(model, task, evalp, device) if task.sys_op else None  # does the base's digit follow its answer?
 
     def train_one(arm):
         records = train_grpo(model, task, scale.grpo, seed=seed, device=device, val_problems=val, on_step=lambda rec: progress(rec, scale.grpo.steps, seed=seed, arm=arm), reward_fn=rewards[arm])
@@ -207,12 +239,15 @@ def _seed_job(job: dict) -> dict:
         return records
 
     arms = train_each_arm(model, ARMS, train_one)
-    return {"seed": seed, "records": arms["binary"], "arms": arms, "evals": evals, "base": meta, "params": count_params(model), "seed_seconds": time.time() - t0}
+    return {"seed": seed, "records": arms["binary"], "arms": arms, "evals": evals, "probe": probe, "base": meta, "params": count_params(model), "seed_seconds": time.time() - t0}
 
 
 def run(scale, seeds, *, device: str, out_dir, cache, log=None) -> dict:
     def pairs(res):  # the per-item pairs every calibration number is computed from
-        return {f"eval:{arm}": [{"step": -1, "eval_items": len(ev["_digits"]), "digit": ev["_digits"], "correct": ev["_correct"], "label_true": ev.get("_label_true"), "pattern": ev.get("_pattern"), "rate": ev.get("_rate")}] for arm, ev in res["evals"].items()}
+        out = {f"eval:{arm}": [{"step": -1, "eval_items": len(ev["_digits"]), "digit": ev["_digits"], "correct": ev["_correct"], "label_true": ev.get("_label_true"), "pattern": ev.get("_pattern"), "rate": ev.get("_rate")}] for arm, ev in res["evals"].items()}
+        if res.get("probe"):
+            out["probe:base"] = [{"step": -1, **res["probe"]}]
+        return out
 
     def describe(res):
         return ", ".join(f"{k} acc {v['accuracy']:.3f} ECE {v['ece']:.3f}" for k, v in res["evals"].items())
@@ -230,6 +265,14 @@ def seed_evals(run: dict) -> dict:
             rec = (recs["records"] if isinstance(recs, dict) else recs)[0]
             out[name.split(":", 1)[1]] = summarise(rec["digit"], rec["correct"], rec.get("label_true"), rec.get("pattern"), rec.get("rate"))
     return out
+
+
+def seed_probe(run: dict) -> dict | None:
+    """The base's forced-trace digits (calibration_probe): from the run, or from its ``probe:base`` record."""
+    if run.get("probe"):
+        return run["probe"]
+    recs = run.get("arms", {}).get("probe:base")
+    return None if not recs else (recs["records"] if isinstance(recs, dict) else recs)[0]
 
 
 def analyse_seed(ev: dict, seed: int) -> dict:
@@ -288,6 +331,8 @@ def analyse(runs: dict, scale, out_dir) -> dict:
     T = THRESHOLDS
     evals = {s: seed_evals(r) for s, r in runs.items()}
     per_seed = [analyse_seed(evals[s], s) for s in runs]
+    for d, s in zip(per_seed, runs, strict=True):
+        d["digit_follows_answer"] = follows(seed_probe(runs[s]))
     nums = "; ".join(
         f"seed {d['seed']}: " + ", ".join(f"{k} acc {m['accuracy']:.3f} ECE {m['ece']:.3f} Brier {m['brier']:.3f} AUROC {m['auroc'] if m['auroc'] is None else round(m['auroc'], 3)}" for k, m in d["metrics"].items())
         for d in per_seed
@@ -299,7 +344,7 @@ def analyse(runs: dict, scale, out_dir) -> dict:
         "ece_ratio": _rule(per_seed, "ece_log_ratio", name="log(ECE(RLVR)/ECE(RLCR))", hold_at=T["ece_log_ratio"], min_effect=T["ece_log_ratio"], source="E-e 'ECE(RLCR) <= 0.5 x ECE(RLVR)'; smallest reported reduction 2.6x (rl-methods §e)"),
         "accuracy_kept": _rule(per_seed, "acc_diff", name="acc(RLCR) - acc(RLVR)", hold_at=-T["acc_margin"], min_effect=-T["acc_margin"], source="'keeping accuracy', 2 pp margin (E-e)"),
         "auroc_gain": _rule(per_seed, "auroc_gain", name="AUROC(RLCR) - AUROC(RLVR)", hold_at=T["auroc_gain"], min_effect=T["auroc_gain"], source="E-e AUROC gain >= 0.05"),
-        "ece_rise": _rule(per_seed, "ece_rise", name="ECE(RLVR) - ECE(base)", hold_at=T["ece_rise_hold"], min_effect=T["ece_rise_min"], source="'raises the ECE' (prediction) needs > 0"),
+        "ece_rise": _rule(per_seed, "ece_rise", name="ECE(RLVR) - ECE(base)", hold_at=T["ece_rise_hold"], min_effect=T["ece_rise_min"], source="'raises the ECE', at our registered size +0.03 (a calibrated base sits at the ECE floor)"),
     }
     n_coll = sum(not d["not_collapsed"] for d in per_seed)
     collapse = "holds" if n_coll == 0 else ("does-not-hold" if n_coll > len(per_seed) / 2 else "inconclusive")
@@ -311,7 +356,14 @@ def analyse(runs: dict, scale, out_dir) -> dict:
     ]
     learn = seed_learned([d["control"]["gain"] for d in per_seed], [d["control"]["se"] for d in per_seed])
     gaps, room = [d["base_gap"] for d in per_seed], [d["auroc_headroom"] for d in per_seed]
-    measured = {"control-learns": learn["ci"][0] if learn["ci"] else None, "base-below-ceiling": None if None in gaps else float(np.mean(gaps)), "auroc-headroom": None if None in room else float(np.mean(room))}
+    base_auc, base_ece = [d["metrics"]["base"]["auroc"] for d in per_seed], [d["metrics"]["base"]["ece"] for d in per_seed]
+    fol = [d["digit_follows_answer"] for d in per_seed]
+    measured = {
+        "control-learns": learn["ci"][0] if learn["ci"] else None, "base-below-ceiling": None if None in gaps else float(np.mean(gaps)),
+        "base-confidence-informative": float(np.mean([0.5 if a is None else a for a in base_auc])), "base-calibrated": float(np.mean(base_ece)),
+        "base-digit-follows-answer": None if None in fol else float(np.mean(fol)),
+        "auroc-headroom": None if None in room else float(np.mean(room)),
+    }  # fmt: skip
     checklist = apply(CHECKLIST, measured, claims)
     # reliability diagram (seed-pooled bins) and accuracy curves
     cal = {}

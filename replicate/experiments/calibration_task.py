@@ -6,7 +6,8 @@ Grammar::
     prompt    ?3*2+4-1:        ('?' marks an item whose label may be wrong; left-padded)
     response  1;0;4|7$         (every intermediate value mod m, then '|' and the stated confidence digit)
 
-The digit d states a success probability q = (d + 0.5) / 10. Used by ``replicate/experiments/calibration.py``:
+The digit d states a success probability q = (d + 0.5) / 10: the teacher's sampling success from the prompt
+(``conf_mode="prompt"``) or the chance that its greedy answer is scored correct (``"greedy"``, the cpu task). Used by ``replicate/experiments/calibration.py``:
 
     >>> t = NoisyConfModChain(modulus=5, min_len=3, max_len=3, sys_op="*")
     >>> round(t.ceiling(), 3)
@@ -53,10 +54,21 @@ class NoisyConfModChain:
     # noise classes as well as exact knowledge of the rates does, so once RLVR reaches the ceiling RLCR has no AUROC
     # left to gain (pilot seed 100: RLVR 0.937 = the ceiling policy's 0.937); RLCR's Brier term has to learn them
     conf_knows_noise: bool = True
+    # what the digit states (issue 19 review of c505046): "prompt" = stated_prob, the teacher's sampling success from
+    # the prompt alone (the 2026-11-29 and 5680211 tasks); "greedy" = greedy_prob: the chance that the answer it wrote,
+    # less its random slips (a greedy answer has none), is scored correct, given the noise rates it knows
+    # (``conf_known``: the markers whose rate it knows; the other marked items look clean to it)
+    conf_mode: str = "prompt"
+    conf_known: str = "?."
     sys_op: str = ""  # "" = no systematic error (the smoke/gpu task and the 2026-11-29 cpu task)
     sys_operand: int = 2
     sys_err: float = 0.8
     sys_shift: int = 1
+    # "shift": the '<sys_op><sys_operand>' habit above; "unreduced" (cpu, 2026-12-07 re-registration): on every
+    # '<sys_op>' step whose result is a single digit >= m the teacher forgets the reduction and writes it as is
+    # ('4*2' -> 8, not 3) with probability sys_err; the wrong value is visible in the trace itself, so a small
+    # model's digit can follow what it wrote (pilots f, g: with the 'shift' habit its digit read the prompt only)
+    sys_mode: str = "shift"
     name: str = "modchain-conf"
     mc: ModChain = field(init=False, repr=False)
 
@@ -64,11 +76,31 @@ class NoisyConfModChain:
         self.mc = ModChain(modulus=self.modulus, min_len=self.min_len, max_len=self.max_len, hard_len=self.max_len, hard_frac=0.0, eps_exec=self.eps_exec)
         self.prompt_len = self.mc.prompt_len + 1  # '?' marker
         self.max_response_len = self.mc.max_response_len + 2  # '|d'
+        if self.conf_mode not in ("prompt", "greedy"):
+            raise ValueError("conf_mode must be 'prompt' or 'greedy'")
+        if self.sys_mode not in ("shift", "unreduced"):
+            raise ValueError("sys_mode must be 'shift' or 'unreduced'")
         if self.sys_op and (self.sys_op not in OP_FN or self.sys_shift % self.modulus == 0):
             raise ValueError("sys_op must be one of + - * and sys_shift must change the value")
 
-    def is_pattern(self, op: str, x: int) -> bool:
+    def is_pattern(self, op: str, x: int, v: int = 0) -> bool:
+        """Does the habit apply to this step (``v``: the value before it, read by the "unreduced" habit only)?"""
+        if self.sys_mode == "unreduced":
+            return bool(self.sys_op) and op == self.sys_op and self.modulus <= OP_FN[op](v % self.modulus, x) <= 9
         return bool(self.sys_op) and op == self.sys_op and x == self.sys_operand
+
+    def _habit(self, op: str, x: int, v: int) -> int:
+        """The value the habit writes on a step it applies to."""
+        raw = OP_FN[op](v % self.modulus, x)
+        return raw if self.sys_mode == "unreduced" else (raw + self.sys_shift) % self.modulus
+
+    def _pattern_count(self, prompt: str) -> int:
+        v, steps = self.mc._steps(prompt.lstrip("?."))
+        n = 0
+        for op, x in steps:
+            n += self.is_pattern(op, x, v)
+            v = OP_FN[op](v, x) % self.modulus
+        return n
 
     def sample_problems(self, rng, n: int) -> list[Problem]:
         out = []
@@ -81,7 +113,7 @@ class NoisyConfModChain:
             if noisy and rng.random() < rate:
                 label = (label + int(rng.integers(1, self.modulus))) % self.modulus
             ref = ";".join(str(v) for v in vals[:-1] + [label])
-            n_pat = sum(self.is_pattern(op, x) for op, x in self.mc._steps(p.prompt)[1])
+            n_pat = self._pattern_count(p.prompt)
             meta = {"ref": ref, "noisy": noisy, "rate": rate, "k": len(vals), "label_true": label == vals[-1], "pattern_steps": n_pat}
             out.append(Problem(prompt=mark + p.prompt, answer=label, meta=meta))
         return out
@@ -115,19 +147,61 @@ class NoisyConfModChain:
         p = (1 - self.eps_exec) ** (problem.meta["k"] - n_pat) * (1 - self.sys_err) ** n_pat
         return p * (1 - problem.meta["rate"])
 
+    def label_odds(self, problem: Problem) -> tuple[float, float]:
+        """(P(label = true value), P(label = one given wrong value)) as the teacher sees the item.
+
+        A marker in ``conf_known`` tells it the item's rate r; every other item (clean, or marked with a rate it does
+        not know) belongs to one pool whose label is wrong with the pool's mean rate, computed from the registered
+        fractions (cpu: '.' unknown -> (0.1 x 0.25) / 0.9 = 0.028 wrong, so q = 0.972 on unmarked and '.' items).
+        """
+        mark = problem.prompt[:1] if problem.prompt[:1] in "?." else ""
+        if mark and mark in self.conf_known:
+            r = problem.meta["rate"]
+        else:
+            pool = [(1 - self.noise_frac - self.noise2_frac, 0.0)] + [(f, rt) for m, f, rt in (("?", self.noise_frac, self.noise_rate), (".", self.noise2_frac, self.noise2_rate)) if m not in self.conf_known]
+            r = sum(f * rt for f, rt in pool) / sum(f for f, _ in pool)
+        return 1 - r, r / (self.modulus - 1)
+
+    def greedy_prob(self, problem: Problem, habit_right: bool) -> float:
+        """What a calibrated greedy policy states (conf_mode "greedy"): the chance its answer is scored correct.
+
+        ``habit_right``: the chain's final value is the true one when only the '*2' habit is applied (no random
+        slips; a greedy answer makes none). The teacher sees the value it wrote on each '*2' step, so it knows
+        when its habit took it off the true chain (q ~ 0.01) and when it did not (q = P(label true)); random slips
+        it does not see. A policy that answers greedily and states this digit is calibrated up to the digit's
+        resolution, whatever its accuracy on the '*2' items: an RLVR fix of the habit moves items from the low
+        digit to the high one with the answer, so ECE can move only if RL changes the digits themselves.
+        """
+        right, wrong = self.label_odds(problem)
+        return right if habit_right else (0.0 if self.sys_mode == "unreduced" else wrong)  # an unreduced value never matches
+
+    def habit_values(self, prompt: str) -> list[int]:
+        """The chain's values with only the '*2' habit applied (no random slips): what a greedy copy of the teacher writes."""
+        v, steps = self.mc._steps(prompt.lstrip("?."))
+        out = []
+        for op, x in steps:
+            v = self._habit(op, x, v) if self.is_pattern(op, x, v) else OP_FN[op](v, x) % self.modulus
+            out.append(v)
+        return out
+
     def teacher_trace(self, problem: Problem, rng) -> str:
         # same draws as ModChain.teacher_trace when sys_op is off (one uniform per step, an integer per slip)
         v, steps = self.mc._steps(problem.prompt.lstrip("?."))
-        vals = []
+        vals, h, t = [], v, v  # h: the chain with only the habit applied; t: the true chain
+        wrote_habit = False  # "unreduced": the teacher sees a value >= m in its own trace
         for op, x in steps:
-            v = OP_FN[op](v, x) % self.modulus
-            if self.is_pattern(op, x):
+            hit = self.is_pattern(op, x, v)
+            vp = v
+            v, h, t = OP_FN[op](v, x) % self.modulus, OP_FN[op](h, x) % self.modulus, OP_FN[op](t, x) % self.modulus
+            if hit:
                 if rng.random() < self.sys_err:
-                    v = (v + self.sys_shift) % self.modulus
+                    v, h, wrote_habit = self._habit(op, x, vp), (h + self.sys_shift) % self.modulus, True
             elif rng.random() < self.eps_exec:
                 v = (v + int(rng.integers(1, self.modulus))) % self.modulus
             vals.append(v)
-        d = int(np.clip(round(10 * self.stated_prob(problem) - 0.5 + rng.normal(0, self.conf_jitter)), 0, 9))
+        right = not wrote_habit if self.sys_mode == "unreduced" else h == t
+        q = self.greedy_prob(problem, right) if self.conf_mode == "greedy" else self.stated_prob(problem)
+        d = int(np.clip(round(10 * q - 0.5 + rng.normal(0, self.conf_jitter)), 0, 9))
         return ";".join(str(x) for x in vals) + f"|{d}$"
 
     def reward(self, problem: Problem, response: str) -> float:
