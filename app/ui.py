@@ -204,15 +204,19 @@ def _warm_registry() -> threading.Thread:
     return thread
 
 
+def _no_store(exc: StoreError) -> None:
+    st.error(f"No claim store yet: {exc}. Build it with `claimtrack init` "
+             f"(or `make run`), with CLAIMTRACK_HOME={settings.home()}.")
+    st.stop()
+
+
 def load_graph() -> Graph:
     """The graph snapshot of the store as it is now, or a clear message and stop without one."""
     read_url()
     try:
         graph = _graph(views.store_version())
     except StoreError as exc:
-        st.error(f"No claim store yet: {exc}. Build it with `claimtrack init` "
-                 f"(or `make run`), with CLAIMTRACK_HOME={settings.home()}.")
-        st.stop()
+        _no_store(exc)
     _warm_registry()
     return graph
 
@@ -232,9 +236,7 @@ def load_store() -> Store:
     try:
         store = _store(str(db), db.stat().st_ino if db.exists() else None)
     except StoreError as exc:
-        st.error(f"No claim store yet: {exc}. Build it with `claimtrack init` "
-                 f"(or `make run`), with CLAIMTRACK_HOME={settings.home()}.")
-        st.stop()
+        _no_store(exc)
     _warm_registry()
     return store
 

@@ -76,6 +76,22 @@ def relations_for(claims: list[dict], *, seed: int = 19) -> list[dict]:
     return out
 
 
+def pad_with_evidence(store, n: int) -> None:
+    """Add ``n`` generated distractor claims to ``store``, with their evidence and relations."""
+    from claimtrack.graph.models import Evidence, Relation
+    from search_corpus import distractors, pad_store
+
+    pad_store(store, n)
+    papers, claims = distractors(n)
+    have = set(store.claim_ids())
+    claims = [c for c in claims if c["id"] in have]
+    with store.transaction():
+        for e in evidence_for(claims, [p["arxiv_id"] for p in papers]):
+            store.add_evidence(Evidence(**e))
+        for r in relations_for(claims):
+            store.upsert_relation(Relation(**r))
+
+
 def build(n: int, *, vectors: bool = False, base: int = 2000, noise: float = 0.025) -> Path:
     """The home of a store of ``n`` claims (built, or reused when already built)."""
     home = CACHE / str(n)
@@ -83,9 +99,7 @@ def build(n: int, *, vectors: bool = False, base: int = 2000, noise: float = 0.0
     if done.exists():
         return home
     os.environ["CLAIMTRACK_HOME"] = str(home)
-    from claimtrack.graph.models import Evidence, Relation
     from claimtrack.literature import loader
-    from search_corpus import distractors, pad_store
 
     t0 = time.perf_counter()
     if not (home / "ready").exists():
@@ -96,15 +110,7 @@ def build(n: int, *, vectors: bool = False, base: int = 2000, noise: float = 0.0
         store, _ = loader.init()
         pad = n - store.query("SELECT COUNT(*) AS n FROM claims")[0]["n"]
         if pad > 0:
-            pad_store(store, pad)
-            papers, claims = distractors(pad)
-            have = {r["id"] for r in store.query("SELECT id FROM claims")}
-            claims = [c for c in claims if c["id"] in have]
-            with store.transaction():
-                for e in evidence_for(claims, [p["arxiv_id"] for p in papers]):
-                    store.add_evidence(Evidence(**e))
-                for r in relations_for(claims):
-                    store.upsert_relation(Relation(**r))
+            pad_with_evidence(store, pad)
         store.close()
         (home / "ready").write_text(f"{time.perf_counter() - t0:.0f} s\n")
     if vectors:

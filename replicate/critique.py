@@ -50,11 +50,11 @@ from replicate.metrics import entropy_from_logits, seq_mean_token_mean, token_lo
 from replicate.rewards import zero_variance_groups
 from replicate.sampling import sample
 from replicate.tasks import EXECUTION, OTHER, Problem
+from replicate.tasks.modchain import OPS, split_chain
 from replicate.tokenizer import PAD, CharTokenizer
 from replicate.trainer import at_temperature
 
 GAMMA = 0.1  # "off_policy_reshape = p_div_p_0.1"; App. F gamma ~ 0.1 (2506.03106, claim critique-breaks-plateau)
-OPS = "+-*"
 RARE = "%"  # the operator whose value the teacher never writes (issue 19; ModWalk's move 7)
 BLANK = " "  # pads the attempt to a fixed width in the refinement prompt
 
@@ -133,19 +133,12 @@ class CritiqueModChain:
     # ---- problems ----------------------------------------------------------------------------
     @staticmethod
     def steps_of(prompt: str) -> tuple[int, list[tuple[str, int]]]:
-        body, toks, cur = prompt.lstrip(PAD).rstrip(":"), [], ""
-        for c in body:
-            if c in OPS + RARE:
-                toks += [int(cur), c]
-                cur = ""
-            else:
-                cur += c
-        toks.append(int(cur))
-        return toks[0], [(toks[i], toks[i + 1]) for i in range(1, len(toks), 2)]
+        return split_chain(prompt.lstrip(PAD).rstrip(":"), OPS + RARE)
 
     def values_of(self, prompt: str) -> list[int]:
-        v, out = self.steps_of(prompt)[0], []
-        for op, x in self.steps_of(prompt)[1]:
+        v, steps = self.steps_of(prompt)
+        out = []
+        for op, x in steps:
             v = apply_op(op, v, x, self.modulus)
             out.append(v)
         return out

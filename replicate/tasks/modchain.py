@@ -22,6 +22,19 @@ from replicate.tasks.base import EXECUTION, OTHER, Problem
 OPS = "+-*"
 
 
+def split_chain(body: str, ops: str) -> tuple[int, list[tuple[str, int]]]:
+    """``"12+45*7"`` -> ``(12, [("+", 45), ("*", 7)])``: the start value and each (operator, operand)."""
+    toks, cur = [], ""
+    for c in body:
+        if c in ops:
+            toks += [int(cur), c]
+            cur = ""
+        else:
+            cur += c
+    toks.append(int(cur))
+    return toks[0], [(toks[i], toks[i + 1]) for i in range(1, len(toks), 2)]
+
+
 @dataclass
 class ModChain:
     modulus: int = 97
@@ -38,17 +51,7 @@ class ModChain:
         self.max_response_len = self.hard_len * (w + 1)
 
     def _steps(self, prompt: str) -> tuple[int, list[tuple[str, int]]]:
-        body = prompt.rstrip(":")
-        toks, cur = [], ""
-        for c in body:
-            if c in OPS:
-                toks.append(int(cur))
-                toks.append(c)
-                cur = ""
-            else:
-                cur += c
-        toks.append(int(cur))
-        return toks[0], [(toks[i], toks[i + 1]) for i in range(1, len(toks), 2)]
+        return split_chain(prompt.rstrip(":"), OPS)
 
     def _values(self, prompt: str) -> list[int]:
         v, steps = self._steps(prompt)

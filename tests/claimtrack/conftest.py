@@ -50,21 +50,11 @@ def generated_store(home):
     """The shipped corpus plus 1,500 generated claims with bench/scale_store.py's evidence of every
     kind, flag, correction and prior work, and relations (the listing and board equivalence tests)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-    from scale_store import evidence_for, relations_for
-    from search_corpus import distractors, pad_store
+    from scale_store import pad_with_evidence
 
-    from claimtrack.graph.models import Evidence, Relation
     from claimtrack.literature import loader
 
     store, _ = loader.init()
-    pad_store(store, 1500)
-    papers, claims = distractors(1500)
-    have = set(store.claim_ids())
-    claims = [c for c in claims if c["id"] in have]
-    with store.transaction():
-        for e in evidence_for(claims, [p["arxiv_id"] for p in papers]):
-            store.add_evidence(Evidence(**e))
-        for r in relations_for(claims):
-            store.upsert_relation(Relation(**r))
+    pad_with_evidence(store, 1500)
     yield store
     store.close()
