@@ -208,9 +208,22 @@ def execute(module, scale_name: str, n_seeds: int | None, *, device: str, out_di
     return execute_many([module], scale_name, n_seeds, device=device, out_dir=out_dir, cache=cache, log=log, subdirs=False, pilot=pilot)[0]
 
 
-def seeds_for(n_seeds: int, *, pilot: bool = False) -> list[int]:
-    """Confirmatory seeds 0..n-1, or pilot seeds 100..100+n-1 (issue 19: tune on pilot seeds only)."""
-    return list(range(PILOT_SEED_MIN, PILOT_SEED_MIN + n_seeds)) if pilot else list(range(n_seeds))
+def seeds_for(n_seeds: int, *, pilot: bool = False, first: int = 0) -> list[int]:
+    """Confirmatory seeds first..first+n-1, or pilot seeds 100..100+n-1 (issue 19: tune on pilot seeds only).
+
+    ``first``: the experiment's registered first confirmatory seed at this scale (``first_seed``); a
+    re-registration after an attempt on seeds 0-4 runs on a fresh block, because 0-4 have been seen.
+    """
+    if pilot:
+        return list(range(PILOT_SEED_MIN, PILOT_SEED_MIN + n_seeds))
+    if not 0 <= first or first + n_seeds > PILOT_SEED_MIN:
+        raise ValueError(f"confirmatory seeds {first}..{first + n_seeds - 1} must lie in 0..{PILOT_SEED_MIN - 1}")
+    return list(range(first, first + n_seeds))
+
+
+def first_seed(module, scale_name: str) -> int:
+    """The registered first confirmatory seed of ``module`` at ``scale_name`` (``CONFIRMATORY_FIRST_SEED``; default 0)."""
+    return int(getattr(module, "CONFIRMATORY_FIRST_SEED", {}).get(scale_name, 0))
 
 
 # scales whose confirmatory runs decide claims: they must run the committed (registered) code
@@ -218,7 +231,7 @@ CONFIRMATORY_SCALES = ("cpu", "gpu")
 
 
 def check_confirmatory(scale_name: str, seeds: list[int], revision: str) -> None:
-    """Refuse a confirmatory run (seeds 0-4) at a deciding scale from a modified tree: such a run
+    """Refuse a confirmatory run (seeds 0-99) at a deciding scale from a modified tree: such a run
     could be tuning on the confirmatory seeds. Tuning uses ``--pilot`` (seeds >= 100)."""
     if scale_name in CONFIRMATORY_SCALES and seed_role(seeds) == "confirmatory" and not REV_CLEAN.match(revision):
         raise ValueError(f"confirmatory seeds {seeds} at the {scale_name} scale need a clean committed tree (revision {revision}); tune with --pilot (seeds >= {PILOT_SEED_MIN})")
@@ -233,7 +246,10 @@ def execute_many(modules, scale_name: str, n_seeds: int | None, *, device: str, 
     scale = modules[0].SCALES[scale_name]
     if any(m.SCALES[scale_name] != scale for m in modules):
         raise ValueError("experiments run together must share the scale definition")
-    seeds = seeds_for(n_seeds if n_seeds is not None else scale.default_seeds, pilot=pilot)
+    firsts = {first_seed(m, scale_name) for m in modules}
+    if len(firsts) > 1:
+        raise ValueError("experiments run together must share their registered confirmatory seeds")
+    seeds = seeds_for(n_seeds if n_seeds is not None else scale.default_seeds, pilot=pilot, first=firsts.pop())
     check_confirmatory(scale_name, seeds, resultfile.code_revision())
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,13 @@ def test_seed_roles():
     from replicate import runner
 
     assert runner.seeds_for(3, pilot=True) == [100, 101, 102] and runner.seeds_for(5) == SEEDS
+    # a re-registration after seeing seeds 0-4 runs on a fresh confirmatory block (latent-capability: 5-12)
+    assert runner.seeds_for(lc.SCALES["cpu"].default_seeds, first=runner.first_seed(lc, "cpu")) == list(range(5, 13)) and runner.first_seed(entropy_law, "cpu") == 0
+    assert stats.seed_role([5, 6, 7, 8, 9]) == "confirmatory" and stats.seed_role([99, 100]) == "other"
+    with pytest.raises(ValueError, match="must lie in"):
+        runner.seeds_for(5, first=97)
+    with pytest.raises(ValueError, match="clean committed tree"):
+        runner.check_confirmatory("cpu", [5, 6, 7, 8, 9], "abc1234-dirty")
     with pytest.raises(ValueError, match="clean committed tree"):
         runner.check_confirmatory("cpu", SEEDS, "abc1234-dirty")
     runner.check_confirmatory("cpu", [100, 101], "abc1234-dirty")  # pilots may run from a modified tree
@@ -245,10 +252,10 @@ def test_interventions_dose_far_from_the_paper_is_not_a_fair_test(tmp_path):
 
 
 # ---- latent-capability: pass@k from 64 samples on 256 problems per seed ------------------------------
-def _lc_runs(rl_narrows=True, prorl_expands=True, base_ceiling=False, seed=11):
+def _lc_runs(rl_narrows=True, prorl_expands=True, base_ceiling=False, seed=11, null=False, seeds=SEEDS):
     rng = np.random.default_rng(seed)
     runs = {}
-    for s in SEEDS:
+    for s in seeds:
         p = rng.beta(0.6, 1.2, 256)
         p[:40] = 0.0  # never solved by the base
         if base_ceiling:
@@ -256,6 +263,8 @@ def _lc_runs(rl_narrows=True, prorl_expands=True, base_ceiling=False, seed=11):
         base, base_b = rng.binomial(64, p), rng.binomial(64, p)
         rl_p = np.where(p > 0.05, np.minimum(1, 1.6 * p), 0.0) if rl_narrows else np.where(p == 0, 0.3, np.minimum(1, 1.6 * p + 0.05))
         pr_p = np.where(p == 0, 0.2, np.minimum(1, 1.4 * p + 0.05)) if prorl_expands else np.where(p > 0.1, np.minimum(1, 1.6 * p), 0.0)
+        if null:  # sharpening without narrowing or expansion: only problems the base already solves at k = 64 move
+            rl_p = pr_p = np.where(p > 0.5, np.minimum(1, 1.3 * p), p)
         ev = {"n": 64, "hard": [False] * 256, "counts": base.tolist(), "counts_b": base_b.tolist()}
         rl = {"0": ev, "160": {"n": 64, "hard": ev["hard"], "counts": rng.binomial(64, rl_p).tolist()}, "320": {"n": 64, "hard": ev["hard"], "counts": rng.binomial(64, rl_p).tolist()}}
         recs = [{"step": t, "entropy": 1.0 - t / 400} for t in range(321)]
@@ -276,6 +285,21 @@ def test_latent_capability_three_ways(tmp_path):
         runs[s]["arms"]["rl"]["evals"]["160"] = runs[s]["arms"]["rl"]["evals"]["0"] | {"counts": runs[s]["arms"]["rl"]["evals"]["0"]["counts_b"]}
     res = lc.analyse(runs, scale, tmp_path)
     assert res["claims"][0]["verdict"] == "inconclusive", res["claims"][0]["because"][:400]
+
+
+def test_latent_capability_null_is_decisive_with_the_registered_gap(tmp_path, monkeypatch):
+    """A true null (pass@1 up, pass@64 unchanged) does not hold under the 2 pp smallest gap of the 2026-12-07
+    re-registration; under the first attempt's rule (reject only below 0) the same data were inconclusive."""
+    scale = lc.SCALES["cpu"]
+    runs = _lc_runs(null=True, seeds=range(5, 5 + scale.default_seeds))  # the registered block, 5-12
+    res = lc.analyse(runs, scale, tmp_path)
+    v = {c["id"]: c["verdict"] for c in res["claims"]}
+    assert v == {"rl-narrows-pass-at-k": "does-not-hold", "prorl-expands-boundary": "does-not-hold"}, [c["because"][:400] for c in res["claims"]]
+    ci = res["decision"]["effects"]["narrowing"]["ci"]
+    assert ci[0] < 0 < ci[1] < 0.02, ci
+    monkeypatch.setitem(lc.THRESHOLDS, "min_pass_gap", 0.0)
+    res = lc.analyse(runs, scale, tmp_path)
+    assert [c["verdict"] for c in res["claims"]] == ["inconclusive", "inconclusive"]
 
 
 def test_latent_capability_base_at_the_ceiling_is_not_a_fair_test(tmp_path):
