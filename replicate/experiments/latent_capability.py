@@ -69,7 +69,8 @@ PRORL = {"kl_coef": 0.01, "ref_reset_every": 80, **CLIP_HIGHER, "clip_high": 0.4
 # on tasks where the base fails at every k), so 2 pp (about 4 of the ~190 tested problems) is
 # generous to both; it is also the accuracy margin of the other registered rules (E-e, reward-variance).
 # It was chosen after seeing seeds 0-4, so it governs a fresh block of confirmatory seeds, 5-12.
-CONFIRMATORY_FIRST_SEED = {"cpu": 5}
+# Seeds 5-12 ran the second attempt (aa39a0a), so a third attempt starts at 13.
+CONFIRMATORY_FIRST_SEED = {"cpu": 13}
 # Re-registered 2026-12-07 (results/RULES.md, issue 19): every effect is a per-seed paired
 # difference on the same held-out problems with a Student-t interval over seeds (was: a bootstrap
 # over pooled (seed, problem) units); a fair-test checklist: GRPO learned, the base is below the
@@ -80,6 +81,8 @@ THRESHOLDS = {
     "min_never_solved": 5,  # per seed: fewer never-solved problems than this and the seed's expansion is not evaluable
     "base_passn_max": 0.8,  # checklist: the base's pass@n on the tested problems <= 0.8 (issue 19)
     "min_pass_gap": 0.02,  # smallest pass@n difference either claim needs (see the re-registration above)
+    "band_max_frac": 1 / 8,  # sharpening band: problems the base solves in 1..n/8 of its n samples
+    "band_min_share": 0.10,  # checklist: >= 10% of the tested problems in that band (rl-narrows-pass-at-k)
 }
 CHECKLIST = [
     Item("control-learns", "plain GRPO's pass@1 gain over the base (standard-length checkpoint, tested problems) per seed: lower end "
@@ -87,6 +90,12 @@ CHECKLIST = [
     Item("base-below-ceiling", "the base's pass@n (n = largest k) on the tested problems, mean over seeds", "<=", THRESHOLDS["base_passn_max"]),
     Item("never-solved-in-rl", "problems the base never solves (0 correct in both of its n-sample draws) among the tested problems, "
          "which are problems of the RL stream; mean per seed", ">=", THRESHOLDS["min_never_solved"]),
+    # Registered 2026-12-07 (22:15 UTC) after review of the aa39a0a attempt, for later attempts: narrowing at k = n
+    # (2504.13837) comes from problems the base solves rarely, which RL's sharpening can lose. On ModWalk every easy
+    # problem is solved in >= 16 of 64 base samples and every hard one in 0, so pass@64(base) - pass@64(RL) could
+    # not come out above 0: the rule's "does not hold" was fixed by the design.
+    Item("sharpening-band", "share of the tested problems the base solves in 1 to n/8 of its n samples (the problems RL's "
+         "sharpening can lose at k = n), mean over seeds", ">=", THRESHOLDS["band_min_share"], claims=("rl-narrows-pass-at-k",)),
 ]  # fmt: skip
 CRITERION_TEXT = (
     "Tested problems: the held-out problems of the kind RL trains on (where the task keeps its hard subset out of RL, the non-hard "
@@ -100,8 +109,9 @@ CRITERION_TEXT = (
     "has an interval above 0 and the never-solved expansion interval lies above 0; does not hold if pass@n(ProRL) - pass@n(base) "
     "has an interval below +0.02 (the smallest expansion of interest). ProRL - plain GRPO at equal steps is reported. Fair-test checklist (a failing item makes both claims "
     "inconclusive: not a fair test here): GRPO learned (per-seed pass@1 gain, t interval above 0); the base's pass@n on the tested "
-    "problems <= 0.8; >= 5 never-solved problems per seed among the tested problems, which RL trains on. Confirmatory seeds at the "
-    "cpu scale: 5-12 (seeds 0-4 were seen by the first attempt). rl-methods §d; issues 11, 19."
+    "problems <= 0.8; >= 5 never-solved problems per seed among the tested problems, which RL trains on; for rl-narrows-pass-at-k, "
+    ">= 10% of the tested problems solved by the base in 1 to n/8 of its n samples (registered after the aa39a0a attempt). Confirmatory seeds at the "
+    "cpu scale: 13-20 for the next attempt (0-4 ran the first attempt, b1887a2; 5-12 the second, aa39a0a). rl-methods §d; issues 11, 19."
 )
 
 
@@ -206,8 +216,9 @@ def decide(runs: dict, seeds: list, n: int, short: str, long_: str, task) -> tup
         p1 = {k: float(per_problem(v, n, 1).mean()) for k, v in c.items() if k != "base_b"}
         pn = {k: float(per_problem(v, n, n).mean()) for k, v in c.items() if k != "base_b"}
         never = int(((c["base"] == 0) & (c["base_b"] == 0)).sum())
+        band = float(((c["base"] >= 1) & (c["base"] <= n * THRESHOLDS["band_max_frac"])).mean())
         exp = {a: expansion(c["base"], c["base_b"], c[a], THRESHOLDS["min_never_solved"]) for a in ("rl", "rl_long", "prorl")}
-        per[s] = {"pass1": p1, "passn": pn, "never_solved_both_draws": never, "n_tested": int(sel.sum()), "expansion": exp}
+        per[s] = {"pass1": p1, "passn": pn, "never_solved_both_draws": never, "sharpening_band": band, "n_tested": int(sel.sum()), "expansion": exp}
 
     def eff(fn, name, **kw):
         return over_seeds([fn(per[s]) for s in seeds], name=name, **kw)
@@ -245,6 +256,7 @@ def decide(runs: dict, seeds: list, n: int, short: str, long_: str, task) -> tup
         "control-learns": rl_gain["ci"][0] if rl_gain["ci"] else None,
         "base-below-ceiling": float(np.mean([per[s]["passn"]["base"] for s in seeds])),
         "never-solved-in-rl": float(np.mean([per[s]["never_solved_both_draws"] for s in seeds])),
+        "sharpening-band": float(np.mean([per[s]["sharpening_band"] for s in seeds])),
     }
     decision = {"per_seed": {str(s): d for s, d in per.items()}, "effects": {"rl_pass1_gain": rl_gain, "narrowing": narrow, "rl_expansion": rl_exp, "prorl_gain": pr_gain, "prorl_expansion": pr_exp, "prorl_vs_grpo_equal_steps": pr_vs_rl}}
     return v1, v2, decision, measured

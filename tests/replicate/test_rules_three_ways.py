@@ -53,8 +53,8 @@ def test_seed_roles():
     from replicate import runner
 
     assert runner.seeds_for(3, pilot=True) == [100, 101, 102] and runner.seeds_for(5) == SEEDS
-    # a re-registration after seeing seeds 0-4 runs on a fresh confirmatory block (latent-capability: 5-12)
-    assert runner.seeds_for(lc.SCALES["cpu"].default_seeds, first=runner.first_seed(lc, "cpu")) == list(range(5, 13)) and runner.first_seed(entropy_law, "cpu") == 0
+    # a re-registration after seeing seeds 0-4 runs on a fresh confirmatory block (latent-capability: 5-12, then 13-20)
+    assert runner.seeds_for(lc.SCALES["cpu"].default_seeds, first=runner.first_seed(lc, "cpu")) == list(range(13, 21)) and runner.first_seed(entropy_law, "cpu") == 0
     assert stats.seed_role([5, 6, 7, 8, 9]) == "confirmatory" and stats.seed_role([99, 100]) == "other"
     with pytest.raises(ValueError, match="must lie in"):
         runner.seeds_for(5, first=97)
@@ -252,12 +252,12 @@ def test_interventions_dose_far_from_the_paper_is_not_a_fair_test(tmp_path):
 
 
 # ---- latent-capability: pass@k from 64 samples on 256 problems per seed ------------------------------
-def _lc_runs(rl_narrows=True, prorl_expands=True, base_ceiling=False, seed=11, null=False, seeds=SEEDS):
+def _lc_runs(rl_narrows=True, prorl_expands=True, base_ceiling=False, seed=11, null=False, seeds=SEEDS, saturated=False):
     rng = np.random.default_rng(seed)
     runs = {}
     for s in seeds:
-        p = rng.beta(0.6, 1.2, 256)
-        p[:40] = 0.0  # never solved by the base
+        p = rng.beta(0.6, 1.2, 256) if not saturated else rng.uniform(0.3, 0.9, 256)  # saturated: ModWalk's easy problems
+        p[: 54 if saturated else 40] = 0.0  # never solved by the base (saturated: ModWalk's 54 of 256 hard problems)
         if base_ceiling:
             p = np.maximum(p, 0.2)
         base, base_b = rng.binomial(64, p), rng.binomial(64, p)
@@ -291,7 +291,7 @@ def test_latent_capability_null_is_decisive_with_the_registered_gap(tmp_path, mo
     """A true null (pass@1 up, pass@64 unchanged) does not hold under the 2 pp smallest gap of the 2026-12-07
     re-registration; under the first attempt's rule (reject only below 0) the same data were inconclusive."""
     scale = lc.SCALES["cpu"]
-    runs = _lc_runs(null=True, seeds=range(5, 5 + scale.default_seeds))  # the registered block, 5-12
+    runs = _lc_runs(null=True, seeds=range(13, 13 + scale.default_seeds))  # the next registered block
     res = lc.analyse(runs, scale, tmp_path)
     v = {c["id"]: c["verdict"] for c in res["claims"]}
     assert v == {"rl-narrows-pass-at-k": "does-not-hold", "prorl-expands-boundary": "does-not-hold"}, [c["because"][:400] for c in res["claims"]]
@@ -300,6 +300,19 @@ def test_latent_capability_null_is_decisive_with_the_registered_gap(tmp_path, mo
     monkeypatch.setitem(lc.THRESHOLDS, "min_pass_gap", 0.0)
     res = lc.analyse(runs, scale, tmp_path)
     assert [c["verdict"] for c in res["claims"]] == ["inconclusive", "inconclusive"]
+
+
+def test_latent_capability_without_rarely_solved_problems_narrowing_is_not_a_fair_test(tmp_path):
+    """The aa39a0a attempt's design: every easy problem solved in >= 16 of 64 base samples, every hard one in 0, so
+    pass@64(base) - pass@64(RL) cannot come out above 0. The rule alone says does-not-hold; `sharpening-band` makes it
+    inconclusive, and it gates rl-narrows-pass-at-k only."""
+    scale = lc.SCALES["cpu"]
+    res = lc.analyse(_lc_runs(null=True, saturated=True, seeds=range(13, 13 + scale.default_seeds)), scale, tmp_path)
+    c = {c["id"]: c for c in res["claims"]}
+    assert c["rl-narrows-pass-at-k"]["rule_verdict"] == "does-not-hold"
+    assert c["rl-narrows-pass-at-k"]["verdict"] == "inconclusive" and "not a fair test here (sharpening-band, 0)" in c["rl-narrows-pass-at-k"]["because"]
+    assert c["prorl-expands-boundary"]["verdict"] == "does-not-hold", c["prorl-expands-boundary"]["because"][:300]
+    assert {r["item"]: r["passed"] for r in res["checklist"]}["sharpening-band"] is False
 
 
 def test_latent_capability_base_at_the_ceiling_is_not_a_fair_test(tmp_path):
