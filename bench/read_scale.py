@@ -92,7 +92,7 @@ def side_by_side(home: Path, reps: int) -> list[tuple[str, float, float]]:
     without an inquiry and the claim page's data (the whole graph, against the store reads)."""
     import datetime as dt
 
-    from claimtrack.cli.commands import _json_line
+    from claimtrack.cli.json_stream import json_line as _json_line
     from claimtrack.graph import listing
     from claimtrack.graph.claim_graph import Graph
     from claimtrack.graph.store import Store

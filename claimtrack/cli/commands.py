@@ -26,7 +26,6 @@ code 1 and no traceback. The store lives under ``$CLAIMTRACK_HOME`` (default ~/.
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ import click
 from claimtrack.cli.base import as_of_option, emit, json_option, main, open_graph
 from claimtrack.graph.errors import ClaimtrackError, InputError
 from claimtrack.cli.claim_text import claim_row, legend_terms, show_text
+from claimtrack.cli.json_stream import write_json
 from claimtrack.graph.claim_graph import Graph, parse_date
 from claimtrack.graph.legend import legend_for
 from claimtrack.graph.models import TOPICS
@@ -54,16 +54,6 @@ def init(force: bool, corpus_dir: Path | None) -> None:
     store, summary = loader.init(force=force, data_dir=corpus_dir)
     store.close()
     click.echo(summary)
-
-
-def _json_line():
-    """One compact JSON text per record, as UTF-8 bytes: orjson (~3x faster; a dependency of
-    chromadb) or json, with sorted keys either way."""
-    try:
-        import orjson
-    except ImportError:
-        return lambda d: json.dumps(d, sort_keys=True, default=str).encode()
-    return lambda d: orjson.dumps(d, option=orjson.OPT_SORT_KEYS, default=str)
 
 
 @main.command()
@@ -89,14 +79,8 @@ def claims(as_of: str | None, topic: str | None, status: str | None, limit: int 
     views = itertools.chain([first] if first else [], views)
     out = sys.stdout
     if as_json or as_jsonl:  # a JSON array streamed one claim per line, or JSON Lines, as bytes
-        dumps, raw = _json_line(), out.buffer
         out.flush()
-        raw.write(b"" if as_jsonl else b"[")
-        for i, d in enumerate(views):
-            line = dumps(d)
-            raw.write(line + b"\n" if as_jsonl else (b"," if i else b"") + b"\n" + line)
-        raw.write(b"" if as_jsonl else b"\n]\n")
-        raw.flush()
+        write_json(out.buffer, views, lines=as_jsonl)
         return
     out.write(f"{'id':<40} {'status':<11} {'topic':<20} {'source':<11} asserted\n")
     for v in views:

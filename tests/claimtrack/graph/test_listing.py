@@ -76,7 +76,7 @@ def test_status_filter_when_timelines_are_not_current(seeded_store, monkeypatch)
 
 
 def _lines(dicts) -> list[str]:
-    from claimtrack.cli.commands import _json_line
+    from claimtrack.cli.json_stream import json_line as _json_line
 
     dumps = _json_line()
     return [dumps(d) for d in dicts]
@@ -129,3 +129,34 @@ def test_records_of_an_older_row_and_of_a_stale_store(seeded_store, monkeypatch)
     monkeypatch.setattr(timeline, "refresh", lambda store: 0)
     monkeypatch.setattr(timeline, "rules_version", lambda: "rules this store has not seen")
     assert same_lines_as_views(seeded_store, DATES[-1:], status="supported", limit=3) == 3
+
+
+@pytest.mark.parametrize("bad", ["not json", "[1]"])
+def test_records_of_a_bad_row_is_the_stores_one_line_error(seeded_store, bad):
+    """The inline row check in records: a claim row that is not JSON, or not an object, goes
+    through the model and is the store's one-line error (its timeline kept, so records reads it)."""
+    from claimtrack.graph.errors import StoreError
+
+    with seeded_store.transaction():
+        seeded_store.execute("UPDATE claims SET data = ? WHERE id = 'entropy-law'", (bad,))
+        seeded_store.execute("DELETE FROM status_dirty")
+    with pytest.raises(StoreError, match="claims row 'entropy-law' is unreadable"):
+        list(listing.records(seeded_store, DATES[-1]))
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 7])
+def test_json_stream_batches_write_the_bytes_of_one_line_at_a_time(monkeypatch, n):
+    """claims --json/--jsonl write a batch of lines at a time: the same bytes as a line per write."""
+    import io
+
+    from claimtrack.cli import json_stream
+
+    monkeypatch.setattr(json_stream, "BATCH", 3)
+    dicts = [{"id": f"c{i}", "b": [i, {"z": 1, "a": None}], "a": "é"} for i in range(n)]
+    lines = [json_stream.json_line()(d) for d in dicts]
+    for as_lines, want in ((True, b"".join(x + b"\n" for x in lines)),
+                           (False, b"[" + b"".join((b"," if i else b"") + b"\n" + x for i, x in enumerate(lines))
+                            + b"\n]\n")):
+        out = io.BytesIO()
+        json_stream.write_json(out, iter(dicts), lines=as_lines)
+        assert out.getvalue() == want

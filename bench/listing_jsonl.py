@@ -1,0 +1,106 @@
+"""``claimtrack claims --jsonl`` old against new, side by side (issue 23): the same command from a
+base revision's code and from this tree's, alternating, each a new process on the same store.
+
+Per run: wall, CPU (user + sys of the process, from ``wait4``: on a loaded box the honest figure
+for "an idle core"), peak RSS, and the sha256 of stdout; the two versions must print the same
+bytes (checked for every run, and once more for a few filter / as-of / limit / offset
+combinations). The base revision's ``claimtrack/`` is exported with ``git archive`` into a temp
+folder and put first on PYTHONPATH; this parent process imports nothing of claimtrack, so the
+children's peak RSS is their own.
+
+    OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 nice -n 10 .venv/bin/python bench/listing_jsonl.py \
+        --home /tmp/claimtrack-bench/100000 --base f504e9d --reps 3 --out bench/results/listing_jsonl.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+COMBOS = [["--status", "contested", "--offset", "5", "--limit", "2000"],
+          ["--topic", "planning", "--as-of", "2025-06-30"], ["--as-of", "2024-06-30", "--offset", "100"]]
+
+
+def run(code: Path, home: str, args: list[str]) -> dict:
+    """One ``python -m claimtrack claims ARGS`` with ``code`` first on the path."""
+    env = {**os.environ, "PYTHONPATH": str(code), "CLAIMTRACK_HOME": home, "OMP_NUM_THREADS": "1",
+           "HF_HUB_OFFLINE": "1"}
+    with tempfile.TemporaryFile() as out:
+        load = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        p = subprocess.Popen([PYTHON, "-m", "claimtrack", "claims", *args], stdout=out,
+                             stderr=subprocess.PIPE, env=env, cwd=code)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        if os.waitstatus_to_exitcode(status):
+            raise SystemExit(f"{code} {args}: {p.stderr.read().decode()[-500:]}")
+        out.seek(0)
+        h = hashlib.sha256()
+        while block := out.read(1 << 20):
+            h.update(block)
+        return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "user": ru.ru_utime, "sys": ru.ru_stime,
+                "rss": ru.ru_maxrss / 1024, "mb": out.tell() / 1e6, "sha": h.hexdigest(),
+                "load": (load + os.getloadavg()[0]) / 2}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--home", required=True, help="CLAIMTRACK_HOME of a store (bench/scale_store.py)")
+    ap.add_argument("--base", required=True, help="the revision to compare with (its claimtrack/)")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "claimtrack"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    new_name = f"{head}{' + working tree' if dirty else ''}"
+    rows, runs = [], {"old": [], "new": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.base, "claimtrack"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        code = {"old": Path(tmp), "new": ROOT}
+        for rep in range(args.reps):
+            for name in ("old", "new") if rep % 2 == 0 else ("new", "old"):
+                r = run(code[name], args.home, ["--jsonl"])
+                runs[name].append(r)
+                print(name, rep, {k: v for k, v in r.items() if k != "sha"}, flush=True)
+                rows.append(f"| {rep + 1} | {name} | {r['wall']:.2f} | {r['cpu']:.2f} | {r['user']:.2f} | "
+                            f"{r['sys']:.2f} | {r['rss']:.0f} | {r['mb']:.1f} | {r['load']:.1f} |")
+        same = len({r["sha"] for rs in runs.values() for r in rs}) == 1
+        combos = []
+        for extra in COMBOS:
+            a, b = run(code["old"], args.home, ["--jsonl", *extra]), run(code["new"], args.home, ["--jsonl", *extra])
+            combos.append(f"| `{' '.join(extra)}` | {a['mb']:.1f} | {a['cpu']:.2f} | {b['cpu']:.2f} | "
+                          f"{'yes' if a['sha'] == b['sha'] else '**NO**'} |")
+            print(extra, a["sha"] == b["sha"], flush=True)
+    med = {k: {f: statistics.median(r[f] for r in rs) for f in ("wall", "cpu", "user", "sys", "rss")}
+           for k, rs in runs.items()}
+    lines = [f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; store "
+             f"{args.home}; old = {args.base}, new = {new_name}; PYTHONUNBUFFERED="
+             f"{os.environ.get('PYTHONUNBUFFERED', '')!r}; nice {os.nice(0)}", "",
+             "| rep | code | wall (s) | CPU (s) | user (s) | sys (s) | peak RSS (MB) | output (MB) | load |",
+             "|---|---|---|---|---|---|---|---|---|", *rows, "",
+             f"Medians: old CPU {med['old']['cpu']:.2f} s (wall {med['old']['wall']:.2f}), new CPU "
+             f"{med['new']['cpu']:.2f} s (wall {med['new']['wall']:.2f}): new/old CPU "
+             f"{med['new']['cpu'] / med['old']['cpu']:.2f}; peak RSS old {med['old']['rss']:.0f} MB, new "
+             f"{med['new']['rss']:.0f} MB. Every run's output byte-identical: {'yes' if same else '**NO**'}.", "",
+             "| filters | output (MB) | old CPU (s) | new CPU (s) | same bytes |", "|---|---|---|---|---|", *combos]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
