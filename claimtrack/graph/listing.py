@@ -17,9 +17,11 @@ from them, without a pydantic model per row (100k claims: 22 s of CPU -> a few s
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
+import sqlite3
 from collections.abc import Iterator
 from types import SimpleNamespace
 
@@ -207,8 +209,8 @@ def records(store: Store, as_of: dt.date, *, topic: str | None = None, status: s
         store.conn.execute(f"PRAGMA cache_size = {SCAN_CACHE_KIB}")
     try:
         yield from _assembled(store, as_of.isoformat(), topic, status, limit, offset)
-    finally:
-        with store._lock:
+    finally:  # (a listing left unfinished may be closed after its store)
+        with store._lock, contextlib.suppress(sqlite3.ProgrammingError):
             store.conn.execute(f"PRAGMA cache_size = {int(cache)}")
 
 
