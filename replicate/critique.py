@@ -27,7 +27,10 @@ stream and in the held-out set) are the same length but one step uses the rare o
 ``a%b = (a + b + 1) mod m``, whose value the teacher never writes: it reads ``%`` as ``+`` and writes
 ``(a + b) mod m`` there (never a slip at that step, which could land on the true value), and no
 pretraining refinement episode is built on a hard problem. As ModWalk's never-written move 7, only a
-critique (``|i=v>`` at the ``%`` step) ever shows the value.
+critique (``|i=v>`` at the ``%`` step) ever shows the value. With ``rare_above`` (the cpu scale since the
+second 2026-12-07 registration) the true value is ((a + b) mod m) + m instead, a digit m..2m-1 that no direct
+trace holds (a + b + 1 is a value every other step writes: the bases put ~0.003 on it and GRPO sampled it);
+override critiques then name digits 0..2m-1, so the base can write such a digit after a critique naming it.
 
     >>> first_wrong_step([3, 1, 4], "3;2;4")
     (2, '1')
@@ -59,8 +62,15 @@ RARE = "%"  # the operator whose value the teacher never writes (issue 19; ModWa
 BLANK = " "  # pads the attempt to a fixed width in the refinement prompt
 
 
-def apply_op(op: str, a: int, b: int, m: int) -> int:
-    """One step; ``%`` is a + b + 1 (the true value of the rare operator)."""
+def apply_op(op: str, a: int, b: int, m: int, rare_above: bool = False) -> int:
+    """One step; ``%`` is a + b + 1 (the true value of the rare operator), or with ``rare_above``
+    ((a + b) mod m) + m, a digit m..2m-1 that no direct trace ever holds (issue 19 re-registration).
+
+    >>> apply_op(RARE, 3, 4, 5), apply_op(RARE, 3, 4, 5, rare_above=True), apply_op("+", 7, 1, 5)
+    (3, 7, 3)
+    """
+    if op == RARE and rare_above:
+        return (a + b) % m + m
     return {"+": a + b, "-": a - b, "*": a * b, RARE: a + b + 1}[op] % m
 
 
@@ -117,12 +127,20 @@ class CritiqueModChain:
     # episodes teach it to follow a critique against a confident habit, on every operator. No episode is
     # built on a hard problem, so none shows a '%' value.
     override_frac: float = 0.0
+    # issue 19 re-registration (2026-12-07 22:30 UTC): the '%' step's true value is ((a + b) mod m) + m, a digit
+    # m..2m-1 outside the mod-m values every direct trace holds (with a + b + 1 the pilot/confirmatory bases
+    # put 0.003 on it and plain GRPO found it by sampling on 2 of 5 seeds). The later steps equal the habit's
+    # (they reduce mod m). Override critiques then name any digit 0..2m-1 but the true one, so the base learns
+    # to write a critique's value m..2m-1 (only ever after a critique naming it).
+    rare_above: bool = False
     name: str = "modchain-critique"
     distinct_heldout = True  # the held-out set is N distinct prompts (SE over N problems)
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_len <= self.max_len <= 8:
             raise ValueError("need 1 <= min_len <= max_len <= 8 (one-digit step index in the critique)")
+        if self.rare_above and self.modulus > 5:
+            raise ValueError("rare_above needs modulus <= 5 (values 0..2m-1 are one digit)")
         self.w = len(str(self.modulus - 1))
         self.base_prompt_len = (self.max_len + 1) * (self.w + 1)
         self.max_response_len = self.max_len * (self.w + 1)
@@ -139,7 +157,7 @@ class CritiqueModChain:
         v, steps = self.steps_of(prompt)
         out = []
         for op, x in steps:
-            v = apply_op(op, v, x, self.modulus)
+            v = apply_op(op, v, x, self.modulus, self.rare_above)
             out.append(v)
         return out
 
@@ -176,7 +194,10 @@ class CritiqueModChain:
             vals = self.values(p)
             fw = first_wrong_step(vals, attempt)
             i = fw[0] - 1 if fw and fw[1] != "." else int(rng.integers(0, len(vals)))
-            v = (vals[i] + int(rng.integers(1, self.modulus))) % self.modulus  # another value than the true one
+            if self.rare_above:  # any digit 0..2m-1 but the true one (so m..2m-1 are written after a critique)
+                v = (vals[i] + int(rng.integers(1, 2 * self.modulus))) % (2 * self.modulus)
+            else:
+                v = (vals[i] + int(rng.integers(1, self.modulus))) % self.modulus  # another value than the true one
             crit, meta["told"] = hint(i + 1, str(v), self.max_len, self.w), (i, v)
         return Problem(prompt=self.refinement_prompt(p, attempt, crit), answer=p.answer, meta=meta)
 
@@ -250,6 +271,26 @@ def _val(model, task, problems, tok, gen, device, n_samples: int = 1) -> dict:
     for name, sel in (("hard", hard), ("easy", ~hard)):
         out[f"val_accuracy_{name}"] = float(correct[sel].mean()) if sel.any() else None
     return out
+
+
+@torch.no_grad()
+def rare_value_probe(model, task, problems, device: str = "cpu") -> dict:
+    """The base's probability of the true ``%`` value at the ``%`` step given the right prefix (T = 1) over
+    the hard ``problems``: mean and max, and (``rare_above``) the mass on the other digits m..2m-1. Checklist
+    plateau-premise: GRPO's ~7,000 hard samples at T = 1 draw a value the base puts p on about 7,000 p times."""
+    tok = CharTokenizer()
+    p_true, p_above = [], []
+    for p in [q for q in problems if q.hard]:
+        vals, (_, steps) = task.values(p), task.steps_of(p.prompt)
+        j = [op for op, _ in steps].index(RARE)
+        prefix = torch.tensor([tok.encode("".join(f"{v};" for v in vals[:j]))], dtype=torch.long)
+        ids = torch.cat([tok.encode_batch([p.prompt], task.prompt_len, left_pad=True), prefix], 1).to(device)
+        probs = torch.softmax(model(input_ids=ids).logits[0, -1].float(), -1)
+        p_true.append(float(probs[tok.stoi[str(vals[j])]]))
+        p_above.append(sum(float(probs[tok.stoi[str(d)]]) for d in range(task.modulus, 2 * task.modulus) if d != vals[j]))
+    if not p_true:
+        return {"n": 0, "p_true_mean": None, "p_true_max": None, "p_above_mean": None}
+    return {"n": len(p_true), "p_true_mean": float(np.mean(p_true)), "p_true_max": float(np.max(p_true)), "p_above_mean": float(np.mean(p_above)) if task.rare_above else None}
 
 
 def train_critique_grpo(model, task, cfg, *, critique: bool, seed: int, device: str, val_problems, on_step=None, gamma: float = GAMMA) -> list[dict]:

@@ -30,7 +30,7 @@ from dataclasses import replace
 import numpy as np
 
 from replicate.checklist import Item, apply
-from replicate.critique import CritiqueModChain, train_critique_grpo
+from replicate.critique import CritiqueModChain, rare_value_probe, train_critique_grpo
 from replicate.experiments.arms import arm_series, mean_last_val_accuracy, train_each_arm, val_curve
 from replicate.experiments.seed_pool import one_thread, run_seed_jobs
 from replicate.metrics import point_se
@@ -67,11 +67,12 @@ def grpo_arm_config(cfg: GRPOConfig) -> GRPOConfig:
 # cpu scale (issue 19): every chain 3 steps mod 5 (a 0.39M model locates each step's operand by a fixed relative
 # offset only when every chain has the same length: mixed 3- and 4-step chains gave T=1 pass@1 0.03-0.15, the
 # 2026-11-29 run); the hard subset is the same length with one rare-operator step ('%', a value the teacher never
-# writes), in pretraining, in the RL stream and in the held-out set. Pilot seed 100 (bench/results/pilot_tasks.md):
-# base easy pass@1 0.77 (greedy 1.00), hard 0, P(true value at the '%' step | right prefix) 0.003; refinements
-# of the base's own hard attempts right 0.32 given the critique
-CPU_TASK = {"modulus": 5, "min_len": 3, "max_len": 3, "hard_frac": 0.3, "eps_exec": 0.1}
-CPU_PRETRAIN = PretrainConfig(n_traces=40_000, steps=1000, batch_size=128, lr=4e-3, warmup=50, eval_problems=256, eval_samples=8)
+# writes), in pretraining, in the RL stream and in the held-out set. Re-registered 2026-12-07 (22:30 UTC): with
+# a%b = a + b + 1 the bases put 0.003 on the true value and GRPO sampled it on 2 of 5 seeds; the value is now
+# ((a + b) mod 5) + 5 (rare_above), a digit a direct trace never holds; and 2000 pretraining steps (was 1000: seed 2's
+# base of 6ab2cd5 never learned the chains). Pilot numbers: bench/results/pilot_tasks.md, critique re-registration.
+CPU_TASK = {"modulus": 5, "min_len": 3, "max_len": 3, "hard_frac": 0.3, "eps_exec": 0.1, "rare_above": True}
+CPU_PRETRAIN = PretrainConfig(n_traces=40_000, steps=2000, batch_size=128, lr=4e-3, warmup=50, eval_problems=256, eval_samples=8)
 
 # GRPO settings shared by both arms; "temperature 1.0", "no KL" (Critique-GRPO example script, rl-methods §g).
 # `grpo` is the Critique-GRPO arm's; the GRPO arm's is grpo_arm_config(grpo).
@@ -94,7 +95,7 @@ SCALES = {
         # the larger stable rate gives the refinements' updates the more room)
         grpo=GRPOConfig(steps=96, prompts_per_step=16, group_size=8, lr=2e-4, mini_batches=4, val_every=8, val_problems=256, val_samples=4, measure_after=False),
         default_seeds=5,
-        summary="{params}-parameter Llama, ModChain mod 5 (3-step chains, 30% with a '%' step the teacher never writes, in RL and held out) with refinement episodes, Critique-GRPO 96 steps x 16 prompts x (7+7) vs GRPO 168 steps x 16 x 8 (matched rollouts), 2-core CPU",
+        summary="{params}-parameter Llama, ModChain mod 5 (3-step chains, 30% with a '%' step whose value, a digit 5-9, the teacher never writes, in RL and held out; 2000 pretraining steps) with refinement episodes, Critique-GRPO 96 steps x 16 prompts x (7+7) vs GRPO 168 steps x 16 x 8 (matched rollouts), 2-core CPU",
         expected="see results/cpu/critique/result.json seconds_per_seed (measured)",
     ),  # fmt: skip
     "gpu": Scale(
@@ -109,6 +110,11 @@ SCALES = {
 }
 
 # ---- registered verdict rule (issue 11 re-registration; rl-methods §g E-g; do not tune to a run) -----
+# Re-registered 2026-12-07 (22:30 UTC, results/RULES.md, issue 19) after the 722aee8 -> 6ab2cd5 attempt on seeds
+# 0-4, which was not a fair test (a base that did not learn; GRPO sampled the never-written value): the '%' value
+# is now a digit no direct trace holds (rare_above), pretraining 2000 steps, checklist base-learns-every-seed and
+# plateau-premise. Rule levels unchanged. Seeds 0-4 have been seen, so this attempt runs on a fresh block, 5-9.
+CONFIRMATORY_FIRST_SEED = {"cpu": 5}
 THRESHOLDS = {
     "min_seeds": 3,  # the cpu scale runs 5 confirmatory seeds (issue 19)
     "final_points": 3,  # final accuracy = mean of the last 3 validation points (same rollout counts in both arms)
@@ -127,6 +133,12 @@ CHECKLIST = [
     # issue 19: a critique can turn a hard attempt into a right refinement; if it never does, Critique-GRPO has
     # nothing to learn from and a null result says nothing about the claim
     Item("refinements-can-be-right", "Critique-GRPO's refinement accuracy on hard prompts (mean over steps), lowest over seeds", ">", 0.0),
+    # 2026-12-07 re-registration (6ab2cd5's seed 2: a base that never learned the chains, T=1 accuracy 0.03): every
+    # seed's base learned the easy chains (the teacher's own easy accuracy is 0.9^3 = 0.73)
+    Item("base-learns-every-seed", "the base's T=1 accuracy on the held-out easy problems (GRPO's first validation point), lowest over seeds", ">=", 0.5),
+    # 2026-12-07 re-registration (6ab2cd5's seeds 1 and 4: GRPO sampled the never-written value the base put 0.003
+    # on): ~6,500 hard samples in GRPO's run draw it < 0.65 times in expectation
+    Item("plateau-premise", "the base's P(true '%' value | right prefix) at T=1, mean over the held-out hard problems (critique.rare_value_probe), highest over seeds", "<", 1e-4),
 ]  # fmt: skip (issue 19: the control's gain is judged over seeds, not against pooled per-problem SEs)
 
 CRITERION_TEXT = (
@@ -135,8 +147,11 @@ CRITERION_TEXT = (
     "held-out problems x 4 samples). Preconditions (else inconclusive): >= 3 seeds; on every seed GRPO's hard-subset accuracy stays <= 0.10 "
     "(the plateau the claim is about). Fair-test checklist (issue 19), else inconclusive: not a fair test here: GRPO learned - its "
     "per-seed accuracy gain has a t interval over seeds above 0; hard prompts are >= 15% of the RL prompt stream in both arms on "
-    "every seed; Critique-GRPO's refinements on hard prompts are right on every seed (mean accuracy > 0). Hard subset (2026-12-07 "
-    "re-registration): 3-step chains like the easy ones with one '%' step whose value the teacher never writes. critique-breaks-plateau (issue 19: decided on the hard subset, "
+    "every seed; Critique-GRPO's refinements on hard prompts are right on every seed (mean accuracy > 0); every seed's base learned "
+    "the chains (T=1 easy accuracy >= 0.5 at GRPO's first validation point); the plateau's premise: every base puts < 1e-4 on the "
+    "true '%' value given the right prefix (mean over the held-out hard problems). Hard subset (2026-12-07 "
+    "re-registrations): 3-step chains like the easy ones with one '%' step whose value the teacher never writes; at the cpu "
+    "scale that value is ((a + b) mod 5) + 5, a digit no direct trace holds. critique-breaks-plateau (issue 19: decided on the hard subset, "
     "the plateau the claim is about): effect = Critique-GRPO minus GRPO final hard-subset accuracy, mean over seeds "
     "+/- t(df = seeds-1) x seed SE at the 2-sigma level; holds if the interval lies above 0; does not hold if it lies below +0.038 "
     "(the smallest average pass@1 gain 2506.03106 reports, Qwen3-8B 64.46 -> 68.26); otherwise inconclusive. "
@@ -157,6 +172,8 @@ def _seed_job(job: dict) -> dict:
     model, meta = get_base(task, {**scale.task_kwargs, **PRETRAIN_ONLY}, scale.model, scale.pretrain, scale=scale.name, seed=seed, device=device, cache=job["cache"], exclude=frozenset(p.prompt for p in val))
     for k in PRETRAIN_ONLY:
         setattr(task, k, 0.0)
+    # checklist plateau-premise: the base's probability of the never-written '%' value, stored with its statistics
+    meta = {**meta, "base": {**(meta.get("base") or {}), "rare_probe": rare_value_probe(model, task, val, device)}}
     cfgs = {"critique-grpo": scale.grpo, "grpo": grpo_arm_config(scale.grpo)}
 
     def train_one(arm):
@@ -204,6 +221,7 @@ def analyse_seed(arms: dict, n_val: int, seed: int) -> dict:
         "rollouts_at_final": {"grpo": xg[-k:], "critique-grpo": xc[-k:]},
         "control": ctrl,
         "all_wrong_tail": {a: float(np.mean(tail(r))) for a, r in arms.items()},
+        "base_easy": vg[0].get("val_accuracy_easy"),  # the base's T=1 easy accuracy (checklist base-learns-every-seed)
         "refine_accuracy_mean": float(np.mean([x.get("refine_accuracy", 0.0) for x in c])),
         "refine_accuracy_hard": _mean_or_none([x.get("refine_accuracy_hard") for x in c]),
         "frac_hard_rl": {a: _mean_or_none([x.get("frac_hard") for x in r]) for a, r in arms.items()},
@@ -234,7 +252,7 @@ def analyse(runs: dict, scale, out_dir) -> dict:
         f"seed {d['seed']}: final GRPO {d['final']['grpo']:.3f} vs Critique-GRPO {d['final']['critique-grpo']:.3f} (overall lift {d['lift_overall']:+.3f}, hard-subset lift {d['lift'] if d['lift'] is None else round(d['lift'], 3)}) at rollouts {d['rollouts_at_final']['critique-grpo']}, "
         f"hard subset {({a: None if v is None else round(v, 3) for a, v in d['final_hard'].items()})}, GRPO gain {d['control']['gain'] if d['control']['gain'] is None else round(d['control']['gain'], 3)} "
         f"(SE {d['control']['se'] if d['control']['se'] is None else round(d['control']['se'], 3)}), all-wrong groups (last third) {({a: round(v, 3) for a, v in d['all_wrong_tail'].items()})}, "
-        f"refinement accuracy {d['refine_accuracy_mean']:.3f} (hard {d['refine_accuracy_hard'] if d['refine_accuracy_hard'] is None else round(d['refine_accuracy_hard'], 3)})"
+        f"base easy accuracy {d['base_easy'] if d['base_easy'] is None else round(d['base_easy'], 3)}, refinement accuracy {d['refine_accuracy_mean']:.3f} (hard {d['refine_accuracy_hard'] if d['refine_accuracy_hard'] is None else round(d['refine_accuracy_hard'], 3)})"
         for d in per_seed
     )  # fmt: skip
     claims = [
@@ -244,8 +262,12 @@ def analyse(runs: dict, scale, out_dir) -> dict:
     learn = seed_learned([d["control"]["gain"] for d in per_seed], [d["control"]["se"] for d in per_seed])
     hard_rl = [v for d in per_seed for v in d["frac_hard_rl"].values()]
     ref_hard = [d["refine_accuracy_hard"] for d in per_seed]
+    base_easy = [d["base_easy"] for d in per_seed]
+    rare = [((runs[s].get("base") or {}).get("base") or {}).get("rare_probe", {}).get("p_true_mean") for s in runs]
     measured = {
         "control-learns": learn["ci"][0] if learn["ci"] else None,
+        "base-learns-every-seed": None if not base_easy or None in base_easy else min(base_easy),
+        "plateau-premise": None if not rare or None in rare else max(rare),
         "hard-in-rl": None if not hard_rl or None in hard_rl else min(hard_rl),
         "refinements-can-be-right": None if not ref_hard or None in ref_hard else min(ref_hard),
     }

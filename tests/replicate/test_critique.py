@@ -117,8 +117,9 @@ def test_hard_subset_same_length_and_never_written_by_the_teacher():
             trace = [int(x) for x in t.teacher_trace(p, rng).rstrip("$").split(";")]
             assert len(trace) == 3
             prev = v0 if k == 0 else trace[k - 1]
-            # the teacher reads '%' as '+': never the true value a + b + 1 of the step it writes
-            assert trace[k] == apply_op("+", prev, steps[k][1], 5) != apply_op(RARE, prev, steps[k][1], 5)
+            # the teacher reads '%' as '+': never the true value ((a + b) mod 5) + 5 of the step it writes
+            assert trace[k] == apply_op("+", prev, steps[k][1], 5) != apply_op(RARE, prev, steps[k][1], 5, t.rare_above)
+            assert t.rare_above and max(trace) < 5 <= vals[k]  # no direct trace holds a digit >= 5 (issue 19 re-registration)
             if k == 0 or trace[k - 1] == vals[k - 1]:
                 assert trace[k] != vals[k] and t.reward(p, ";".join(map(str, trace))) == 0.0
     # the held-out set and the RL stream hold hard problems (hard_frac is not a pretraining-only setting)
@@ -139,21 +140,25 @@ def _arm(accs, hard, per_step, every, aw=0.3, ref_hard=0.3):
     for i, a in enumerate(accs):
         for j in range(every):
             r = {"step": i * every + j, "rollouts_generated": per_step, "frac_all_wrong": aw, "entropy": 0.5, "refine_accuracy": 0.2, "frac_hard": 0.3, "refine_accuracy_hard": ref_hard}
-            if j == 0:
-                r.update(val_accuracy=a, val_accuracy_hard=hard, val_accuracy_easy=a, val_counts=[int(round(4 * a))] * 256, val_samples=4)
+            if j == 0:  # 30% hard: overall = 0.7 easy + 0.3 hard
+                r.update(val_accuracy=a, val_accuracy_hard=hard, val_accuracy_easy=min(1.0, (a - 0.3 * hard) / 0.7), val_counts=[int(round(4 * a))] * 256, val_samples=4)
             out.append(r)
     return out[: (len(accs) - 1) * every + 1]
 
 
-def _runs(lifts, grpo_hard=0.05, ref_hard=0.3):
+def _runs(lifts, grpo_hard=0.05, ref_hard=0.3, base_easy=None, p_true=None):
+    """Seeds as the cpu pilots looked: the base at 0.52 overall (easy 0.74 with hard 0), GRPO to 0.69 (easy ~0.98);
+    ``base_easy`` / ``p_true``: per-seed base easy accuracy (first validation point) and P(true '%' value)."""
     from replicate.experiments.critique import ARMS
 
-    g = [0.2, 0.4, 0.5, 0.55, 0.55, 0.55]
+    g = [0.52, 0.6, 0.65, 0.68, 0.69, 0.69]
     runs = {}
     for s, lift in enumerate(lifts):
-        arms = {"grpo": _arm(g, grpo_hard, 128, 7), "critique-grpo": _arm([g[0]] + [x + lift for x in g[1:]], grpo_hard + lift, 224, 4, ref_hard=ref_hard)}  # issue 19: decided on the hard subset
+        g0 = g[0] if base_easy is None else 0.7 * base_easy[s] + 0.3 * grpo_hard
+        arms = {"grpo": _arm([g0] + g[1:], grpo_hard, 128, 7), "critique-grpo": _arm([g0] + [x + lift for x in g[1:]], grpo_hard + lift, 224, 4, ref_hard=ref_hard)}  # issue 19: decided on the hard subset
         assert list(arms) == list(ARMS)
-        runs[s] = {"arms": arms, "records": arms["grpo"], "base": {}, "params": 1}
+        probe = {"n": 77, "p_true_mean": 2e-6 if p_true is None else p_true[s], "p_true_max": 1e-5, "p_above_mean": 1e-5}
+        runs[s] = {"arms": arms, "records": arms["grpo"], "base": {"base": {"pass@1_easy": 0.7, "rare_probe": probe}}, "params": 1}
     return runs
 
 
@@ -181,11 +186,70 @@ def test_rule_on_realistic_cpu_inputs(tmp_path):
     """5 seeds as the cpu pilot looked (GRPO hard 0, easy 0.74 -> 0.98; refinements on hard right ~0.3)."""
     v, res = _verdict(_runs([0.0, 0.0, 0.0, 0.002, 0.0], grpo_hard=0.0), tmp_path)  # critique lifts nothing
     assert v == "does-not-hold", res["claims"][0]["because"]
-    assert {r["item"]: r["passed"] for r in res["checklist"]} == {"control-learns": True, "hard-in-rl": True, "refinements-can-be-right": True}
+    assert {r["item"]: r["passed"] for r in res["checklist"]} == {"control-learns": True, "hard-in-rl": True, "refinements-can-be-right": True, "base-learns-every-seed": True, "plateau-premise": True}
     v, res = _verdict(_runs([0.06, 0.09, 0.12, 0.05, 0.08], grpo_hard=0.0), tmp_path)
     assert v == "holds", res["claims"][0]["because"]
     v, res = _verdict(_runs([0.0, 0.15, 0.0, 0.0, 0.01], grpo_hard=0.0), tmp_path)  # one seed learns the '%' value
     assert v == "inconclusive", res["claims"][0]["because"]
+
+
+def test_checklist_base_that_did_not_learn_is_not_a_fair_test(tmp_path):
+    """6ab2cd5's seed 2: a base at T=1 accuracy 0.03 (easy 0.05) among learned ones; critique lifts nothing."""
+    v, res = _verdict(_runs([0.0, 0.0, 0.0, 0.002, 0.0], grpo_hard=0.0, base_easy=[0.74, 0.72, 0.05, 0.70, 0.75]), tmp_path)
+    assert v == "inconclusive" and "base-learns-every-seed, 0.05)" in res["claims"][0]["because"].split(";  the rule")[0]
+    rows = {r["item"]: r for r in res["checklist"]}
+    assert not rows["base-learns-every-seed"]["passed"] and rows["plateau-premise"]["passed"]
+    v, res = _verdict(_runs([0.0, 0.0, 0.0, 0.002, 0.0], grpo_hard=0.0, base_easy=[0.74, 0.72, 0.51, 0.70, 0.75]), tmp_path)
+    assert v == "does-not-hold", res["claims"][0]["because"]
+
+
+def test_checklist_plateau_premise(tmp_path):
+    """A base that puts 0.003 on the true '%' value (the 1000-step a+b+1 bases): GRPO can sample it, so even a
+    seed where it did not is no evidence of a plateau; under 1e-4 on every seed the rule decides."""
+    p = [2e-6, 1e-6, 0.003, 5e-6, 3e-6]
+    v, res = _verdict(_runs([0.06, 0.09, 0.12, 0.05, 0.08], grpo_hard=0.0, p_true=p), tmp_path)
+    assert v == "inconclusive" and "not a fair test here (plateau-premise, 0.003" in res["claims"][0]["because"]
+    assert res["claims"][0]["rule_verdict"] == "holds"
+    v, res = _verdict(_runs([0.06, 0.09, 0.12, 0.05, 0.08], grpo_hard=0.0, p_true=[2e-6, 1e-6, 9e-5, 5e-6, 3e-6]), tmp_path)
+    assert v == "holds", res["claims"][0]["because"]
+    runs = _runs([0.0, 0.0, 0.0], grpo_hard=0.0)
+    runs[1]["base"] = {"base": {"pass@1_easy": 0.7}}  # not measured: fails
+    v, res = _verdict(runs, tmp_path)
+    assert v == "inconclusive" and "plateau-premise, not measured" in res["claims"][0]["because"]
+
+
+def test_rare_value_probe_and_confirmatory_block():
+    from replicate import runner
+    from replicate.critique import rare_value_probe
+    from replicate.experiments import critique as cq
+    from replicate.model import ModelConfig, build_model
+    from replicate.pretrain import heldout_problems
+    from replicate.tokenizer import CharTokenizer
+
+    t = CritiqueModChain(**cq.CPU_TASK)
+    val = heldout_problems(t, 64)
+    m = build_model(ModelConfig(d_model=32, n_layers=1, n_heads=2, max_positions=48), CharTokenizer().vocab_size, seed=0).eval()
+    r = rare_value_probe(m, t, val)
+    assert r["n"] == sum(p.hard for p in val) > 5 and 0 < r["p_true_mean"] <= r["p_true_max"] < 1 and 0 < r["p_above_mean"] < 1
+    assert rare_value_probe(m, t, [p for p in val if not p.hard])["p_true_mean"] is None
+    # seeds 0-4 were seen (722aee8 -> 6ab2cd5): this registration runs on a fresh block, 5-9
+    assert runner.seeds_for(cq.SCALES["cpu"].default_seeds, first=runner.first_seed(cq, "cpu")) == [5, 6, 7, 8, 9]
+
+
+def test_override_episodes_name_digits_above_the_modulus():
+    """With rare_above the base must learn to write a critique's value 5..9 (only after a critique naming it)."""
+    from replicate.experiments.critique import CPU_TASK, PRETRAIN_ONLY
+
+    t = CritiqueModChain(**CPU_TASK, **PRETRAIN_ONLY)
+    rng = np.random.default_rng(5)
+    probs = t.sample_problems(rng, 3000)
+    told = [p for p in probs if "told" in p.meta]
+    assert any(v >= 5 for _, v in (p.meta["told"] for p in told)) and any(v < 5 for _, v in (p.meta["told"] for p in told))
+    for p in told[:200]:
+        i, v = p.meta["told"]
+        assert v != t.values(p)[i] and t.teacher_trace(p, rng).split(";")[i].rstrip("$") == str(v)
+    direct = [p for p in probs if "attempt" not in p.meta]
+    assert all(max(int(x) for x in t.teacher_trace(p, rng).rstrip("$").split(";")) < 5 for p in direct)
 
 
 def test_checklist_refinements_never_right_is_not_a_fair_test(tmp_path):
