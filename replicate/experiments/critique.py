@@ -113,8 +113,9 @@ SCALES = {
 # Re-registered 2026-12-07 (22:30 UTC, results/RULES.md, issue 19) after the 722aee8 -> 6ab2cd5 attempt on seeds
 # 0-4, which was not a fair test (a base that did not learn; GRPO sampled the never-written value): the '%' value
 # is now a digit no direct trace holds (rare_above), pretraining 2000 steps, checklist base-learns-every-seed and
-# plateau-premise. Rule levels unchanged. Seeds 0-4 have been seen, so this attempt runs on a fresh block, 5-9.
-CONFIRMATORY_FIRST_SEED = {"cpu": 5}
+# plateau-premise. Rule levels unchanged. Seeds 0-4 have been seen, so that attempt ran on a fresh block, 5-9
+# (912fb1b; not shipped: RULES.md 22:40 UTC review, the shaping weight at pi ~ 1e-5). A next attempt starts at 10.
+CONFIRMATORY_FIRST_SEED = {"cpu": 10}
 THRESHOLDS = {
     "min_seeds": 3,  # the cpu scale runs 5 confirmatory seeds (issue 19)
     "final_points": 3,  # final accuracy = mean of the last 3 validation points (same rollout counts in both arms)
