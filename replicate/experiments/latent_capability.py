@@ -92,7 +92,7 @@ CHECKLIST = [
          "which are problems of the RL stream; mean per seed", ">=", THRESHOLDS["min_never_solved"]),
     # Registered 2026-12-07 (22:15 UTC) after review of the aa39a0a attempt, for later attempts: narrowing at k = n
     # (2504.13837) comes from problems the base solves rarely, which RL's sharpening can lose. On ModWalk every easy
-    # problem is solved in >= 16 of 64 base samples and every hard one in 0, so pass@64(base) - pass@64(RL) could
+    # problem is solved in >= 21 of 64 base samples and every hard one in 0, so pass@64(base) - pass@64(RL) could
     # not come out above 0: the rule's "does not hold" was fixed by the design.
     Item("sharpening-band", "share of the tested problems the base solves in 1 to n/8 of its n samples (the problems RL's "
          "sharpening can lose at k = n), mean over seeds", ">=", THRESHOLDS["band_min_share"], claims=("rl-narrows-pass-at-k",)),
