@@ -194,10 +194,10 @@ class CritiqueModChain:
             vals = self.values(p)
             fw = first_wrong_step(vals, attempt)
             i = fw[0] - 1 if fw and fw[1] != "." else int(rng.integers(0, len(vals)))
-            if self.rare_above:  # any digit 0..2m-1 but the true one (so m..2m-1 are written after a critique)
-                v = (vals[i] + int(rng.integers(1, 2 * self.modulus))) % (2 * self.modulus)
-            else:
-                v = (vals[i] + int(rng.integers(1, self.modulus))) % self.modulus  # another value than the true one
+            # another value than the true one: any digit 0..m-1, or with rare_above 0..2m-1 (so m..2m-1 are
+            # written after a critique)
+            span = 2 * self.modulus if self.rare_above else self.modulus
+            v = (vals[i] + int(rng.integers(1, span))) % span
             crit, meta["told"] = hint(i + 1, str(v), self.max_len, self.w), (i, v)
         return Problem(prompt=self.refinement_prompt(p, attempt, crit), answer=p.answer, meta=meta)
 
