@@ -35,7 +35,7 @@ import click
 from claimtrack.cli.base import as_of_option, emit, json_option, main, open_graph
 from claimtrack.graph.errors import ClaimtrackError, InputError
 from claimtrack.cli.claim_text import claim_row, legend_terms, show_text
-from claimtrack.cli.json_stream import write_json
+from claimtrack.cli.json_stream import write_lines
 from claimtrack.graph.claim_graph import Graph, parse_date
 from claimtrack.graph.legend import legend_for
 from claimtrack.graph.models import TOPICS
@@ -67,11 +67,12 @@ def init(force: bool, corpus_dir: Path | None) -> None:
 def claims(as_of: str | None, topic: str | None, status: str | None, limit: int | None,
            offset: int, as_jsonl: bool, as_json: bool) -> None:
     """List claims with their status as of a date, oldest first (streamed: memory stays bounded)."""
-    from claimtrack.graph import listing
+    from claimtrack.graph import listing, listing_lines
 
-    # JSON: the stored records assembled as the views' to_dict() gives them, without a model per
-    # row (listing.records; issue 23: 22 s -> a few s at 100k); the table needs the views
-    read = listing.records if as_json or as_jsonl else listing.views
+    # JSON: each claim's stored line, the bytes its views' to_dict() encodes to (listing_lines;
+    # issue 23: 22 s -> a few s at 100k by assembling records, then one scan of stored lines);
+    # the table needs the views
+    read = listing_lines.stream if as_json or as_jsonl else listing.views
     views = read(Store.open(create=False), parse_date(as_of), topic=topic, status=status,
                  limit=limit, offset=offset)
     # read the first page before printing anything: a bad row there is one line, not half a table
@@ -80,7 +81,7 @@ def claims(as_of: str | None, topic: str | None, status: str | None, limit: int 
     out = sys.stdout
     if as_json or as_jsonl:  # a JSON array streamed one claim per line, or JSON Lines, as bytes
         out.flush()
-        write_json(out.buffer, views, lines=as_jsonl)
+        write_lines(out.buffer, views, lines=as_jsonl)
         return
     out.write(f"{'id':<40} {'status':<11} {'topic':<20} {'source':<11} asserted\n")
     for v in views:

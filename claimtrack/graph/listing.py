@@ -201,14 +201,21 @@ def records(store: Store, as_of: dt.date, *, topic: str | None = None, status: s
         yield from (v.to_dict() for v in views(store, as_of, topic=topic, status=status,
                                                limit=limit, offset=offset))
         return
-    # Rows are read in listing order, not in the tables' order: with SQLite's default 2 MB page
-    # cache most reads fetched their page from the OS again (100k claims: 0.6 -> 0.3 s of system
-    # time; bench/results/listing_jsonl.md). The connection's own size comes back afterwards.
+    with scan_cache(store):
+        yield from _assembled(store, as_of.isoformat(), topic, status, limit, offset)
+
+
+@contextlib.contextmanager
+def scan_cache(store: Store) -> Iterator[None]:
+    """A 64 MiB page cache for a scan in listing order. Rows are read in listing order, not in the
+    tables' order: with SQLite's default 2 MB page cache most reads fetched their page from the OS
+    again (100k claims: 0.6 -> 0.3 s of system time; bench/results/listing_jsonl.md). The
+    connection's own size comes back afterwards."""
     with store._lock:
         cache = store.conn.execute("PRAGMA cache_size").fetchone()[0]
         store.conn.execute(f"PRAGMA cache_size = {SCAN_CACHE_KIB}")
     try:
-        yield from _assembled(store, as_of.isoformat(), topic, status, limit, offset)
+        yield
     finally:  # (a listing left unfinished may be closed after its store)
         with store._lock, contextlib.suppress(sqlite3.ProgrammingError):
             store.conn.execute(f"PRAGMA cache_size = {int(cache)}")
@@ -222,7 +229,6 @@ def _assembled(store: Store, day: str, topic: str | None, status: str | None, li
     where = " AND c.topic = :topic" if topic else ""
     by_status = f" AND {_LATEST.format(col='status')} = :status" if status else ""
     claims = _stream(store, _CLAIMS.format(where=where + by_status), p)
-    claim_fields, evidence_fields = _FIELDS[Claim], _FIELDS[Evidence]
     evidence: Iterator | None = None
     pending = None
     while True:
@@ -238,46 +244,72 @@ def _assembled(store: Store, day: str, topic: str | None, status: str | None, li
                 break
             mine_by.setdefault(pending[1], []).append(pending)
             pending = None
-        relations = _around(store, [r[1] for r in page], day, loads)
-        rows = []
-        for _, cid, raw, report in page:  # _record's check, inline (a call per row cost 0.4 s at 100k)
+        yield from _built(store, loads, day, page, mine_by, day)
+
+
+def _built(store: Store, loads, day: str, page: list[tuple], mine_by: dict[str, list[tuple]],
+           as_of: str) -> Iterator[dict]:
+    """The records of a page of claim rows (first_asserted, id, data, report as of ``day``) with
+    their evidence rows by claim id (dated by ``day``, in date and id order); ``as_of`` is what the
+    reports say as their date (``day``; the stored lines write a placeholder there)."""
+    relations = _around(store, [r[1] for r in page], day, loads)
+    claim_fields, evidence_fields = _FIELDS[Claim], _FIELDS[Evidence]
+    rows = []
+    for _, cid, raw, report in page:  # _record's check, inline (a call per row cost 0.4 s at 100k)
+        try:
+            c = loads(raw)
+            ok = c.keys() == claim_fields
+        except (ValueError, AttributeError):
+            ok = False
+        if not ok:
+            c = _record(store, loads, Claim, raw, "claims", cid)
+        rows.append((cid, c, report))
+    papers = _papers(store, [s for _, c, _ in rows for s in c["sources"]])
+    for cid, c, raw in rows:
+        if raw is None:  # no timeline row: not asserted by D (cannot happen on a current store)
+            continue
+        report = loads(raw)
+        if report["status"] == NOT_YET:
+            continue
+        report["as_of"] = as_of
+        mine = []
+        for _, _, eid, e_raw in mine_by.get(cid, ()):
             try:
-                c = loads(raw)
-                ok = c.keys() == claim_fields
+                e = loads(e_raw)
+                ok = e.keys() == evidence_fields
             except (ValueError, AttributeError):
                 ok = False
             if not ok:
-                c = _record(store, loads, Claim, raw, "claims", cid)
-            rows.append((cid, c, report))
-        papers = _papers(store, [s for _, c, _ in rows for s in c["sources"]])
-        for cid, c, raw in rows:
-            if raw is None:  # no timeline row: not asserted by D (cannot happen on a current store)
-                continue
-            report = loads(raw)
-            if report["status"] == NOT_YET:
-                continue
-            report["as_of"] = day
-            mine = []
-            for _, _, eid, e_raw in mine_by.get(cid, ()):
-                try:
-                    e = loads(e_raw)
-                    ok = e.keys() == evidence_fields
-                except (ValueError, AttributeError):
-                    ok = False
-                if not ok:
-                    e = _record(store, loads, Evidence, e_raw, "evidence", eid)
-                e["note"] = ""
-                mine.append(e)
-            if mine:
-                _notes(c["first_asserted"], report, mine)
-            yield {"id": cid, "statement": c["statement"], "topic": c["topic"], "kind": c["kind"],
-                   "sources": [papers[s] for s in c["sources"] if s in papers],
-                   "first_asserted": c["first_asserted"], "scope": c["scope"], "role": c["role"],
-                   "scope_params": c["scope_params"], "scale_free": c["scale_free"],
-                   "quantities": c["quantities"], "prediction": c["prediction"],
-                   "curated": c["extraction"] is None, "extraction": c["extraction"], "status": report,
-                   "retest": report["retest"]["label"], "evidence": mine,
-                   "relations": relations.get(cid, [])}
+                e = _record(store, loads, Evidence, e_raw, "evidence", eid)
+            e["note"] = ""
+            mine.append(e)
+        if mine:
+            _notes(c["first_asserted"], report, mine)
+        yield {"id": cid, "statement": c["statement"], "topic": c["topic"], "kind": c["kind"],
+               "sources": [papers[s] for s in c["sources"] if s in papers],
+               "first_asserted": c["first_asserted"], "scope": c["scope"], "role": c["role"],
+               "scope_params": c["scope_params"], "scale_free": c["scale_free"],
+               "quantities": c["quantities"], "prediction": c["prediction"],
+               "curated": c["extraction"] is None, "extraction": c["extraction"], "status": report,
+               "retest": report["retest"]["label"], "evidence": mine,
+               "relations": relations.get(cid, [])}
+
+
+_BY_ID = (f"SELECT c.first_asserted, c.id, CAST(c.data AS BLOB), {_LATEST.format(col='CAST(report AS BLOB)')}"
+          " FROM claims c WHERE c.id IN (SELECT value FROM json_each(:ids))")
+_EVIDENCE_BY_ID = ("SELECT NULL, claim_id, id, CAST(data AS BLOB) FROM evidence WHERE claim_id IN"
+                   " (SELECT value FROM json_each(:ids)) AND date <= :d ORDER BY claim_id, date, id")
+
+
+def built(store: Store, ids: list[str], day: str, as_of: str) -> list[dict]:
+    """The records of these claims as of ``day`` (what ``records`` lists of them, in any order),
+    their reports dated ``as_of``; read by id (claimtrack.graph.listing_lines)."""
+    p = {"ids": json.dumps(ids), "d": day}
+    mine_by: dict[str, list[tuple]] = {}
+    for r in _stream(store, _EVIDENCE_BY_ID, p):
+        mine_by.setdefault(r[1], []).append(r)
+    page = [r for r in _stream(store, _BY_ID, p) if r[0] <= day]
+    return list(_built(store, _loader(), day, page, mine_by, as_of)) if page else []
 
 
 def statuses(store: Store, as_of: dt.date) -> list[tuple[str, str, str]]:

@@ -24,6 +24,8 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from claimtrack.graph import listing_schema
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[tuple[str, Migration]] = []
 
@@ -384,7 +386,6 @@ def _status_timeline(conn: sqlite3.Connection) -> None:
         """)
 
 
-
 @migration("0008_listing_order")
 def _listing_order(conn: sqlite3.Connection) -> None:
     # claimtrack.graph.listing pages through claims in (first_asserted, id) order and reads the
@@ -392,7 +393,8 @@ def _listing_order(conn: sqlite3.Connection) -> None:
     run_script(conn, "CREATE INDEX claims_listing ON claims(first_asserted, id);\n"
                      "CREATE INDEX relations_target ON relations(target);\n")
 
-# Derived from the records (never carried over by `init --force`): search by claimtrack.search.lexical,
-# status timelines by claimtrack.graph.timeline.
+# Derived from the records (never carried over by `init --force`): search by claimtrack.search.lexical, status
+# timelines by claimtrack.graph.timeline, claims --jsonl's lines by listing_lines (tables: listing_schema).
+migration("0009_listing_lines")(lambda conn: run_script(conn, listing_schema.SCHEMA))
 DERIVED_TABLES = ["search_changes", "claims_fts", "papers_fts", "claims_fts_vocab", "papers_fts_vocab",
-                  "status_timeline", "status_dirty"]
+                  "status_timeline", "status_dirty", *listing_schema.TABLES]
