@@ -35,7 +35,8 @@ from claimtrack.graph import claim_graph, listing, models, retest, status, timel
 from claimtrack.graph.errors import InputError
 from claimtrack.graph.store import Store
 
-CHUNK = 500
+CHUNK = 500  # claims built at a time
+TXN = 2_000  # claims built per write transaction
 END_OF_TIME = "9999-12-31"  # the valid_until of a line nothing later changes
 AS_OF = "\u0000as_of\u0000"  # the placeholder for status.as_of while building (escaped in JSON)
 
@@ -117,17 +118,18 @@ def build(store: Store, ids: list[str], today: dt.date) -> list[tuple]:
 
 def refresh(store: Store, today: dt.date | None = None) -> int:
     """Build the lines of the claims marked dirty and of those whose line ends by ``today``
-    (every claim's when ``version`` changed), with the status timelines refreshed first, in one
-    write transaction; returns how many claims. A read-only store is left as it is (``stream``
-    assembles what it cannot read)."""
+    (every claim's when ``version`` changed), the status timelines refreshed first; returns how
+    many. One write transaction per ``TXN`` claims: another writer waits for one of them, not for
+    all (100k claims: ~15 s of CPU), and a listing killed half-way keeps what it built. A
+    read-only store is left as it is (``stream`` assembles what it cannot read)."""
     today = today or dt.date.today()
     if store.readonly or current(store, today):
         return 0
+    v, n = version(), 0
     with store.transaction():
-        timeline.refresh(store)  # (joins this transaction: no write between the two)
+        timeline.refresh(store)  # (joins this transaction)
         if not timeline.current(store):
             return 0
-        v = version()
         if store.get_meta("listing_version") != v:
             store.execute("DELETE FROM listing_line")
             store.execute("INSERT INTO listing_dirty SELECT id FROM claims WHERE true "
@@ -135,18 +137,31 @@ def refresh(store: Store, today: dt.date | None = None) -> int:
             store.set_meta("listing_version", v)
         store.execute("INSERT INTO listing_dirty SELECT claim_id FROM listing_line WHERE valid_until <= ? "
                       "ON CONFLICT(claim_id) DO NOTHING", (today.isoformat(),))
-        # in listing order, so the rows lie in the order the listing reads them
-        dirty = [r["claim_id"] for r in store.query(
+    # in listing order, so the rows lie in the order the listing reads them; until none is left
+    # (a writer between two transactions marks more)
+    while todo := [r["claim_id"] for r in store.query(
             "SELECT d.claim_id FROM listing_dirty d LEFT JOIN claims c ON c.id = d.claim_id "
-            "ORDER BY c.first_asserted, d.claim_id")]
-        for start in range(0, len(dirty), CHUNK):
-            ids = json.dumps(dirty[start:start + CHUNK])
-            rows = build(store, dirty[start:start + CHUNK], today)
-            store.execute("DELETE FROM listing_line WHERE claim_id IN (SELECT value FROM json_each(?))", (ids,))
-            store.conn.executemany("INSERT INTO listing_line (claim_id, valid_from, valid_until, head, tail) "
-                                   "VALUES (?, ?, ?, ?, ?)", rows)
-            store.execute("DELETE FROM listing_dirty WHERE claim_id IN (SELECT value FROM json_each(?))", (ids,))
-    return len(dirty)
+            "ORDER BY c.first_asserted, d.claim_id")]:
+        for start in range(0, len(todo), TXN):
+            with store.transaction():
+                timeline.refresh(store)  # evidence written since: its timelines first
+                if not timeline.current(store) or store.get_meta("listing_version") != v:
+                    return n  # (another version of the code rebuilds them its way)
+                for at in range(start, min(start + TXN, len(todo)), CHUNK):
+                    still = {r[0] for r in store._in("SELECT claim_id FROM listing_dirty WHERE claim_id IN "
+                                                     "(SELECT value FROM json_each(?))", todo[at:at + CHUNK])}
+                    ids = [i for i in todo[at:at + CHUNK] if i in still]
+                    if not ids:  # (built by another listing meanwhile)
+                        continue
+                    rows, marks = build(store, ids, today), json.dumps(ids)
+                    store.execute("DELETE FROM listing_line WHERE claim_id IN (SELECT value FROM json_each(?))",
+                                  (marks,))
+                    store.conn.executemany("INSERT INTO listing_line (claim_id, valid_from, valid_until, head, "
+                                           "tail) VALUES (?, ?, ?, ?, ?)", rows)
+                    store.execute("DELETE FROM listing_dirty WHERE claim_id IN (SELECT value FROM json_each(?))",
+                                  (marks,))
+                    n += len(ids)
+    return n
 
 
 # The listing's claims in its order (filters and paging in SQL, as listing.records), each with its

@@ -121,7 +121,9 @@ def test_a_retest_result_and_new_rules(seeded_store, tmp_path, monkeypatch):
     fresh(seeded_store, [TODAY])
     monkeypatch.setattr(timeline, "rules_version", lambda: "changed-rules")  # every timeline again
     fresh(seeded_store, [TODAY])
-    monkeypatch.setattr(listing_lines, "version", lambda: "changed-code")  # every line again
+    monkeypatch.setattr(listing_lines, "version", lambda: "changed-code")  # every line again,
+    monkeypatch.setattr(listing_lines, "CHUNK", 7)  # a few claims at a time,
+    monkeypatch.setattr(listing_lines, "TXN", 20)  # in several transactions
     assert listing_lines.refresh(seeded_store) == len(seeded_store.claim_ids())
     fresh(seeded_store, [TODAY])
 
