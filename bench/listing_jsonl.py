@@ -10,7 +10,8 @@ children's peak RSS is their own.
 
 The new code migrates the store it opens (0009_listing_lines: the stored lines), and a store so
 migrated is refused by older code; so the new code reads a copy, ``--new-home`` (made with
-SQLite's backup API from ``--home`` when missing). Before the timed runs the new code lists once
+SQLite's backup API from ``--home`` when missing; should ``--home`` itself have been migrated, the
+old code reads a copy with that migration taken out). Before the timed runs the new code lists once
 there, untimed in the table and reported on its own: on a fresh copy that run migrates and builds
 every line; later, it rebuilds the lines whose ``valid_until`` has come (a new day).
 
@@ -49,6 +50,27 @@ def copy_store(home: str, new_home: str) -> float:
     dst.close()
     src.close()
     return time.perf_counter() - t0
+
+
+def old_home(home: str) -> str:
+    """``home``, or where newer code has already migrated its store (0009_listing_lines, which the
+    base code does not know and so refuses), a copy without that migration's tables and triggers."""
+    import sqlite3
+
+    db = Path(home, "claimtrack.db").resolve().as_uri()
+    with sqlite3.connect(f"{db}?mode=ro", uri=True) as c:
+        if not c.execute("SELECT 1 FROM _migrations WHERE name = '0009_listing_lines'").fetchone():
+            return home
+    copy = f"/tmp/claimtrack-lines/{Path(home).name}-old"
+    copy_store(home, copy)
+    c = sqlite3.connect(Path(copy, "claimtrack.db"), isolation_level=None)
+    names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'listing_%'")]
+    for stmt in [*(f"DROP TRIGGER {n}" for n in names), "DROP TABLE listing_line", "DROP TABLE listing_dirty",
+                 "DROP INDEX claim_sources_paper", "DELETE FROM _migrations WHERE name = '0009_listing_lines'",
+                 "DELETE FROM meta WHERE key = 'listing_version'"]:
+        c.execute(stmt)
+    c.close()
+    return copy
 
 
 def run(code: Path, home: str, args: list[str]) -> dict:
@@ -95,7 +117,7 @@ def main() -> None:
                                  capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
         code = {"old": Path(tmp), "new": ROOT}
-        home = {"old": args.home, "new": new_home}
+        home = {"old": old_home(args.home), "new": new_home}
         first = run(ROOT, new_home, ["--jsonl"])  # migrates and builds the lines, or rebuilds the expired
         print("new, first listing", {k: v for k, v in first.items() if k != "sha"}, flush=True)
         for rep in range(args.reps):
@@ -115,7 +137,7 @@ def main() -> None:
     med = {k: {f: statistics.median(r[f] for r in rs) for f in ("wall", "cpu", "user", "sys", "rss")}
            for k, rs in runs.items()}
     lines = [f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; store "
-             f"{args.home} (new: its copy {new_home}); old = {args.base}, new = {new_name}; PYTHONUNBUFFERED="
+             f"{home['old']} (new: a copy, {new_home}); old = {args.base}, new = {new_name}; PYTHONUNBUFFERED="
              f"{os.environ.get('PYTHONUNBUFFERED', '')!r}; nice {os.nice(0)}", "",
              (f"Copy of the store: {copied:.1f} s. " if copied is not None else "")
              + f"The new code's first listing on the copy (untimed below; "
