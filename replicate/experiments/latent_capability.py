@@ -38,18 +38,26 @@ from replicate.losses import CLIP_HIGHER
 from replicate.verdicts import over_seeds
 
 NAME = "latent-capability"
+# p_rare 0.05, hard_frac 0.6: pilot bases 100-101 put 13-18% of the held-out problems in the sharpening band at a
+# pass@64 of 0.71-0.75 (the window both checklist items leave is a band share of 0.10-0.23); results/RULES.md 2026-12-08
+CPU_TASK = {**CPU.task_kwargs, "train_hard": True, "hard_frac": 0.6, "p_rare": 0.05, "rare_targets": (1, 3)}
 CLAIMS = ["rl-narrows-pass-at-k", "prorl-expands-boundary"]
 SCALES = {
     "smoke": replace(SMOKE.with_grpo(steps=40, measure_after=False, val_every=10), summary="{params}-parameter Llama, countdown-lite (2 numbers), 40 GRPO steps x 128 rollouts, pass@k n=64 on 128 problems, CPU smoke test", expected="~30 s CPU per seed"),
     # gpu: 3 seeds x 300 steps x 512 rollouts; pass@k with n = 256 on 256 held-out problems
     "gpu": replace(GPU.with_grpo(steps=300, measure_after=False, val_every=20, val_problems=256), summary="{params}-parameter Llama, countdown-lite (3 numbers), 300 GRPO steps x 512 rollouts, pass@k n=256 on 256 problems, one GPU", expected="~1.5-2 min for 3 seeds in parallel (estimate, not measured)"),
-    # cpu: 2 arms (GRPO, ProRL) x 3 seeds x 320 steps x 256 rollouts; pass@k n=64 on 256 problems
+    # cpu: 2 arms (GRPO, ProRL) x 8 seeds x 320 steps x 256 rollouts; pass@k n=64 on 256 problems
     # issue 19: hard prompts in the RL stream (train_hard), so the problems the base never solves are ones RL
     # trains on and the base sits below the pass@k ceiling on the tested problems (the hard subset needs the
-    # move the teacher never writes); same bases as entropy-law (train_hard is not part of the base key)
+    # move the teacher rarely or never writes)
     # 8 confirmatory seeds (re-registration 2026-12-07): the first attempt's per-seed SD of pass@64 base - RL
     # (0.024) gives a 2-sigma t half-width of ~0.021 at 8 seeds, against ~0.031 at 5, near the 2 pp gap
-    "cpu": replace(CPU.with_grpo(steps=320, measure_after=False, val_every=20), task_kwargs={**CPU.task_kwargs, "train_hard": True}, default_seeds=8, summary="{params}-parameter Llama, ModWalk with hard prompts in RL, GRPO and ProRL arms x 320 GRPO steps x 256 rollouts, pass@k n=64 on 256 problems, 2-core CPU", expected="~25 min for 8 seeds x 2 arms on 2 cores (bases cached; ~5 min CPU per base otherwise)"),
+    # third attempt (re-registration 2026-12-08, issue 19): a sharpening band. The teacher writes a correct 7-walk
+    # on hard prompts now and then (p_rare), so the base solves hard problems rarely (a few of 64 samples) or never:
+    # the problems RL's sharpening can lose at large k (arXiv:2504.13837) and the ones expansion needs
+    # (arXiv:2505.24864); 60% of the problems are hard (43% of the distinct held-out prompts). Own bases (p_rare
+    # changes pretraining). Chosen on pilot seeds 100-101 (results/RULES.md, 2026-12-08)
+    "cpu": replace(CPU.with_grpo(steps=320, measure_after=False, val_every=20), task_kwargs=CPU_TASK, default_seeds=8, summary="{params}-parameter Llama, ModWalk with rarely-written 7-walks on hard prompts (sharpening band), hard prompts in RL, GRPO and ProRL arms x 320 GRPO steps x 256 rollouts, pass@k n=64 on 256 problems, 2-core CPU", expected="~25 min for 8 seeds x 2 arms on 2 cores with cached bases; ~6 min CPU per base otherwise (its own bases)"),
     "tiny": TINY.with_grpo(steps=4, measure_after=False),
 }
 RL_STEPS = {"smoke": 20, "cpu": 160, "gpu": 100, "tiny": 2}  # the standard-length checkpoint (entropy-law's length at smoke and cpu)
@@ -87,9 +95,12 @@ THRESHOLDS = {
 CHECKLIST = [
     Item("control-learns", "plain GRPO's pass@1 gain over the base (standard-length checkpoint, tested problems) per seed: lower end "
          "of its Student-t interval over seeds (2-sigma level)", ">", 0.0),
-    Item("base-below-ceiling", "the base's pass@n (n = largest k) on the tested problems, mean over seeds", "<=", THRESHOLDS["base_passn_max"]),
+    # 2026-12-08: these two gate the expansion claim only, as issue 19 registers them ("for expansion claims"):
+    # narrowing's own item is the sharpening band, and its never-solved rejection is evaluated only on seeds with
+    # >= min_never_solved such problems (``expansion``)
+    Item("base-below-ceiling", "the base's pass@n (n = largest k) on the tested problems, mean over seeds", "<=", THRESHOLDS["base_passn_max"], claims=("prorl-expands-boundary",)),
     Item("never-solved-in-rl", "problems the base never solves (0 correct in both of its n-sample draws) among the tested problems, "
-         "which are problems of the RL stream; mean per seed", ">=", THRESHOLDS["min_never_solved"]),
+         "which are problems of the RL stream; mean per seed", ">=", THRESHOLDS["min_never_solved"], claims=("prorl-expands-boundary",)),
     # Registered 2026-12-07 (22:15 UTC) after review of the aa39a0a attempt, for later attempts: narrowing at k = n
     # (2504.13837) comes from problems the base solves rarely, which RL's sharpening can lose. On ModWalk every easy
     # problem is solved in >= 21 of 64 base samples and every hard one in 0, so pass@64(base) - pass@64(RL) could
@@ -108,10 +119,12 @@ CRITERION_TEXT = (
     "policy reset to the current policy every 80 steps, clip 0.2/0.4, 2x the standard length): holds if pass@n(ProRL) - pass@n(base) "
     "has an interval above 0 and the never-solved expansion interval lies above 0; does not hold if pass@n(ProRL) - pass@n(base) "
     "has an interval below +0.02 (the smallest expansion of interest). ProRL - plain GRPO at equal steps is reported. Fair-test checklist (a failing item makes both claims "
-    "inconclusive: not a fair test here): GRPO learned (per-seed pass@1 gain, t interval above 0); the base's pass@n on the tested "
-    "problems <= 0.8; >= 5 never-solved problems per seed among the tested problems, which RL trains on; for rl-narrows-pass-at-k, "
-    ">= 10% of the tested problems solved by the base in 1 to n/8 of its n samples (registered after the aa39a0a attempt). Confirmatory seeds at the "
-    "cpu scale: 13-20 for the next attempt (0-4 ran the first attempt, b1887a2; 5-12 the second, aa39a0a). rl-methods §d; issues 11, 19."
+    "inconclusive: not a fair test here): GRPO learned (per-seed pass@1 gain, t interval above 0); for prorl-expands-boundary, the "
+    "base's pass@n on the tested problems <= 0.8 and >= 5 never-solved problems per seed among the tested problems, which RL trains "
+    "on; for rl-narrows-pass-at-k, >= 10% of the tested problems solved by the base in 1 to n/8 of its n samples (registered after "
+    "the aa39a0a attempt). Task at the cpu scale (third attempt, 2026-12-08): the teacher writes a correct 7-walk on hard prompts "
+    "with probability p_rare, so the base solves hard problems rarely or never. Confirmatory seeds at the cpu scale: 13-20 for the "
+    "third attempt (0-4 ran the first attempt, b1887a2; 5-12 the second, aa39a0a). rl-methods §d; issues 11, 19."
 )
 
 

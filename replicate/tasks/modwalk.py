@@ -23,7 +23,9 @@ Hard subset (the ceiling): digit 7 is a move the teacher never writes, and easy 
 allow it. A hard problem allows 7 and even digits only and asks for an odd target, which needs an
 odd number of 7-moves (parity). Pretraining shows hard prompts with the teacher's (always wrong)
 walks, and RL trains on easy problems only (``train_hard``), so nothing ever rewards a 7: the skill
-does not transfer, and RL plateaus below 1 - (hard share of the held-out set).
+does not transfer, and RL plateaus below 1 - (hard share of the held-out set). With ``p_rare`` the
+teacher writes a correct 7-walk now and then on hard prompts with a target in ``rare_targets``: those
+become problems the base solves rarely (latent-capability's sharpening band), the rest stay unsolved.
 """
 
 from __future__ import annotations
@@ -58,6 +60,14 @@ class ModWalk:
     # which a 0.39M base learns, where landing a running sum on the target (a subtraction mod 10 over
     # the prompt) it did not (pilot seed 100: base pass@1 0.17 vs the teacher's 0.83, issue 19)
     count_down: bool = False
+    # the sharpening band (latent-capability, issue 19): on hard prompts whose target is in
+    # ``rare_targets`` the teacher writes a correct walk that uses the 7-move with probability
+    # ``p_rare``, so the base solves those problems rarely (a few of 64 samples), the problems
+    # RL's sharpening can lose at large k (arXiv:2504.13837 §4); hard prompts with other targets
+    # keep the teacher's always-wrong walks, though the 0.39M base does not tell the targets apart
+    # (pilot bases solve both kinds at the same rare rate). 0 = the 7-move is never written
+    p_rare: float = 0.0
+    rare_targets: tuple[int, ...] = (1, 3)
     name: str = "modwalk"
     distinct_heldout = True  # few enough prompts that a drawn validation set would repeat some
 
@@ -111,7 +121,9 @@ class ModWalk:
         allowed, target = self._parse(problem.prompt)
         usable = [m for m in allowed if m != RARE]
         moves = None
-        if self.p_habit and rng.random() < self.p_habit:
+        if self.p_rare and RARE in allowed and target in self.rare_targets and rng.random() < self.p_rare:
+            moves = self.rare_walk(allowed, target, rng)
+        if moves is None and self.p_habit and rng.random() < self.p_habit:
             moves = self.habit_walk(usable, target)
         if moves is None and rng.random() >= self.p_wrong_plan:
             for _ in range(64):  # a correct walk: free moves, then a last move that lands on target
@@ -129,6 +141,19 @@ class ModWalk:
                 s = int((s + rng.integers(1, 10)) % 10)  # a slip; later states follow from it
             out.append(f"{m}{s}")
         return "".join(out) + "$"
+
+    def rare_walk(self, allowed: tuple[int, ...], target: int, rng) -> list[int] | None:
+        """A correct walk over every allowed move, 7 included (on a hard prompt the parity needs an odd
+        number of 7-moves); None if 64 random heads find none."""
+        for _ in range(64):
+            head = [int(rng.choice(allowed)) for _ in range(self.n_moves - 1)]
+            s = self._start(target)
+            for m in head:
+                s = self._step(s, m)
+            last = s if self.count_down else (target - s) % 10  # the move that lands on the goal
+            if last in allowed:
+                return head + [last]
+        return None
 
     def habit_walk(self, usable: list[int], target: int) -> list[int] | None:
         """The canonical correct walk: the lexicographically first one (the smallest usable move for as

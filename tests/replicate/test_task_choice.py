@@ -102,3 +102,21 @@ def test_modwalk_gram_is_the_free_moves_and_the_copied_last_move_is_execution():
     t = make_task("modwalk", n_moves=3, count_down=True)
     assert t.token_labels("112131$") == [PLANNING, EXECUTION, PLANNING, EXECUTION, EXECUTION, EXECUTION, OTHER]
     assert make_task("modwalk", n_moves=3).token_labels("112131$")[4] == PLANNING
+
+
+@pytest.mark.parametrize("count_down", [False, True])
+def test_rare_teacher_writes_correct_seven_walks_only_on_its_targets(count_down):
+    """latent-capability's sharpening band (2026-12-08): with p_rare the teacher's 7-walks on hard prompts with a
+    target in rare_targets are correct; other targets keep always-wrong walks; p_rare = 0 draws exactly as before."""
+    kw = dict(n_moves=6, n_allowed=9, min_allowed=6, hard_frac=1.0, p_wrong_plan=0.3, eps_exec=0.0, count_down=count_down)
+    rare = make_task("modwalk", **kw, p_rare=0.5, rare_targets=(1, 3))
+    probs = rare.sample_problems(np.random.default_rng(1), 300)
+    rng = np.random.default_rng(2)
+    on = [rare.reward(p, rare.teacher_trace(p, rng)) for p in probs if p.answer in (1, 3) for _ in range(4)]
+    off = [rare.reward(p, rare.teacher_trace(p, rng)) for p in probs if p.answer not in (1, 3)]
+    assert 0.4 < np.mean(on) < 0.6 and sum(off) == 0  # half the traces on its targets are correct 7-walks
+    plain, zero = make_task("modwalk", **kw), make_task("modwalk", **kw, p_rare=0.0)
+    a, b = np.random.default_rng(3), np.random.default_rng(3)
+    assert [plain.teacher_trace(p, a) for p in probs[:50]] == [zero.teacher_trace(p, b) for p in probs[:50]]
+    k = base_key("modwalk", CPU.task_kwargs, CPU.model, CPU.pretrain, scale="cpu", seed=0)
+    assert k != base_key("modwalk", {**CPU.task_kwargs, "p_rare": 0.03}, CPU.model, CPU.pretrain, scale="cpu", seed=0)
