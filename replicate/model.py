@@ -81,8 +81,7 @@ def lean_supported(model) -> bool:
 
 
 class LeanLlama:
-    """Weights of ``model`` arranged for the flat forward: q|k|v fused into one matmul (and gate|up too
-    when decoding).
+    """Weights of ``model`` arranged for the flat forward: q|k|v fused into one matmul.
 
     Build one per use (after an optimizer step the fused copies are stale): ``LeanLlama(model)``.
     Under autograd the fused weight is a differentiable ``torch.cat`` of the parameters.
@@ -106,8 +105,6 @@ class LeanLlama:
                 f.up_proj.weight,
                 f.down_proj.weight,
             ))
-        self.inter = c.intermediate_size
-        self._gu: list[torch.Tensor] | None = None  # gate|up fused, built on the first decode step
         # RoPE tables from the model's own rotary module (identical values to its forward); the sign of
         # rotate_half folded into sin so the rotation is one roll: rot(x)*sin == roll(x, D/2)*sin_signed
         n = max_len or c.max_position_embeddings
@@ -121,11 +118,6 @@ class LeanLlama:
     def _rms(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         # LlamaRMSNorm, op for op (fp32)
         return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps))
-
-    def _swiglu(self, gu: torch.Tensor) -> torch.Tensor:
-        # SiLU on the whole contiguous gate|up output, then slice: ATen's SiLU on a strided slice takes a
-        # different (scalar) path and rounds differently from HF's contiguous gate_proj output
-        return torch.nn.functional.silu(gu)[..., : self.inter] * gu[..., self.inter :]
 
     def _rope(self, qk: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
         # qk (B, L, 2H, D); cos/sin (L, D) broadcast over batch and heads
@@ -157,71 +149,105 @@ class LeanLlama:
             cache.length = L
         return torch.nn.functional.linear(self._rms(x[:, keep_from:], self.norm), self.lm_head)
 
-    def forward_shared_prompt(self, prompts: torch.Tensor, owner: torch.Tensor, responses: torch.Tensor) -> torch.Tensor:
+    def forward_shared_prompt(self, prompts: torch.Tensor, owner: torch.Tensor | int, responses: torch.Tensor) -> torch.Tensor:
         """Logits that predict each response token, with every distinct prompt run once (B, T+1, V).
 
-        ``prompts`` (U, P) are the distinct prompts, ``owner`` (B,) the prompt row of each response,
-        ``responses`` (B, T) the response tokens fed (positions P..P+T-1). Equal, up to float rounding,
-        to ``forward(cat(prompts[owner], responses), keep_from=P-1)``: a prompt's keys, values and hidden
-        states do not depend on what follows it (causal attention), so a group's G rows can share one
-        prompt forward; under autograd the shared prompt's gradient is the sum over its rows (the index
-        backward), as in the per-row forward. A group's prompt is 13 of 25 fed positions at the cpu scale.
+        ``prompts`` (U, P) are the distinct prompts, ``owner`` the prompt row of each response: a (B,)
+        index, or an int g when the rows come in blocks of g consecutive rows per prompt (the trainer's
+        whole groups: row b belongs to prompt b // g); ``responses`` (B, T) the response tokens fed
+        (positions P..P+T-1). Equal, up to float rounding, to ``forward(cat(prompts[owner], responses),
+        keep_from=P-1)``: a prompt's keys, values and hidden states do not depend on what follows it
+        (causal attention), so a group's rows can share one prompt forward; under autograd the shared
+        prompt's gradient is the sum over its rows. A group's prompt is 13 of 25 fed positions at the
+        cpu scale.
+
+        Written for autograd at d128 (the update's forward + backward): every op here also costs its
+        backward, so the op count is kept low. q|k|v are split (``split``'s backward is one cat,
+        a slice's is a zero-filled copy each), the 1/sqrt(D) scale is folded into the q rows of the
+        fused weight (RoPE is linear), a block's prompt keys/values are broadcast with ``expand``
+        (backward: a sum over the group, not an index scatter), and the response attention is two
+        matmuls and a softmax with an additive mask (ATen's flash kernel spends more per call than the
+        FLOPs at 12 x 25 scores; tests/replicate/test_update.py checks logits and gradients).
         """
         U, P = prompts.shape
         B, T = responses.shape
-        H, D = self.H, self.D
-        xp = torch.nn.functional.embedding(prompts, self.embed)
-        x = torch.nn.functional.embedding(responses, self.embed)
+        H, D, d = self.H, self.D, self.d
+        F = torch.nn.functional
+        blocked = isinstance(owner, int)
+        g = owner if blocked else 0
+        xp = F.embedding(prompts, self.embed)
+        x = F.embedding(responses, self.embed)
         cos_p, sin_p, cos_r, sin_r = self.cos[:P], self.sin[:P], self.cos[P : P + T], self.sin[P : P + T]
-        # response query i (position P+i) sees the whole prompt and responses 0..i
-        allowed = torch.ones(T, P + T, dtype=torch.bool, device=responses.device).tril(P)
+        # additive masks: prompt position i sees 0..i; response query i (position P+i) the prompt and responses 0..i
+        mask_p = torch.zeros(P, P, device=x.device).masked_fill_(torch.ones(P, P, dtype=torch.bool, device=x.device).triu_(1), float("-inf"))
+        mask = torch.zeros(T, P + T, device=x.device).masked_fill_(torch.ones(T, P + T, dtype=torch.bool, device=x.device).triu_(P + 1), float("-inf"))
+        scale_q = torch.cat([torch.full((d,), self.scale, device=x.device), torch.ones(2 * d, device=x.device)])[:, None]
         for w_in, w_qkv, w_o, w_post, w_gate, w_up, w_down in self.layers:
-            qkv_p = torch.nn.functional.linear(self._rms(xp, w_in), w_qkv).view(U, P, 3 * H, D)
-            qk_p = self._rope(qkv_p[:, :, : 2 * H], cos_p, sin_p)
-            q_p, k_p, v_p = qk_p[:, :, :H].transpose(1, 2), qk_p[:, :, H:].transpose(1, 2), qkv_p[:, :, 2 * H :].transpose(1, 2)
-            att_p = torch.nn.functional.scaled_dot_product_attention(q_p, k_p, v_p, is_causal=P > 1, scale=self.scale)
-            xp = xp + torch.nn.functional.linear(att_p.transpose(1, 2).reshape(U, P, self.d), w_o)
+            w_qkv = w_qkv * scale_q  # q pre-scaled: attention below runs with scale 1
+            q_p, k_p, v_p = self._qkv(xp, w_in, w_qkv, cos_p, sin_p)
+            att_p = self._attend(q_p, k_p, v_p, mask_p)
+            xp = xp + F.linear(att_p.transpose(1, 2).reshape(U, P, d), w_o)
             h = self._rms(xp, w_post)
-            xp = xp + torch.nn.functional.linear(torch.nn.functional.silu(torch.nn.functional.linear(h, w_gate)) * torch.nn.functional.linear(h, w_up), w_down)
+            xp = xp + F.linear(F.silu(F.linear(h, w_gate)) * F.linear(h, w_up), w_down)
             if T == 0:
                 continue
-            qkv = torch.nn.functional.linear(self._rms(x, w_in), w_qkv).view(B, T, 3 * H, D)
-            qk = self._rope(qkv[:, :, : 2 * H], cos_r, sin_r)
-            q = qk[:, :, :H].transpose(1, 2)
-            k = torch.cat([k_p.index_select(0, owner), qk[:, :, H:].transpose(1, 2)], 2)
-            v = torch.cat([v_p.index_select(0, owner), qkv[:, :, 2 * H :].transpose(1, 2)], 2)
-            att = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=allowed, scale=self.scale)
-            x = x + torch.nn.functional.linear(att.transpose(1, 2).reshape(B, T, self.d), w_o)
+            q, k_r, v_r = self._qkv(x, w_in, w_qkv, cos_r, sin_r)
+            if blocked:  # (U, g, H, L, D) -> (B, H, P+T, D): one copy, the prompt part broadcast over its block
+                k = torch.cat([k_p[:, None].expand(U, g, H, P, D), k_r.view(U, g, H, T, D)], 3).view(B, H, P + T, D)
+                v = torch.cat([v_p[:, None].expand(U, g, H, P, D), v_r.view(U, g, H, T, D)], 3).view(B, H, P + T, D)
+            else:
+                k = torch.cat([k_p.index_select(0, owner), k_r], 2)
+                v = torch.cat([v_p.index_select(0, owner), v_r], 2)
+            att = self._attend(q, k, v, mask)
+            x = x + F.linear(att.transpose(1, 2).reshape(B, T, d), w_o)
             h = self._rms(x, w_post)
-            x = x + torch.nn.functional.linear(torch.nn.functional.silu(torch.nn.functional.linear(h, w_gate)) * torch.nn.functional.linear(h, w_up), w_down)
+            x = x + F.linear(F.silu(F.linear(h, w_gate)) * F.linear(h, w_up), w_down)
         # the prompt's last position predicts the first response token: once per prompt through the head
-        head_p = torch.nn.functional.linear(self._rms(xp[:, -1:], self.norm), self.lm_head).index_select(0, owner)
+        head_p = F.linear(self._rms(xp[:, -1:], self.norm), self.lm_head)
+        head_p = head_p.repeat_interleave(g, 0) if blocked else head_p.index_select(0, owner)
         if T == 0:
             return head_p
-        return torch.cat([head_p, torch.nn.functional.linear(self._rms(x, self.norm), self.lm_head)], 1)
+        return torch.cat([head_p, F.linear(self._rms(x, self.norm), self.lm_head)], 1)
+
+    @staticmethod
+    def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """softmax(q k^T + mask) v for a pre-scaled q: two matmuls and a softmax, cheaper (forward and
+        backward) than ATen's CPU flash-attention call at 1-25 queries x 12-25 keys."""
+        s = torch.matmul(q, k.transpose(-1, -2))
+        return torch.matmul(torch.softmax(s if mask is None else s + mask, -1), v)
+
+    def _qkv(self, x: torch.Tensor, w_in: torch.Tensor, w_qkv: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor):
+        """q, k (RoPE applied), v of ``x`` (N, L, d), each (N, H, L, D)."""
+        N, L = x.shape[:2]
+        H = self.H
+        qk, v = torch.nn.functional.linear(self._rms(x, w_in), w_qkv).view(N, L, 3 * H, self.D).split([2 * H, H], 2)
+        q, k = self._rope(qk, cos, sin).transpose(1, 2).split(H, 1)
+        return q, k, v.transpose(1, 2)
 
     def step(self, tok: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """Logits (B, V) of the next position after feeding ``tok`` (B,) at position ``cache.length``."""
         B, H, D = tok.shape[0], self.H, self.D
+        F = torch.nn.functional
         t = cache.length
-        x = torch.nn.functional.embedding(tok, self.embed)  # (B, d)
+        x = F.embedding(tok, self.embed)  # (B, d)
         cos, sin = self.cos[t], self.sin[t]
-        if self._gu is None:  # one matmul for gate|up per decoded position (no autograd here)
-            self._gu = [torch.cat([w_gate, w_up]) for _, _, _, _, w_gate, w_up, _ in self.layers]
-        for i, (w_in, w_qkv, w_o, w_post, _, _, w_down) in enumerate(self.layers):
-            w_gu = self._gu[i]
-            qkv = torch.nn.functional.linear(self._rms(x, w_in), w_qkv).view(B, 3 * H, D)
+        for i, (w_in, w_qkv, w_o, w_post, w_gate, w_up, w_down) in enumerate(self.layers):
+            qkv = F.linear(self._rms(x, w_in), w_qkv).view(B, 3 * H, D)
             qk = qkv[:, : 2 * H]
             qk = qk * cos + qk.roll(D // 2, -1) * sin
             kc, vc = cache.k[i], cache.v[i]
             kc[:, :, t] = qk[:, H:]
             vc[:, :, t] = qkv[:, 2 * H :]
-            att = torch.nn.functional.scaled_dot_product_attention(qk[:, :H, None], kc[:, :, : t + 1], vc[:, :, : t + 1], scale=self.scale)
-            x = x + torch.nn.functional.linear(att.view(B, self.d), w_o)
-            gu = torch.nn.functional.linear(self._rms(x, w_post), w_gu)
-            x = x + torch.nn.functional.linear(self._swiglu(gu), w_down)
+            # one query against <= 25 keys: two matmuls and a softmax cost ~40% less than ATen's CPU flash
+            # kernel (issue 19); the logits then differ from HF's SDPA decode by float rounding (~1e-5)
+            att = self._attend(qk[:, :H, None] * self.scale, kc[:, :, : t + 1], vc[:, :, : t + 1])
+            x = x + F.linear(att.view(B, self.d), w_o)
+            # gate and up as HF runs them: two matmuls, SiLU on the contiguous gate output only (one
+            # gate|up matmul costs the same here and doubles the SiLU, ~1 ns per element on CPU)
+            h = self._rms(x, w_post)
+            x = x + F.linear(F.silu(F.linear(h, w_gate)) * F.linear(h, w_up), w_down)
         cache.length = t + 1
-        return torch.nn.functional.linear(self._rms(x, self.norm), self.lm_head)
+        return F.linear(self._rms(x, self.norm), self.lm_head)
 
 
 class KVCache:
@@ -238,3 +264,19 @@ class KVCache:
         """Keep only these batch rows (finished sequences leave the cache)."""
         self.k = [k.index_select(0, rows) for k in self.k]
         self.v = [v.index_select(0, rows) for v in self.v]
+
+
+def prompt_blocks(prompt_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | int]:
+    """(prompts, owner) for ``LeanLlama.forward_shared_prompt`` and the sampler's prefill.
+
+    owner is an int g where the rows come in blocks of g consecutive rows with one prompt each (the
+    trainer's groups, and its mini-batches of whole groups, also after A = 0 groups are skipped),
+    else the distinct prompts and each row's index into them.
+    """
+    B = prompt_ids.shape[0]
+    g = int((prompt_ids == prompt_ids[:1]).all(1).int().argmin()) or B  # rows equal to row 0 before the first that is not
+    if g > 1 and B % g == 0:  # (g = 1: rows shuffled across groups; unique finds the repeats)
+        blocks = prompt_ids.view(B // g, g, -1)
+        if bool((blocks == blocks[:, :1]).all()):
+            return blocks[:, 0], g
+    return torch.unique(prompt_ids, dim=0, return_inverse=True)

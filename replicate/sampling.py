@@ -4,9 +4,12 @@ HF ``generate()`` and even a hand-rolled loop over ``model(..., past_key_values=
 their time outside the matmuls at this model size (~540 tensor ops per generated position, and a
 cache that grows by concatenation). For a plain Llama (``replicate.model.lean_supported``) this loop
 runs ``LeanLlama.step``: ~80 ops per position, keys/values written in place into a cache
-preallocated for prompt + ``max_new_tokens``. Its logits are bit-identical to HF's cached decode
-(same ops in the same order; tests/replicate/test_engine_speed.py), so the sampled tokens are the
-same as the HF loop's for a given generator. Other models take the HF loop (``_hf_decode``).
+preallocated for prompt + ``max_new_tokens``. Its logits equal HF's cached decode up to float
+rounding (~1e-5: since issue 19 item 8 the attention is two matmuls and a softmax instead of ATen's
+flash kernel; before, they were bit-identical), so
+the sampled tokens are the HF loop's for a given generator unless a draw falls within rounding of a
+bin edge (tests/replicate/test_engine_speed.py checks token equality). Other models take the HF
+loop (``_hf_decode``).
 
 Prompts are left-padded to one length, so no attention mask is needed; after a row emits eos it
 keeps being fed pad tokens, which later positions of *that row* would attend to, but those
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 
 import torch
 
-from replicate.model import KVCache, LeanLlama, lean_supported
+from replicate.model import KVCache, LeanLlama, lean_supported, prompt_blocks
 
 
 @dataclass
@@ -70,19 +73,19 @@ def sample(
         generator: torch RNG for reproducible sampling.
         keep_logits: also return the (B, T, V) T=1 logits of every response position.
     """
-    was_training = model.training
-    model.eval()
     B, P = prompt_ids.shape
     V = model.config.vocab_size
     store = torch.zeros((B, max_new_tokens, V), dtype=torch.float32, device=prompt_ids.device) if keep_logits else None
-    if lean_supported(model):
+    if lean_supported(model):  # no dropout on this path: the module's train/eval flag is left alone
         lean = LeanLlama(model, max_len=P + max_new_tokens)
         cache = KVCache(lean, B, P + max_new_tokens)
         first = _prefill(lean, prompt_ids, cache)
         tokens, n = _decode(first, lambda nxt: lean.step(nxt, cache), B, max_new_tokens, eos_id, pad_id, temperature, generator, store, compact=cache.keep)
     else:
+        was_training = model.training
+        model.eval()
         tokens, n = _hf_decode(model, prompt_ids, max_new_tokens, eos_id, pad_id, temperature, generator, store)
-    model.train(was_training)
+        model.train(was_training)
     # position t is a response token iff no eos came before it (pads follow eos, and pad != eos)
     is_eos = (tokens == eos_id).to(torch.int32)
     mask = ((is_eos.cumsum(1) - is_eos) == 0).float()
@@ -94,19 +97,25 @@ def _prefill(lean: LeanLlama, prompt_ids: torch.Tensor, cache: KVCache) -> torch
     """Run the prompts into ``cache``; returns the logits of the first response position (B, V).
 
     A GRPO batch repeats each prompt ``group_size`` times (and validation ``val_samples`` times): the
-    prompt is run once per distinct row and its keys/values copied to the repeats.
+    prompt is run once per distinct row and its keys/values copied to the repeats (broadcast over each
+    block of consecutive repeats, ``prompt_blocks``; bit-identical to the gathered copy).
     """
-    uniq, inverse = torch.unique(prompt_ids, dim=0, return_inverse=True)
-    P = prompt_ids.shape[1]
-    if uniq.shape[0] == prompt_ids.shape[0] or uniq.shape[0] < 4:  # < 4 rows: matmul rounding may differ
+    B, P = prompt_ids.shape
+    uniq, owner = prompt_blocks(prompt_ids)
+    if uniq.shape[0] == B or uniq.shape[0] < 4:  # < 4 rows: matmul rounding may differ
         return lean.forward(prompt_ids, keep_from=P - 1, cache=cache)[:, -1]
-    once = KVCache(lean, uniq.shape[0], P)
+    U = uniq.shape[0]
+    once = KVCache(lean, U, P)
     logits = lean.forward(uniq, keep_from=P - 1, cache=once)[:, -1]
     for k, v, k1, v1 in zip(cache.k, cache.v, once.k, once.v, strict=True):
-        k[:, :, :P].copy_(k1[inverse])
-        v[:, :, :P].copy_(v1[inverse])
+        if isinstance(owner, int):  # blocks of owner rows: one strided copy per layer, no gathered temporary
+            k.view(U, owner, *k.shape[1:])[:, :, :, :P].copy_(k1[:, None])
+            v.view(U, owner, *v.shape[1:])[:, :, :, :P].copy_(v1[:, None])
+        else:
+            k[:, :, :P].copy_(k1[owner])
+            v[:, :, :P].copy_(v1[owner])
     cache.length = P
-    return logits[inverse]
+    return logits.repeat_interleave(owner, 0) if isinstance(owner, int) else logits[owner]
 
 
 def _decode(logits, step, B, T, eos_id, pad_id, temperature, generator, store, compact=None):

@@ -208,10 +208,8 @@ def train_grpo(model, task, cfg: GRPOConfig, *, seed: int, device: str, val_prob
             resp_ids, width = ids[:, P:], mask.shape[1]
         train_rewards = torch.tensor(reward_fn(texts, problems=[problems[i // G] for i in range(len(texts))]), device=device, dtype=torch.float32) if reward_fn is not None else rewards
         adv = group_advantages(train_rewards, G, scale_by_std=cfg.scale_adv_by_std)
-        labels = torch.zeros_like(resp_ids)
-        for i, t in enumerate(texts):
-            lab = task.token_labels(t + "$")[:width]
-            labels[i, : len(lab)] = torch.tensor(lab, device=device)
+        labs = [task.token_labels(t + "$")[:width] for t in texts]  # zero-padded to width, one tensor built
+        labels = torch.tensor([lab + [0] * (width - len(lab)) for lab in labs], dtype=resp_ids.dtype, device=device).view(len(texts), width)
         rec["rollout_s"] = time.time() - t0
 
         # ---- measurements on the rollout batch, before the update (T=1, eval mode) ----------

@@ -41,7 +41,7 @@ import torch
 from replicate.grpo import aggregate_loss, ppo_clip_token_loss, response_logits
 from replicate.losses import clip_higher_token_loss, gppo_token_loss, no_clip_pg_token_loss
 from replicate.metrics import masked_mean, token_logprobs
-from replicate.model import LeanLlama, lean_supported
+from replicate.model import LeanLlama, lean_supported, prompt_blocks
 
 # per-token losses that are exactly 0, with zero gradient, wherever A = 0 (see the module docstring)
 ZERO_AT_ZERO_ADVANTAGE = frozenset({ppo_clip_token_loss, clip_higher_token_loss, no_clip_pg_token_loss, gppo_token_loss})
@@ -79,8 +79,9 @@ def update_logits(model, ids: torch.Tensor, prompt_len: int) -> torch.Tensor:
     """
     if not lean_supported(model):
         return response_logits(model, ids, prompt_len)
-    prompts, owner = torch.unique(ids[:, :prompt_len], dim=0, return_inverse=True)
+    prompts, owner = prompt_blocks(ids[:, :prompt_len])
     return LeanLlama(model, max_len=ids.shape[1]).forward_shared_prompt(prompts, owner, ids[:, prompt_len:-1])
+
 
 
 def minibatch_loss(model, ids, prompt_len: int, resp_ids, old_logp, adv_tok, mask, *, temperature_fn, token_loss_fn, agg: str, loss_kwargs: dict, skip_zero_adv: bool, kl_coef: float = 0.0, ref_logp=None):
