@@ -77,8 +77,8 @@ PRORL = {"kl_coef": 0.01, "ref_reset_every": 80, **CLIP_HIGHER, "clip_high": 0.4
 # on tasks where the base fails at every k), so 2 pp (about 4 of the ~190 tested problems) is
 # generous to both; it is also the accuracy margin of the other registered rules (E-e, reward-variance).
 # It was chosen after seeing seeds 0-4, so it governs a fresh block of confirmatory seeds, 5-12.
-# Seeds 5-12 ran the second attempt (aa39a0a), so a third attempt starts at 13.
-CONFIRMATORY_FIRST_SEED = {"cpu": 13}
+# Seeds 5-12 ran the second attempt (aa39a0a), 13-20 the third (ecf87cb), so a fourth attempt starts at 21.
+CONFIRMATORY_FIRST_SEED = {"cpu": 21}
 # Re-registered 2026-12-07 (results/RULES.md, issue 19): every effect is a per-seed paired
 # difference on the same held-out problems with a Student-t interval over seeds (was: a bootstrap
 # over pooled (seed, problem) units); a fair-test checklist: GRPO learned, the base is below the
@@ -118,13 +118,13 @@ CRITERION_TEXT = (
     "per-seed rate difference has an interval above 0). prorl-expands-boundary (the 'prorl' arm: GRPO + KL penalty to a reference "
     "policy reset to the current policy every 80 steps, clip 0.2/0.4, 2x the standard length): holds if pass@n(ProRL) - pass@n(base) "
     "has an interval above 0 and the never-solved expansion interval lies above 0; does not hold if pass@n(ProRL) - pass@n(base) "
-    "has an interval below +0.02 (the smallest expansion of interest). ProRL - plain GRPO at equal steps is reported. Fair-test checklist (a failing item makes both claims "
+    "has an interval below +0.02 (the smallest expansion of interest). ProRL - plain GRPO at equal steps is reported. Fair-test checklist (a failing item makes the claims it gates "
     "inconclusive: not a fair test here): GRPO learned (per-seed pass@1 gain, t interval above 0); for prorl-expands-boundary, the "
     "base's pass@n on the tested problems <= 0.8 and >= 5 never-solved problems per seed among the tested problems, which RL trains "
     "on; for rl-narrows-pass-at-k, >= 10% of the tested problems solved by the base in 1 to n/8 of its n samples (registered after "
     "the aa39a0a attempt). Task at the cpu scale (third attempt, 2026-12-08): the teacher writes a correct 7-walk on hard prompts "
-    "with probability p_rare, so the base solves hard problems rarely or never. Confirmatory seeds at the cpu scale: 13-20 for the "
-    "third attempt (0-4 ran the first attempt, b1887a2; 5-12 the second, aa39a0a). rl-methods §d; issues 11, 19."
+    "with probability p_rare, so the base solves hard problems rarely or never. Confirmatory seeds at the cpu scale: 21-28 for a "
+    "fourth attempt (0-4 ran the first attempt, b1887a2; 5-12 the second, aa39a0a; 13-20 the third, ecf87cb). rl-methods §d; issues 11, 19."
 )
 
 

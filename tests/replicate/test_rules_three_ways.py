@@ -53,8 +53,8 @@ def test_seed_roles():
     from replicate import runner
 
     assert runner.seeds_for(3, pilot=True) == [100, 101, 102] and runner.seeds_for(5) == SEEDS
-    # a re-registration after seeing seeds 0-4 runs on a fresh confirmatory block (latent-capability: 5-12, then 13-20)
-    assert runner.seeds_for(lc.SCALES["cpu"].default_seeds, first=runner.first_seed(lc, "cpu")) == list(range(13, 21)) and runner.first_seed(entropy_law, "cpu") == 0
+    # a re-registration after seeing seeds 0-4 runs on a fresh confirmatory block (latent-capability: 5-12, 13-20, then 21-28)
+    assert runner.seeds_for(lc.SCALES["cpu"].default_seeds, first=runner.first_seed(lc, "cpu")) == list(range(21, 29)) and runner.first_seed(entropy_law, "cpu") == 0
     assert stats.seed_role([5, 6, 7, 8, 9]) == "confirmatory" and stats.seed_role([99, 100]) == "other"
     with pytest.raises(ValueError, match="must lie in"):
         runner.seeds_for(5, first=97)
@@ -291,7 +291,7 @@ def test_latent_capability_null_is_decisive_with_the_registered_gap(tmp_path, mo
     """A true null (pass@1 up, pass@64 unchanged) does not hold under the 2 pp smallest gap of the 2026-12-07
     re-registration; under the first attempt's rule (reject only below 0) the same data were inconclusive."""
     scale = lc.SCALES["cpu"]
-    runs = _lc_runs(null=True, seeds=range(13, 13 + scale.default_seeds))  # the next registered block
+    runs = _lc_runs(null=True, seeds=range(21, 21 + scale.default_seeds))  # the next registered block
     res = lc.analyse(runs, scale, tmp_path)
     v = {c["id"]: c["verdict"] for c in res["claims"]}
     assert v == {"rl-narrows-pass-at-k": "does-not-hold", "prorl-expands-boundary": "does-not-hold"}, [c["because"][:400] for c in res["claims"]]
@@ -307,7 +307,7 @@ def test_latent_capability_without_rarely_solved_problems_narrowing_is_not_a_fai
     pass@64(base) - pass@64(RL) cannot come out above 0. The rule alone says does-not-hold; `sharpening-band` makes it
     inconclusive, and it gates rl-narrows-pass-at-k only."""
     scale = lc.SCALES["cpu"]
-    res = lc.analyse(_lc_runs(null=True, saturated=True, seeds=range(13, 13 + scale.default_seeds)), scale, tmp_path)
+    res = lc.analyse(_lc_runs(null=True, saturated=True, seeds=range(21, 21 + scale.default_seeds)), scale, tmp_path)
     c = {c["id"]: c for c in res["claims"]}
     assert c["rl-narrows-pass-at-k"]["rule_verdict"] == "does-not-hold"
     assert c["rl-narrows-pass-at-k"]["verdict"] == "inconclusive" and "not a fair test here (sharpening-band, 0)" in c["rl-narrows-pass-at-k"]["because"]
