@@ -221,14 +221,18 @@ def scan_cache(store: Store) -> Iterator[None]:
             store.conn.execute(f"PRAGMA cache_size = {int(cache)}")
 
 
+def filters(topic: str | None, status: str | None) -> str:
+    """The SQL conditions on claims ``c`` (bound as :topic, :status, :d) of a listing's filters."""
+    return (" AND c.topic = :topic" if topic else "") + (
+        f" AND {_LATEST.format(col='status')} = :status" if status else "")
+
+
 def _assembled(store: Store, day: str, topic: str | None, status: str | None, limit: int | None,
                offset: int) -> Iterator[dict]:
     """``records`` on a store with current timelines."""
     loads = _loader()
     p = {"d": day, "topic": topic, "status": status, "n": -1 if limit is None else limit, "o": offset}
-    where = " AND c.topic = :topic" if topic else ""
-    by_status = f" AND {_LATEST.format(col='status')} = :status" if status else ""
-    claims = _stream(store, _CLAIMS.format(where=where + by_status), p)
+    claims = _stream(store, _CLAIMS.format(where=filters(topic, status)), p)
     evidence: Iterator | None = None
     pending = None
     while True:
@@ -236,7 +240,7 @@ def _assembled(store: Store, day: str, topic: str | None, status: str | None, li
         if not page:
             return
         if evidence is None:
-            evidence = _stream(store, _EVIDENCE.format(where=where), {**p, "fa": page[0][0], "cid": page[0][1]})
+            evidence = _stream(store, _EVIDENCE.format(where=filters(topic, None)), {**p, "fa": page[0][0], "cid": page[0][1]})  # (status narrows the claims; their evidence is matched to the page)
         last, mine_by = page[-1][:2], {}
         while True:  # this page's evidence (first_asserted, claim id, id, data): the same order
             pending = pending or next(evidence, None)

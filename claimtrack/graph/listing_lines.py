@@ -187,10 +187,8 @@ def stream(store: Store, as_of: dt.date, *, topic: str | None = None, status: st
     day = as_of.isoformat()
     p = {"d": day, "q": json.dumps(day), "topic": topic, "status": status,
          "n": -1 if limit is None else limit, "o": offset}
-    where = (" AND c.topic = :topic" if topic else "") + (
-        f" AND {listing._LATEST.format(col='status')} = :status" if status else "")
     with listing.scan_cache(store):
-        rows = listing._stream(store, _LINES.format(where=where), p)
+        rows = listing._stream(store, _LINES.format(where=listing.filters(topic, status)), p)
         while page := [r for _, r in zip(range(listing.PAGE), rows)]:
             missing = [cid for cid, line in page if line is None]
             if not missing:
